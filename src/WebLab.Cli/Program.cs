@@ -1,0 +1,12 @@
+using System.CommandLine;
+using WebLab.Cli;
+using WebLab.Cli.Verbs;
+
+var root = new RootCommand("weblab - transfer learning for image classification, with a random-init baseline for every result.");
+foreach (var verb in new[]
+         {
+             DemoVerb.Create(), DatasetsVerb.Create(), PretrainVerb.Create(), CheckpointsVerb.Create(), ImportVerb.Create(),
+             ExportVerb.Create(), PredictVerb.Create(),
+         })
+    root.Subcommands.Add(verb);
+return await Cli.InvokeAsync(root, args);

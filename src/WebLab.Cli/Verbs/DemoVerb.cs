@@ -1,0 +1,35 @@
+using System.CommandLine;
+using WebLab.Training;
+
+namespace WebLab.Cli.Verbs;
+
+/// <summary>weblab demo: the README's first command - pretrain the demo source model.</summary>
+internal static class DemoVerb
+{
+    /// <summary>Where the demo source checkpoint is written (relative to the working directory unless WEBLAB_HOME is set).</summary>
+    public static string DefaultCheckpoint =>
+        Path.Combine(Environment.GetEnvironmentVariable("WEBLAB_HOME") is { Length: > 0 } home ? home : "data", "checkpoints",
+            "fashion-mnist-0-4-resnet8.weblab");
+
+    public static Command Create()
+    {
+        var epochs = new Option<int>("--epochs") { Description = "pretraining epochs", DefaultValueFactory = _ => 3 };
+        var device = Cli.Device();
+        var json = Cli.Json();
+        var noInstall = Cli.NoInstall();
+        var command = new Command("demo",
+            "Pretrain the demo source model: a small ResNet on Fashion-MNIST classes 0-4 (T-shirt/top, Trouser, Pullover, Dress, Coat), " +
+            "and report its test accuracy.")
+        {
+            epochs, device, json, noInstall,
+        };
+        command.SetAction((parse, cancellationToken) =>
+        {
+            Console.Error.WriteLine("WebLab demo: pretraining a source model on Fashion-MNIST classes 0-4 (clothes).");
+            return Task.FromResult(PretrainVerb.Run(new PretrainSpec("fashion-mnist", ["0", "1", "2", "3", "4"], "resnet8", DefaultCheckpoint,
+                    Epochs: parse.GetValue(epochs), Device: parse.GetValue(device)!, Name: "resnet8 on Fashion-MNIST 0-4 (clothes)"),
+                parse.GetValue(json), parse.GetValue(noInstall), cancellationToken));
+        });
+        return command;
+    }
+}

@@ -1,0 +1,90 @@
+using System.Formats.Tar;
+using System.IO.Compression;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace WebLab.Data;
+
+/// <summary>
+/// Reads the binary versions of CIFAR-10 and CIFAR-100 straight from their .tar.gz (nothing is extracted).
+/// CIFAR-10 records are 1 label byte + 3072 pixel bytes; CIFAR-100 records are coarse + fine label + 3072.
+/// </summary>
+public static class Cifar
+{
+    private const int Pixels = 3 * 32 * 32;
+
+    internal static LoadedDataset Load(CatalogEntry entry, string archive, DatasetLoadOptions options)
+    {
+        bool hundred = entry.Classes == 100;
+        int labelBytes = hundred ? 2 : 1;
+        var train = new List<byte[]>();
+        var test = new List<byte[]>();
+        string? names = null;
+        using (var file = File.OpenRead(archive))
+        using (var gzip = new GZipStream(file, CompressionMode.Decompress))
+        {
+            var reader = new TarReader(gzip);
+            try
+            {
+                while (reader.GetNextEntry() is { } item)
+                {
+                    if (item.EntryType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile) || item.DataStream is null)
+                        continue;
+                    var name = Path.GetFileName(item.Name);
+                    if (name.StartsWith("data_batch_", StringComparison.Ordinal) || name == "train.bin")
+                        train.Add(ReadAll(item));
+                    else if (name is "test_batch.bin" or "test.bin")
+                        test.Add(ReadAll(item));
+                    else if (name is "batches.meta.txt" or "fine_label_names.txt")
+                        names = System.Text.Encoding.UTF8.GetString(ReadAll(item));
+                }
+            }
+            catch (InvalidDataException e)
+            {
+                throw new BadInputException($"{archive}: archive is corrupt ({e.Message}).", e);
+            }
+        }
+        if (train.Count == 0 || test.Count == 0)
+            throw new BadInputException($"{archive}: no CIFAR training/test batches found in the archive.");
+        var classNames = entry.ClassNames ?? names?.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            ?? Enumerable.Range(0, entry.Classes).Select(i => i.ToString()).ToArray();
+        var trainSet = Records(train, labelBytes, classNames, "train", archive, options);
+        var testSet = Records(test, labelBytes, classNames, "test", archive, options);
+        return new LoadedDataset(entry.Name, trainSet, null, testSet, [], entry, entry.Flip);
+    }
+
+    private static byte[] ReadAll(TarEntry item)
+    {
+        using var memory = new MemoryStream();
+        item.DataStream!.CopyTo(memory);
+        return memory.ToArray();
+    }
+
+    private static LabeledImages Records(List<byte[]> batches, int labelBytes, IReadOnlyList<string> classNames, string split,
+        string archive, DatasetLoadOptions options)
+    {
+        int record = labelBytes + Pixels;
+        var bad = batches.FirstOrDefault(b => b.Length % record != 0);
+        if (bad is not null)
+            throw new BadInputException($"{archive}: a {split} batch is {bad.Length} bytes, not a whole number of {record}-byte records.");
+        int n = batches.Sum(b => b.Length / record);
+        var pixels = new byte[(long)n * Pixels];
+        var labels = new int[n];
+        int k = 0;
+        foreach (var batch in batches)
+        {
+            for (int offset = 0; offset < batch.Length; offset += record, k++)
+            {
+                int label = batch[offset + labelBytes - 1]; // CIFAR-100: the fine label comes second
+                if (label >= classNames.Count)
+                    throw new BadInputException($"{archive}: {split} record {k} has label {label}, outside {classNames.Count} classes.");
+                labels[k] = label;
+                batch.AsSpan(offset + labelBytes, Pixels).CopyTo(pixels.AsSpan(k * Pixels, Pixels));
+            }
+        }
+        var tensor = torch.tensor(pixels, [n, 3, 32, 32], ScalarType.Byte);
+        if (options.ImageSize is { } size && size != 32)
+            tensor = DatasetLoader.Resize(tensor, size);
+        return new LabeledImages(tensor, labels, classNames, Enumerable.Range(0, n).Select(i => $"{split}#{i}").ToArray());
+    }
+}

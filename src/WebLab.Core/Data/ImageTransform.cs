@@ -1,0 +1,142 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace WebLab.Data;
+
+/// <summary>Train-time crop: none, random crop after zero padding (small images), or random-resized crop.</summary>
+public enum CropAugment
+{
+    None,
+    Pad,
+    ResizedCrop,
+}
+
+/// <summary>Train-time augmentation. Evaluation never augments.</summary>
+/// <param name="Crop">Crop style.</param>
+/// <param name="Flip">Random horizontal flip (off for digits and text).</param>
+/// <param name="Padding">Pixels of zero padding for <see cref="CropAugment.Pad"/>.</param>
+/// <param name="MinScale">Smallest area fraction for <see cref="CropAugment.ResizedCrop"/>.</param>
+public sealed record Augmentation(CropAugment Crop = CropAugment.Pad, bool Flip = true, int Padding = 4, double MinScale = 0.35)
+{
+    public static Augmentation Off { get; } = new(CropAugment.None, false);
+
+    /// <summary>The usual choice for a tile size: pad-and-crop below 64 px, random-resized crop above.</summary>
+    public static Augmentation For(int inputSize, bool flip) =>
+        new(inputSize < 64 ? CropAugment.Pad : CropAugment.ResizedCrop, flip);
+}
+
+/// <summary>
+/// Turns cached uint8 tiles [B, C, S, S] into model input [B, C', N, N]: channel conversion (grey to RGB by
+/// repetition, RGB to grey by luma), crop to the input size (centre for evaluation, random for training),
+/// flip, and normalisation with the checkpoint's mean and std.
+/// </summary>
+public sealed record ImageTransform(int InputSize, int Channels, float[] Mean, float[] Std, Augmentation Augment)
+{
+    // ITU-R BT.601 luma weights, as PIL's convert("L").
+    private static readonly float[] s_luma = [0.299f, 0.587f, 0.114f];
+
+    /// <summary>Cache tile size for an input size: a margin for random-resized crops from 64 px up (256 for 224).</summary>
+    public static int CacheSizeFor(int inputSize) => inputSize < 64 ? inputSize : (int)Math.Round(inputSize * 8 / 7.0);
+
+    /// <summary>Applies the transform. <paramref name="rng"/> drives augmentation; null means evaluation.</summary>
+    public Tensor Apply(Tensor tiles, Random? rng)
+    {
+        if (Mean.Length != Channels || Std.Length != Channels)
+            throw new InvalidOperationException($"mean/std must have {Channels} values");
+        using var scope = torch.NewDisposeScope();
+        var x = tiles.to(ScalarType.Float32).div_(255f);
+        x = MatchChannels(x);
+        x = rng is null || Augment.Crop == CropAugment.None && !Augment.Flip ? CenterFit(x) : Augmented(x, rng);
+        var mean = torch.tensor(Mean).reshape(1, Channels, 1, 1);
+        var std = torch.tensor(Std).reshape(1, Channels, 1, 1);
+        return x.sub_(mean).div_(std).MoveToOuterDisposeScope();
+    }
+
+    private Tensor MatchChannels(Tensor x)
+    {
+        long c = x.shape[1];
+        if (c == Channels)
+            return x;
+        if (c == 1)
+            return x.expand(-1, Channels, -1, -1).contiguous();
+        if (c == 3 && Channels == 1)
+        {
+            var luma = torch.tensor(s_luma).reshape(1, 3, 1, 1);
+            return x.mul(luma).sum(1, keepdim: true);
+        }
+        throw new BadInputException($"Images have {c} channels; the model expects {Channels}.");
+    }
+
+    private Tensor CenterFit(Tensor x)
+    {
+        long size = x.shape[2];
+        if (x.shape[2] == InputSize && x.shape[3] == InputSize)
+            return x;
+        if (size > InputSize && x.shape[3] == size)
+        {
+            long offset = (size - InputSize) / 2;
+            return x.narrow(2, offset, InputSize).narrow(3, offset, InputSize);
+        }
+        return torch.nn.functional.interpolate(x, [InputSize, InputSize], mode: InterpolationMode.Bilinear, align_corners: false);
+    }
+
+    private Tensor Augmented(Tensor x, Random rng)
+    {
+        long b = x.shape[0];
+        Tensor result;
+        switch (Augment.Crop)
+        {
+            case CropAugment.Pad:
+            {
+                var fitted = CenterFit(x);
+                int p = Augment.Padding;
+                var padded = p > 0 ? torch.nn.functional.pad(fitted, [p, p, p, p]) : fitted;
+                long span = padded.shape[2] - InputSize;
+                var crops = new Tensor[b];
+                for (int i = 0; i < b; i++)
+                {
+                    long dy = rng.Next((int)span + 1), dx = rng.Next((int)span + 1);
+                    crops[i] = padded[i].narrow(1, dy, InputSize).narrow(2, dx, InputSize);
+                }
+                result = torch.stack(crops);
+                break;
+            }
+            case CropAugment.ResizedCrop:
+                result = ResizedCrop(x, rng);
+                break;
+            default:
+                result = CenterFit(x);
+                break;
+        }
+        if (Augment.Flip)
+        {
+            var flips = Enumerable.Range(0, (int)b).Select(_ => rng.Next(2) == 1).ToArray();
+            var mask = torch.tensor(flips).reshape(b, 1, 1, 1);
+            result = torch.where(mask, result.flip(3), result);
+        }
+        return result;
+    }
+
+    // Random area fraction in [MinScale, 1] and aspect ratio in [3/4, 4/3], applied to the whole batch with
+    // one affine grid: per-sample scale and translation, bilinear sampling.
+    private Tensor ResizedCrop(Tensor x, Random rng)
+    {
+        long b = x.shape[0];
+        var theta = new float[b * 6];
+        for (int i = 0; i < b; i++)
+        {
+            double area = Augment.MinScale + rng.NextDouble() * (1 - Augment.MinScale);
+            double logRatio = Math.Log(3.0 / 4) + rng.NextDouble() * (Math.Log(4.0 / 3) - Math.Log(3.0 / 4));
+            double ratio = Math.Exp(logRatio);
+            double w = Math.Min(1, Math.Sqrt(area * ratio)), h = Math.Min(1, Math.Sqrt(area / ratio));
+            double cx = (rng.NextDouble() * 2 - 1) * (1 - w), cy = (rng.NextDouble() * 2 - 1) * (1 - h);
+            theta[i * 6 + 0] = (float)w;
+            theta[i * 6 + 2] = (float)cx;
+            theta[i * 6 + 4] = (float)h;
+            theta[i * 6 + 5] = (float)cy;
+        }
+        var t = torch.tensor(theta).reshape(b, 2, 3);
+        var grid = torch.nn.functional.affine_grid(t, [b, x.shape[1], InputSize, InputSize], align_corners: false);
+        return torch.nn.functional.grid_sample(x, grid, GridSampleMode.Bilinear, GridSamplePaddingMode.Reflection, align_corners: false);
+    }
+}

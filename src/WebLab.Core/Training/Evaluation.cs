@@ -1,0 +1,75 @@
+using TorchSharp;
+using WebLab.Data;
+using WebLab.Models;
+using static TorchSharp.torch;
+
+namespace WebLab.Training;
+
+/// <summary>
+/// Accuracy, loss and confusion on an image set. <see cref="Confusion"/>[true][predicted] counts images;
+/// <see cref="Cells"/> lists which images (by position in the set) landed in each off-diagonal cell.
+/// </summary>
+public sealed record Evaluation(
+    int Count,
+    double Accuracy,
+    double Loss,
+    int[][] Confusion,
+    double[] PerClassAccuracy,
+    int[] Predictions,
+    IReadOnlyDictionary<string, int[]> Cells)
+{
+    /// <summary>Test error = 1 - accuracy.</summary>
+    public double Error => 1 - Accuracy;
+
+    /// <summary>Runs <paramref name="model"/> over <paramref name="data"/> (no gradients). Leaves the model in eval mode.</summary>
+    public static Evaluation Run(BlockModel model, LabeledImages data, ImageTransform transform, Device device, int batchSize = 256)
+    {
+        int classes = data.ClassNames.Count;
+        var predictions = new int[data.Count];
+        double lossSum = 0;
+        model.eval();
+        using (torch.no_grad())
+        {
+            var loader = new BatchLoader(data, transform, batchSize, device, train: false, seed: 0);
+            foreach (var batch in loader.Epoch(0))
+            {
+                using (batch)
+                using (var scope = torch.NewDisposeScope())
+                {
+                    var logits = model.call(batch.Images);
+                    lossSum += nn.functional.cross_entropy(logits, batch.Labels, reduction: nn.Reduction.Sum).item<float>();
+                    var predicted = logits.argmax(1).cpu().data<long>().ToArray();
+                    for (int i = 0; i < predicted.Length; i++)
+                        predictions[batch.Indices[i]] = (int)predicted[i];
+                }
+            }
+        }
+        return FromPredictions(data.Labels, predictions, classes, data.Count == 0 ? 0 : lossSum / data.Count);
+    }
+
+    /// <summary>Builds the metrics from labels and predictions.</summary>
+    public static Evaluation FromPredictions(IReadOnlyList<int> labels, int[] predictions, int classes, double loss)
+    {
+        var confusion = Enumerable.Range(0, classes).Select(_ => new int[classes]).ToArray();
+        var cells = new Dictionary<(int, int), List<int>>();
+        int correct = 0;
+        for (int i = 0; i < labels.Count; i++)
+        {
+            int truth = labels[i], predicted = predictions[i];
+            if (predicted < 0 || predicted >= classes)
+                throw new ArgumentException($"prediction {predicted} is outside {classes} classes");
+            confusion[truth][predicted]++;
+            if (truth == predicted)
+                correct++;
+            else
+            {
+                if (!cells.TryGetValue((truth, predicted), out var list))
+                    cells[(truth, predicted)] = list = [];
+                list.Add(i);
+            }
+        }
+        var perClass = confusion.Select((row, c) => row.Sum() == 0 ? double.NaN : (double)row[c] / row.Sum()).ToArray();
+        return new Evaluation(labels.Count, labels.Count == 0 ? 0 : (double)correct / labels.Count, loss, confusion, perClass,
+            predictions, cells.ToDictionary(kv => $"{kv.Key.Item1}->{kv.Key.Item2}", kv => kv.Value.ToArray()));
+    }
+}

@@ -1,0 +1,60 @@
+using TorchSharp;
+using WebLab.Checkpoints;
+using WebLab.Data;
+using WebLab.Runtime;
+using static TorchSharp.torch;
+
+namespace WebLab.Training;
+
+/// <summary>One class and its probability.</summary>
+public sealed record ClassScore(int Index, string Name, double Probability);
+
+/// <summary>Classifies images with a checkpoint (decode, resize and centre-crop, normalise, softmax).</summary>
+public sealed class Predictor : IDisposable
+{
+    private readonly LoadedCheckpoint _checkpoint;
+    private readonly Device _device;
+    private readonly ImageTransform _transform;
+
+    public Predictor(string checkpointPath, string device = "auto")
+    {
+        TorchRuntime.Initialize();
+        _device = TorchRuntime.ResolveDevice(device);
+        _checkpoint = Checkpoint.Load(checkpointPath, _device);
+        var info = _checkpoint.Info;
+        _transform = new ImageTransform(info.InputSize, info.Channels, info.Mean, info.Std, Augmentation.Off);
+    }
+
+    public CheckpointInfo Info => _checkpoint.Info;
+
+    /// <summary>Top-<paramref name="k"/> classes for an encoded image (JPEG, PNG, BMP, WebP).</summary>
+    public IReadOnlyList<ClassScore> Predict(byte[] encodedImage, string name, int k = 5)
+    {
+        int tile = ImageTransform.CacheSizeFor(Info.InputSize);
+        var pixels = new byte[3 * tile * tile];
+        ImageDecoder.DecodeTile(encodedImage, name, tile, pixels);
+        using var scope = torch.NewDisposeScope();
+        var tiles = torch.tensor(pixels, [1, 3, tile, tile], ScalarType.Byte);
+        return Predict(tiles, k)[0];
+    }
+
+    /// <summary>Top-<paramref name="k"/> classes for each uint8 tile [B, C, S, S].</summary>
+    public IReadOnlyList<IReadOnlyList<ClassScore>> Predict(Tensor tiles, int k = 5)
+    {
+        using var scope = torch.NewDisposeScope();
+        using var noGrad = torch.no_grad();
+        var x = _transform.Apply(tiles, null).to(_device);
+        var probabilities = nn.functional.softmax(_checkpoint.Model.call(x), 1).cpu();
+        var (values, indices) = probabilities.topk(Math.Min(k, Info.NumClasses), dim: 1);
+        var result = new List<IReadOnlyList<ClassScore>>();
+        for (long row = 0; row < values.shape[0]; row++)
+        {
+            var v = values[row].data<float>().ToArray();
+            var i = indices[row].data<long>().ToArray();
+            result.Add(v.Select((p, j) => new ClassScore((int)i[j], Info.ClassNames[(int)i[j]], p)).ToArray());
+        }
+        return result;
+    }
+
+    public void Dispose() => _checkpoint.Dispose();
+}
