@@ -52,16 +52,10 @@ internal static class Cli
     public static void PrintJson<T>(T value) => Console.Out.WriteLine(WebLabJson.Serialize(value));
 
     /// <summary>Status lines go to stderr so stdout stays machine-readable.</summary>
-    public static IProgress<string> Status { get; } = new SyncProgress<string>(s => Console.Error.WriteLine($"  {s}"));
+    public static IProgress<string> Status { get; } = new InlineProgress<string>(s => Console.Error.WriteLine($"  {s}"));
 
     /// <summary>File options for catalogue datasets; the apt fallback unless --no-install.</summary>
     public static DatasetFileOptions Files(bool noInstall) => new(InstallPackage: noInstall ? null : DebianPackages.TryInstall);
-
-    /// <summary>IProgress that runs on the reporting thread (Progress&lt;T&gt; would post to the thread pool and reorder lines).</summary>
-    public sealed class SyncProgress<T>(Action<T> report) : IProgress<T>
-    {
-        public void Report(T value) => report(value);
-    }
 }
 
 /// <summary>Installs a Debian package as the last way to get a dataset (root on Debian only).</summary>

@@ -89,6 +89,7 @@ public sealed class BatchLoader
         {
             for (int i = 0; i < batches; i++)
             {
+                cancellationToken.ThrowIfCancellationRequested();
                 if (!channel.Reader.TryRead(out var batch))
                 {
                     var started = Stopwatch.GetTimestamp();

@@ -147,8 +147,9 @@ public static class ImageFolder
             var gray = new bool[items.Count];
             var dims = new (int, int)[items.Count];
             var errors = new string?[items.Count];
+            HostileArchiveException? hostile = null;
             Parallel.For(0, items.Count, new ParallelOptions { CancellationToken = cancellationToken, MaxDegreeOfParallelism = Environment.ProcessorCount },
-                i =>
+                (i, loop) =>
                 {
                     var entry = items[i].Entry;
                     try
@@ -159,6 +160,11 @@ public static class ImageFolder
                         gray[i] = decoded.IsGray;
                         dims[i] = (decoded.SourceWidth, decoded.SourceHeight);
                     }
+                    catch (HostileArchiveException e)
+                    {
+                        hostile = e; // the whole archive is rejected, not just this image
+                        loop.Stop();
+                    }
                     catch (BadInputException e)
                     {
                         errors[i] = e.Message;
@@ -167,6 +173,12 @@ public static class ImageFolder
                     if (n % 256 == 0)
                         progress?.Report((n, total));
                 });
+            if (hostile is not null)
+            {
+                foreach (var set in result.Values)
+                    set.Dispose();
+                throw hostile;
+            }
             for (int i = 0; i < items.Count; i++)
             {
                 if (errors[i] is { } error)

@@ -3,8 +3,9 @@ namespace WebLab.Data;
 /// <summary>How a loaded dataset becomes train/val/test for one run.</summary>
 /// <param name="Classes">Class indices to keep (renumbered 0..k-1 in this order); null keeps all.</param>
 /// <param name="PerClass">Training images per class (stratified random subsample); null keeps all.</param>
-/// <param name="ValPerClass">Validation images per class when the dataset has no val split; null uses <paramref name="ValFraction"/> (or <paramref name="PerClass"/> when that is set).</param>
+/// <param name="ValPerClass">Validation images per class when the dataset has no val split; null uses <paramref name="ValFraction"/> capped at <paramref name="MaxValPerClass"/>.</param>
 /// <param name="ValFraction">Fraction of the training pool held out for validation when no per-class count applies.</param>
+/// <param name="MaxValPerClass">Cap on the fraction-based validation count (keeps per-epoch validation cheap on large datasets).</param>
 /// <param name="TestFraction">Fraction of the pool held out for test when the dataset has no test split.</param>
 /// <param name="Seed">Seed of the stratified shuffles; the same seed gives the same split.</param>
 public sealed record SplitOptions(
@@ -13,7 +14,8 @@ public sealed record SplitOptions(
     int? ValPerClass = null,
     double ValFraction = 0.1,
     double TestFraction = 0.2,
-    int Seed = 0);
+    int Seed = 0,
+    int MaxValPerClass = 50);
 
 /// <summary>The three sets of one run. Owns its images.</summary>
 public sealed record DataSplits(LabeledImages Train, LabeledImages Val, LabeledImages Test) : IDisposable
@@ -34,7 +36,8 @@ public static class Splits
     /// <summary>
     /// Builds train/val/test. The dataset's own test (and val) split is used when it has one; otherwise they are
     /// carved, stratified, out of the training pool. Test is carved first, then val, then the training subsample,
-    /// so changing <see cref="SplitOptions.PerClass"/> never moves an image between test and train.
+    /// and none of the first two depends on <see cref="SplitOptions.PerClass"/>: with one seed, smaller training
+    /// sets are subsets of larger ones and test and val never change (what a data-efficiency sweep needs).
     /// </summary>
     public static DataSplits Make(LoadedDataset dataset, SplitOptions options)
     {
@@ -63,9 +66,7 @@ public static class Splits
             if (dataset.Val is null)
             {
                 int left = items.Count - at;
-                int n = options.ValPerClass ?? (options.PerClass is { } pc
-                    ? Math.Min(pc, left / 2)
-                    : (int)Math.Round(items.Count * options.ValFraction));
+                int n = options.ValPerClass ?? Math.Min((int)Math.Round(items.Count * options.ValFraction), options.MaxValPerClass);
                 n = Math.Min(n, Math.Max(0, left - 1));
                 valIdx.AddRange(items.Skip(at).Take(n));
                 at += n;

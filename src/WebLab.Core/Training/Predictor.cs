@@ -45,13 +45,16 @@ public sealed class Predictor : IDisposable
         using var noGrad = torch.no_grad();
         var x = _transform.Apply(tiles, null).to(_device);
         var probabilities = nn.functional.softmax(_checkpoint.Model.call(x), 1).cpu();
-        var (values, indices) = probabilities.topk(Math.Min(k, Info.NumClasses), dim: 1);
+        int top = Math.Min(k, Info.NumClasses);
+        var (values, indices) = probabilities.topk(top, dim: 1);
+        // data<T>() reads the whole (contiguous) result; row views would need a copy each.
+        var v = values.contiguous().data<float>().ToArray();
+        var i = indices.contiguous().data<long>().ToArray();
         var result = new List<IReadOnlyList<ClassScore>>();
-        for (long row = 0; row < values.shape[0]; row++)
+        for (int row = 0; row < values.shape[0]; row++)
         {
-            var v = values[row].data<float>().ToArray();
-            var i = indices[row].data<long>().ToArray();
-            result.Add(v.Select((p, j) => new ClassScore((int)i[j], Info.ClassNames[(int)i[j]], p)).ToArray());
+            result.Add(Enumerable.Range(row * top, top)
+                .Select(j => new ClassScore((int)i[j], Info.ClassNames[(int)i[j]], v[j])).ToArray());
         }
         return result;
     }

@@ -1,0 +1,107 @@
+using TorchSharp;
+using WebLab.Data;
+using static TorchSharp.torch;
+
+namespace WebLab.Tests.Data;
+
+public class ImageTransformTests
+{
+    private static Tensor Tiles(int batch, int channels, int size) =>
+        torch.arange(batch * channels * size * size, ScalarType.Int64).remainder(251).to(ScalarType.Byte).reshape(batch, channels, size, size);
+
+    [Fact]
+    public void Apply_Normalises_WithCheckpointMeanAndStd()
+    {
+        using var tiles = torch.full([2, 1, 4, 4], 128, ScalarType.Byte);
+        var transform = new ImageTransform(4, 1, [0.5f], [0.25f], Augmentation.Off);
+        using var x = transform.Apply(tiles, null);
+        Assert.Equal([2, 1, 4, 4], x.shape);
+        Assert.Equal((128 / 255.0 - 0.5) / 0.25, x[0, 0, 0, 0].item<float>(), 5);
+    }
+
+    [Fact]
+    public void Apply_GreyToRgb_RepeatsTheChannel()
+    {
+        using var tiles = Tiles(2, 1, 6);
+        var transform = new ImageTransform(6, 3, [0, 0, 0], [1, 1, 1], Augmentation.Off);
+        using var x = transform.Apply(tiles, null);
+        Assert.Equal([2, 3, 6, 6], x.shape);
+        Assert.True(Tensors.Same(x[.., 0], x[.., 2]));
+    }
+
+    [Fact]
+    public void Apply_RgbToGrey_UsesLumaWeights()
+    {
+        using var tiles = torch.tensor(new byte[] { 255, 0, 0 }, [1, 3, 1, 1]);
+        var transform = new ImageTransform(1, 1, [0], [1], Augmentation.Off);
+        using var x = transform.Apply(tiles, null);
+        Assert.Equal(0.299f, x.item<float>(), 5);
+    }
+
+    [Fact]
+    public void Apply_Evaluation_CentreCropsLargerTiles()
+    {
+        using var tiles = Tiles(1, 1, 8);
+        var transform = new ImageTransform(4, 1, [0], [1], Augmentation.Off);
+        using var x = transform.Apply(tiles, null);
+        using var expected = tiles[.., .., 2..6, 2..6].to(ScalarType.Float32).div(255);
+        Assert.True(x.allclose(expected));
+    }
+
+    [Fact]
+    public void Apply_PadCrop_IsSeeded_AndEveryCropIsAWindowOfThePaddedImage()
+    {
+        using var tiles = Tiles(16, 1, 8);
+        var transform = new ImageTransform(8, 1, [0], [1], new Augmentation(CropAugment.Pad, Flip: false, Padding: 2));
+        using var a = transform.Apply(tiles, new Random(7));
+        using var b = transform.Apply(tiles, new Random(7));
+        using var c = transform.Apply(tiles, new Random(8));
+        Assert.True(Tensors.Same(a, b));
+        Assert.False(Tensors.Same(a, c));
+        using var padded = torch.nn.functional.pad(tiles.to(ScalarType.Float32).div(255), [2, 2, 2, 2]);
+        for (int i = 0; i < 16; i++)
+        {
+            bool found = false;
+            for (int dy = 0; dy <= 4 && !found; dy++)
+                for (int dx = 0; dx <= 4 && !found; dx++)
+                    found = padded[i, .., dy..(dy + 8), dx..(dx + 8)].allclose(a[i]);
+            Assert.True(found, $"sample {i} is not a crop of its padded tile");
+        }
+    }
+
+    [Fact]
+    public void Apply_Flip_MirrorsSomeSamplesExactly()
+    {
+        using var tiles = Tiles(32, 1, 5);
+        var transform = new ImageTransform(5, 1, [0], [1], new Augmentation(CropAugment.None, Flip: true));
+        using var x = transform.Apply(tiles, new Random(1));
+        using var plain = tiles.to(ScalarType.Float32).div(255);
+        int flipped = 0;
+        for (int i = 0; i < 32; i++)
+        {
+            bool same = x[i].allclose(plain[i]), mirrored = x[i].allclose(plain[i].flip(2));
+            Assert.True(same || mirrored);
+            if (mirrored)
+                flipped++;
+        }
+        Assert.InRange(flipped, 6, 26);
+    }
+
+    [Fact]
+    public void Apply_ResizedCrop_OutputsInputSize()
+    {
+        using var tiles = Tiles(4, 3, 73);
+        var transform = new ImageTransform(64, 3, [0, 0, 0], [1, 1, 1], Augmentation.For(64, flip: true));
+        Assert.Equal(CropAugment.ResizedCrop, transform.Augment.Crop);
+        using var x = transform.Apply(tiles, new Random(3));
+        Assert.Equal([4, 3, 64, 64], x.shape);
+        Assert.True(x.isfinite().all().item<bool>());
+    }
+
+    [Fact]
+    public void CacheSize_AddsMarginFrom64px()
+    {
+        Assert.Equal(28, ImageTransform.CacheSizeFor(28));
+        Assert.Equal(256, ImageTransform.CacheSizeFor(224));
+    }
+}

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs what the test suite needs on Debian/Ubuntu, once; run by `dotnet test` (Directory.Build.targets)
+# before the tests start. Idempotent and quiet when everything is present. WEBLAB_SKIP_PREREQUISITES=1 skips it.
+set -euo pipefail
+
+need=()
+[ -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ] || need+=(dataset-fashion-mnist)
+
+[ ${#need[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" != "0" ] || ! command -v apt-get >/dev/null; then
+  echo "tests/prerequisites.sh: the tests need these Debian packages: ${need[*]}" >&2
+  echo "  install them as root: apt-get install -y ${need[*]}" >&2
+  exit 1
+fi
+
+# Several test projects may start at once: one installer at a time.
+exec 9>/tmp/weblab-prerequisites.lock
+flock 9
+missing=()
+for p in "${need[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+[ ${#missing[@]} -eq 0 ] && exit 0
+echo "tests/prerequisites.sh: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null 2>&1 \
+  || { apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null; }
