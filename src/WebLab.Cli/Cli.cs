@@ -15,6 +15,32 @@ internal static class Cli
 
     public static Option<bool> Json() => new("--json") { Description = "print the result as JSON on stdout" };
 
+    /// <summary>--json alone prints JSON on stdout; --json FILE writes it to FILE (atomically).</summary>
+    public static Option<string?> JsonFile() => new("--json")
+    {
+        Description = "write the full result as JSON to FILE (or to stdout when no FILE is given)",
+        Arity = ArgumentArity.ZeroOrOne,
+    };
+
+    /// <summary>Writes <paramref name="value"/> as JSON where --json asked for it.</summary>
+    public static void WriteJson<T>(ParseResult parse, Option<string?> option, T value)
+    {
+        if (parse.GetResult(option) is null)
+            return;
+        var json = WebLabJson.Serialize(value);
+        if (parse.GetValue(option) is { Length: > 0 } path)
+        {
+            var temp = path + ".tmp";
+            File.WriteAllText(temp, json);
+            File.Move(temp, path, overwrite: true);
+            Console.Error.WriteLine($"  wrote {path}");
+        }
+        else
+        {
+            Console.Out.WriteLine(json);
+        }
+    }
+
     public static Option<bool> NoInstall() => new("--no-install")
     {
         Description = "never install a missing dataset's Debian package (by default, as root, WebLab runs apt-get install for it)",

@@ -7,7 +7,8 @@ namespace WebLab.Data;
 /// <param name="ValFraction">Fraction of the training pool held out for validation when no per-class count applies.</param>
 /// <param name="MaxValPerClass">Cap on the fraction-based validation count (keeps per-epoch validation cheap on large datasets).</param>
 /// <param name="TestFraction">Fraction of the pool held out for test when the dataset has no test split.</param>
-/// <param name="Seed">Seed of the stratified shuffles; the same seed gives the same split.</param>
+/// <param name="Seed">Seed of the training subsample (and of the held-out sets unless <paramref name="HoldoutSeed"/> is set).</param>
+/// <param name="HoldoutSeed">Seed for carving test and validation; fixing it keeps them identical across training seeds.</param>
 public sealed record SplitOptions(
     IReadOnlyList<int>? Classes = null,
     int? PerClass = null,
@@ -15,7 +16,8 @@ public sealed record SplitOptions(
     double ValFraction = 0.1,
     double TestFraction = 0.2,
     int Seed = 0,
-    int MaxValPerClass = 50);
+    int MaxValPerClass = 50,
+    int? HoldoutSeed = null);
 
 /// <summary>The three sets of one run. Owns its images.</summary>
 public sealed record DataSplits(LabeledImages Train, LabeledImages Val, LabeledImages Test) : IDisposable
@@ -48,7 +50,8 @@ public static class Splits
 
         var classes = options.Classes ?? Enumerable.Range(0, dataset.Train.ClassNames.Count).ToArray();
         using var pool = dataset.Train.SelectClasses(classes);
-        var byClass = ShuffledByClass(pool.Labels, pool.ClassNames.Count, options.Seed);
+        var byClass = ShuffledByClass(pool.Labels, pool.ClassNames.Count, options.HoldoutSeed ?? options.Seed);
+        var trainRng = new Random(unchecked(options.Seed * 2_147_483 + 77));
 
         var testIdx = new List<int>();
         var valIdx = new List<int>();
@@ -71,7 +74,9 @@ public static class Splits
                 valIdx.AddRange(items.Skip(at).Take(n));
                 at += n;
             }
-            var rest = items.Skip(at);
+            var rest = items.Skip(at).ToArray();
+            if (options.HoldoutSeed is not null)
+                trainRng.Shuffle(rest); // the training subsample follows Seed, the held-out sets HoldoutSeed
             trainIdx.AddRange(options.PerClass is { } perClass ? rest.Take(perClass) : rest);
         }
 

@@ -32,9 +32,8 @@ public sealed class ResNet : BlockModel
 {
     private readonly Module<Tensor, Tensor> _conv1;
     private readonly Module<Tensor, Tensor> _bn1;
-    private readonly Module<Tensor, Tensor>? _maxpool;
     private readonly Module<Tensor, Tensor>[] _layers;
-    private readonly TorchSharp.Modules.Linear _fc;
+    private readonly LinearLayer _fc;
     private readonly int[] _featureWidths;
     private readonly ModelBlock[] _blocks;
 
@@ -48,13 +47,11 @@ public sealed class ResNet : BlockModel
 
         int stemWidth = shape.Widths[0];
         _conv1 = shape.Stem == StemKind.ImageNet
-            ? Conv2d(spec.InChannels, stemWidth, 7, stride: 2, padding: 3, bias: false)
-            : Conv2d(spec.InChannels, stemWidth, 3, stride: 1, padding: 1, bias: false);
+            ? new Conv2dLayer(spec.InChannels, stemWidth, 7, stride: 2, padding: 3, bias: false)
+            : new Conv2dLayer(spec.InChannels, stemWidth, 3, stride: 1, padding: 1, bias: false);
         _bn1 = BatchNorm2d(stemWidth);
         register_module("conv1", _conv1);
         register_module("bn1", _bn1);
-        if (shape.Stem == StemKind.ImageNet)
-            _maxpool = MaxPool2d(3, stride: 2, padding: 1);
 
         _layers = new Module<Tensor, Tensor>[stages];
         _featureWidths = new int[stages];
@@ -70,7 +67,7 @@ public sealed class ResNet : BlockModel
                 if (stride != 1 || inPlanes != planes * shape.Expansion)
                 {
                     downsample = Sequential(
-                        Conv2d(inPlanes, planes * shape.Expansion, 1, stride: stride, bias: false),
+                        new Conv2dLayer(inPlanes, planes * shape.Expansion, 1, stride: stride, bias: false),
                         BatchNorm2d(planes * shape.Expansion));
                 }
                 layer.append(shape.Block == ResidualBlock.Basic
@@ -82,7 +79,7 @@ public sealed class ResNet : BlockModel
             _featureWidths[s] = inPlanes;
             register_module($"layer{s + 1}", layer);
         }
-        _fc = Linear(inPlanes, spec.NumClasses);
+        _fc = new LinearLayer(inPlanes, spec.NumClasses);
         register_module("fc", _fc);
 
         var blocks = new List<ModelBlock> { new("stem", 0, BlockRole.Stem, ["conv1.", "bn1."]) };
@@ -109,29 +106,19 @@ public sealed class ResNet : BlockModel
         {
             switch (module)
             {
-                case TorchSharp.Modules.Conv2d conv:
-                    init.kaiming_normal_(conv.weight, mode: init.FanInOut.FanOut, nonlinearity: init.NonlinearityType.ReLU);
+                case Conv2dLayer conv:
+                    init.kaiming_normal_(conv.Weight, mode: init.FanInOut.FanOut, nonlinearity: init.NonlinearityType.ReLU);
                     break;
                 case TorchSharp.Modules.BatchNorm2d bn:
                     init.ones_(bn.weight);
                     init.zeros_(bn.bias);
                     bn.reset_running_stats();
                     break;
-                case TorchSharp.Modules.Linear linear:
-                    ResetLinear(linear);
+                case LinearLayer linear:
+                    linear.ResetParameters();
                     break;
             }
         }
-    }
-
-    /// <summary>PyTorch's default Linear initialisation: U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for weight and bias.</summary>
-    public static void ResetLinear(TorchSharp.Modules.Linear linear)
-    {
-        using var _ = torch.no_grad();
-        double bound = 1 / Math.Sqrt(linear.weight!.shape[1]);
-        init.uniform_(linear.weight, -bound, bound);
-        if (linear.bias is not null)
-            init.uniform_(linear.bias, -bound, bound);
     }
 
     public override Tensor Features(Tensor input, int? stages = null)
@@ -141,8 +128,8 @@ public sealed class ResNet : BlockModel
             throw new ArgumentOutOfRangeException(nameof(stages), $"1..{Stages}");
         using var scope = torch.NewDisposeScope();
         var x = _bn1.call(_conv1.call(input)).relu_();
-        if (_maxpool is not null)
-            x = _maxpool.call(x);
+        if (Shape.Stem == StemKind.ImageNet)
+            x = nn.functional.max_pool2d(x, 3, stride: 2, padding: 1);
         for (int s = 0; s < upTo; s++)
             x = _layers[s].call(x);
         return x.mean([2L, 3L]).MoveToOuterDisposeScope();
@@ -157,9 +144,9 @@ public sealed class ResNet : BlockModel
 
         public BasicBlock(int inPlanes, int planes, int stride, Module<Tensor, Tensor>? downsample) : base("BasicBlock")
         {
-            _conv1 = Conv2d(inPlanes, planes, 3, stride: stride, padding: 1, bias: false);
+            _conv1 = new Conv2dLayer(inPlanes, planes, 3, stride: stride, padding: 1, bias: false);
             _bn1 = BatchNorm2d(planes);
-            _conv2 = Conv2d(planes, planes, 3, stride: 1, padding: 1, bias: false);
+            _conv2 = new Conv2dLayer(planes, planes, 3, stride: 1, padding: 1, bias: false);
             _bn2 = BatchNorm2d(planes);
             _downsample = downsample;
             register_module("conv1", _conv1);
@@ -186,11 +173,11 @@ public sealed class ResNet : BlockModel
 
         public Bottleneck(int inPlanes, int planes, int stride, Module<Tensor, Tensor>? downsample) : base("Bottleneck")
         {
-            _conv1 = Conv2d(inPlanes, planes, 1, bias: false);
+            _conv1 = new Conv2dLayer(inPlanes, planes, 1, bias: false);
             _bn1 = BatchNorm2d(planes);
-            _conv2 = Conv2d(planes, planes, 3, stride: stride, padding: 1, bias: false);
+            _conv2 = new Conv2dLayer(planes, planes, 3, stride: stride, padding: 1, bias: false);
             _bn2 = BatchNorm2d(planes);
-            _conv3 = Conv2d(planes, planes * 4, 1, bias: false);
+            _conv3 = new Conv2dLayer(planes, planes * 4, 1, bias: false);
             _bn3 = BatchNorm2d(planes * 4);
             _downsample = downsample;
             register_module("conv1", _conv1);

@@ -52,6 +52,34 @@ public static partial class NativeAllocator
         }
     }
 
+    /// <summary>
+    /// Bytes of native heap in use right now (glibc's mallinfo2: allocated chunks plus mmap'd blocks, all arenas),
+    /// or null off glibc. Unlike RSS it does not count freed memory the allocator keeps, so leaks show exactly.
+    /// </summary>
+    public static long? InUseBytes()
+    {
+        if (!OperatingSystem.IsLinux())
+            return null;
+        try
+        {
+            var info = mallinfo2();
+            return (long)(info.Uordblks + info.Hblkhd);
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            return null;
+        }
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct MallInfo2
+    {
+        public nuint Arena, Ordblks, Smblks, Hblks, Hblkhd, Usmblks, Fsmblks, Uordblks, Fordblks, Keepcost;
+    }
+
+    [LibraryImport("libc", EntryPoint = "mallinfo2")]
+    private static partial MallInfo2 mallinfo2();
+
     [LibraryImport("libc", EntryPoint = "mallopt")]
     private static partial int mallopt(int param, int value);
 }

@@ -264,7 +264,7 @@ public static class Trainer
         }
     }
 
-    private static optim.Optimizer CreateOptimizer(IReadOnlyList<ParamGroupPlan> groups, TrainerSettings settings)
+    internal static optim.Optimizer CreateOptimizer(IReadOnlyList<ParamGroupPlan> groups, TrainerSettings settings)
     {
         if (groups.Count == 0 || groups.All(g => g.Parameters.Count == 0))
             throw new BadInputException("Nothing to train: every block is frozen and there is no head.");

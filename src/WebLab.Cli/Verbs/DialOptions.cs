@@ -1,0 +1,114 @@
+using System.CommandLine;
+using System.Globalization;
+using WebLab.Training;
+using WebLab.Transfer;
+
+namespace WebLab.Cli.Verbs;
+
+/// <summary>The transfer dials as command-line options (shared by experiment and sweep). Unset options keep the base value.</summary>
+internal sealed class DialOptions
+{
+    private readonly Option<int?> _blocks = new("--blocks") { Description = "blocks transferred from the source, in depth order (stem = 1); the rest are re-initialised" };
+    private readonly Option<int?> _freeze = new("--freeze") { Description = "freeze the first N blocks" };
+    private readonly Option<bool> _linearProbe = new("--linear-probe") { Description = "freeze every transferred block; train only the head" };
+    private readonly Option<int?> _headStage = new("--head-stage") { Description = "put the head on the features of stage N (earlier, more generic features)" };
+    private readonly Option<double?> _headLr = new("--head-lr") { Description = "learning rate of the head and re-initialised blocks" };
+    private readonly Option<double?> _layerDecay = new("--layer-decay") { Description = "per-depth LR multiplier below the head (e.g. 0.5: each block down trains at half the rate)" };
+    private readonly Option<string?> _blockLrs = new("--block-lrs") { Description = "explicit LRs per block, e.g. stem=0.001,layer1=0.005,head=0.05" };
+    private readonly Option<double?> _l2 = new("--l2") { Description = "L2 toward zero (beta)" };
+    private readonly Option<double?> _l2spAlpha = new("--l2sp-alpha") { Description = "L2-SP toward the pretrained weights (alpha); 0 = off" };
+    private readonly Option<int?> _l2spBlocks = new("--l2sp-blocks") { Description = "L2-SP on the lower N transferred blocks only, L2 above (mixed form)" };
+    private readonly Option<double?> _bssEta = new("--bss-eta") { Description = "batch spectral shrinkage strength (eta); 0 = off" };
+    private readonly Option<int?> _bssK = new("--bss-k") { Description = "singular values BSS penalises" };
+    private readonly Option<string?> _optimizer = new("--optimizer") { Description = "sgd or adamw" };
+    private readonly Option<double?> _momentum = new("--momentum") { Description = "SGD momentum / AdamW beta1" };
+    private readonly Option<bool> _noNesterov = new("--no-nesterov") { Description = "plain momentum instead of Nesterov" };
+    private readonly Option<string?> _schedule = new("--schedule") { Description = "cosine, step (BiT: /10 at 30/60/90%) or constant" };
+    private readonly Option<double?> _warmup = new("--warmup") { Description = "fraction of the budget spent warming up" };
+    private readonly Option<double?> _decaySpeed = new("--decay-speed") { Description = "2 = decay by half-way, 0.5 = decay late" };
+    private readonly Option<int?> _epochs = new("--epochs") { Description = "budget in epochs" };
+    private readonly Option<int?> _steps = new("--steps") { Description = "budget in updates (overrides --epochs)" };
+    private readonly Option<int?> _batch = new("--batch-size") { Description = "batch size" };
+    private readonly Option<double?> _labelSmoothing = new("--label-smoothing") { Description = "label smoothing" };
+    private readonly Option<double?> _mixup = new("--mixup") { Description = "mixup alpha; 0 = off" };
+    private readonly Option<bool> _headFirst = new("--head-first") { Description = "fit the head on frozen features first, then train everything" };
+    private readonly Option<bool> _noAugment = new("--no-augment") { Description = "no crop/flip augmentation" };
+    private readonly Option<int?> _patience = new("--patience") { Description = "early stopping after N epochs without a better val accuracy" };
+    private readonly Option<double?> _scratchLr = new("--scratch-lr") { Description = "learning rate of the random-init arm (default: --head-lr)" };
+    private readonly Option<int?> _scratchEpochs = new("--scratch-epochs") { Description = "budget of the random-init arm in epochs (default: the same)" };
+    private readonly Option<string[]> _set = new("--set") { Description = "any setting by name: --set l2spAlpha=0.01 (repeatable)", AllowMultipleArgumentsPerToken = false };
+
+    public IEnumerable<Option> All =>
+    [
+        _blocks, _freeze, _linearProbe, _headStage, _headLr, _layerDecay, _blockLrs, _l2, _l2spAlpha, _l2spBlocks, _bssEta, _bssK, _optimizer,
+        _momentum, _noNesterov, _schedule, _warmup, _decaySpeed, _epochs, _steps, _batch, _labelSmoothing, _mixup, _headFirst, _noAugment,
+        _patience, _scratchLr, _scratchEpochs, _set,
+    ];
+
+    /// <summary>Applies the options that were given to <paramref name="spec"/>.</summary>
+    public ExperimentSpec Apply(ParseResult parse, ExperimentSpec spec)
+    {
+        var d = spec.Dials;
+        d = d with
+        {
+            BlocksTransferred = parse.GetValue(_blocks) ?? d.BlocksTransferred,
+            FrozenBlocks = parse.GetValue(_freeze) ?? d.FrozenBlocks,
+            LinearProbe = parse.GetValue(_linearProbe) || d.LinearProbe,
+            HeadStage = parse.GetValue(_headStage) ?? d.HeadStage,
+            HeadLearningRate = parse.GetValue(_headLr) ?? d.HeadLearningRate,
+            LayerDecay = parse.GetValue(_layerDecay) ?? d.LayerDecay,
+            BlockLearningRates = parse.GetValue(_blockLrs) is { } lrs ? BlockRates(lrs) : d.BlockLearningRates,
+            L2 = parse.GetValue(_l2) ?? d.L2,
+            L2SPAlpha = parse.GetValue(_l2spAlpha) ?? d.L2SPAlpha,
+            L2SPBlocks = parse.GetValue(_l2spBlocks) ?? d.L2SPBlocks,
+            BssEta = parse.GetValue(_bssEta) ?? d.BssEta,
+            BssK = parse.GetValue(_bssK) ?? d.BssK,
+            Optimizer = parse.GetValue(_optimizer) is { } o ? Enum<OptimizerKind>(o, "--optimizer") : d.Optimizer,
+            Momentum = parse.GetValue(_momentum) ?? d.Momentum,
+            Nesterov = !parse.GetValue(_noNesterov) && d.Nesterov,
+            Schedule = parse.GetValue(_schedule) is { } s ? Enum<ScheduleKind>(s, "--schedule") : d.Schedule,
+            WarmupFraction = parse.GetValue(_warmup) ?? d.WarmupFraction,
+            DecaySpeed = parse.GetValue(_decaySpeed) ?? d.DecaySpeed,
+            Epochs = parse.GetValue(_epochs) ?? d.Epochs,
+            Steps = parse.GetValue(_steps) ?? d.Steps,
+            BatchSize = parse.GetValue(_batch) ?? d.BatchSize,
+            LabelSmoothing = parse.GetValue(_labelSmoothing) ?? d.LabelSmoothing,
+            MixupAlpha = parse.GetValue(_mixup) ?? d.MixupAlpha,
+            HeadFirst = parse.GetValue(_headFirst) || d.HeadFirst,
+            Augment = !parse.GetValue(_noAugment) && d.Augment,
+            Patience = parse.GetValue(_patience) ?? d.Patience,
+        };
+        var scratch = spec.ScratchArm with
+        {
+            LearningRate = parse.GetValue(_scratchLr) ?? spec.ScratchArm.LearningRate,
+            Epochs = parse.GetValue(_scratchEpochs) ?? spec.ScratchArm.Epochs,
+        };
+        spec = spec with { Transfer = d, Scratch = scratch };
+        foreach (var assignment in parse.GetValue(_set) ?? [])
+        {
+            int eq = assignment.IndexOf('=');
+            if (eq <= 0)
+                throw new BadInputException($"--set expects name=value (got '{assignment}').");
+            spec = DialNames.With(spec, assignment[..eq], assignment[(eq + 1)..]);
+        }
+        return spec;
+    }
+
+    private static Dictionary<string, double> BlockRates(string list)
+    {
+        var rates = new Dictionary<string, double>(StringComparer.Ordinal);
+        foreach (var part in list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var pieces = part.Split('=');
+            if (pieces.Length != 2 || !double.TryParse(pieces[1], NumberStyles.Float, CultureInfo.InvariantCulture, out var rate))
+                throw new BadInputException($"--block-lrs expects block=rate pairs like stem=0.001,head=0.05 (got '{part}').");
+            rates[pieces[0]] = rate;
+        }
+        return rates;
+    }
+
+    private static T Enum<T>(string value, string option) where T : struct, Enum =>
+        System.Enum.TryParse<T>(value.Replace("-", "", StringComparison.Ordinal), ignoreCase: true, out var parsed)
+            ? parsed
+            : throw new BadInputException($"{option} must be one of {string.Join(", ", System.Enum.GetNames<T>().Select(n => n.ToLowerInvariant()))} (got '{value}').");
+}

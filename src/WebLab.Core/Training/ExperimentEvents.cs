@@ -1,0 +1,32 @@
+using System.Text.Json.Serialization;
+
+namespace WebLab.Training;
+
+/// <summary>
+/// What an experiment reports while it runs, in order: started, probe, many training updates and run results,
+/// finished. Serialised with a "type" discriminator (JSON lines from workers).
+/// </summary>
+[JsonPolymorphic(TypeDiscriminatorPropertyName = "type")]
+[JsonDerivedType(typeof(ExperimentStarted), "started")]
+[JsonDerivedType(typeof(ProbeFinished), "probe")]
+[JsonDerivedType(typeof(TrainingUpdate), "progress")]
+[JsonDerivedType(typeof(RunFinished), "run")]
+[JsonDerivedType(typeof(ExperimentFinished), "finished")]
+public abstract record ExperimentEvent;
+
+/// <summary>Data is loaded and checked; <paramref name="Runs"/> arm-seed runs will follow.</summary>
+public sealed record ExperimentStarted(string Name, TargetSummary Target, SourceSummary Source, IReadOnlyList<string> Warnings, int Runs, string Device)
+    : ExperimentEvent;
+
+/// <summary>The frozen-feature probe's result: the first number an experiment shows.</summary>
+public sealed record ProbeFinished(ProbeResult Probe) : ExperimentEvent;
+
+/// <summary>A throttled training record, with the whole experiment's progress.</summary>
+public sealed record TrainingUpdate(TrainingProgress Progress, double OverallFraction, double? OverallEtaSeconds) : ExperimentEvent;
+
+/// <summary>One arm finished one seed.</summary>
+public sealed record RunFinished(string Arm, int Seed, double TestAccuracy, double BestValAccuracy, int BestEpoch, double Seconds, double? NtgSoFar)
+    : ExperimentEvent;
+
+/// <summary>The experiment is done (or was stopped and kept what it had).</summary>
+public sealed record ExperimentFinished(ExperimentResult Result) : ExperimentEvent;

@@ -1,0 +1,118 @@
+using System.Text.Json.Serialization;
+using WebLab.Transfer;
+
+namespace WebLab.Training;
+
+/// <summary>What one arm trained with, fully resolved.</summary>
+public sealed record ArmSettings(
+    string Optimizer,
+    double Momentum,
+    bool Nesterov,
+    string Schedule,
+    int WarmupSteps,
+    double DecaySpeed,
+    int Epochs,
+    int TotalSteps,
+    int BatchSize,
+    double LabelSmoothing,
+    double MixupAlpha,
+    double BssEta,
+    int BssK,
+    bool HeadFirst,
+    string Augmentation,
+    int InputSize,
+    int Channels,
+    float[] Mean,
+    float[] Std,
+    string Architecture,
+    int? HeadStage,
+    IReadOnlyList<BlockPlan> Blocks);
+
+/// <summary>One arm at one seed.</summary>
+public sealed record SeedRun(
+    int Seed,
+    double TestAccuracy,
+    double TestLoss,
+    double BestValAccuracy,
+    int BestEpoch,
+    IReadOnlyList<EpochMetrics> Curve,
+    double[] PerClassAccuracy,
+    int[][] Confusion,
+    IReadOnlyDictionary<string, string[]> ConfusionCells,
+    double Seconds,
+    double ImagesPerSecond,
+    double LoaderWaitFraction,
+    bool StoppedByUser,
+    bool EarlyStopped,
+    double? HeadFirstValAccuracy = null);
+
+/// <summary>An arm: its resolved settings, and test accuracy over seeds (fractions).</summary>
+public sealed record ArmResult(string Name, ArmSettings Hyperparameters, Summary TestAccuracy, IReadOnlyList<SeedRun> Runs);
+
+/// <summary>
+/// Negative transfer gap over seeds: NTG = test error(transfer) − test error(scratch) = acc(scratch) − acc(transfer),
+/// as fractions. Below zero: transfer helped. <see cref="Summary.Ci95"/> is the 95% Student-t interval of the mean.
+/// </summary>
+public sealed record NtgSummary(double Mean, double Std, double[] Ci95, double[] PerSeed, int N)
+{
+    /// <summary>True when the interval lies entirely below zero.</summary>
+    public bool TransferClearlyHelped => N > 1 && Ci95[1] < 0;
+
+    /// <summary>True when the interval lies entirely above zero (negative transfer).</summary>
+    public bool ClearlyNegative => N > 1 && Ci95[0] > 0;
+
+    /// <summary>The gap in plain words, e.g. "transfer reduced test error by 23.1 points (95% CI 18.0 to 28.2)".</summary>
+    public string Sentence()
+    {
+        double points = -Mean * 100;
+        var ci = N > 1 ? $" (95% CI {-Ci95[1] * 100:F1} to {-Ci95[0] * 100:F1} points, {N} seeds)" : $" ({N} seed)";
+        return points >= 0
+            ? $"transfer reduced test error by {points:F1} points{ci}" + (TransferClearlyHelped ? "" : "; the interval includes no effect")
+            : $"transfer increased test error by {-points:F1} points{ci} - negative transfer" + (ClearlyNegative ? "" : "; the interval includes no effect");
+    }
+
+    internal static NtgSummary From(IReadOnlyList<double> perSeed)
+    {
+        var s = Summary.Of(perSeed);
+        return new NtgSummary(s.Mean, s.Std, s.Ci95, s.PerSeed, s.N);
+    }
+}
+
+/// <summary>Sizes of the target data as used.</summary>
+public sealed record TargetSummary(
+    string Dataset,
+    IReadOnlyList<string> Classes,
+    int? PerClass,
+    int TrainSize,
+    int ValSize,
+    int TestSize,
+    int[] TrainClassCounts);
+
+/// <summary>The source checkpoint as used.</summary>
+public sealed record SourceSummary(string Path, string? Name, string Architecture, string? Dataset, IReadOnlyList<string> Classes, double? TestAccuracy);
+
+/// <summary>The frozen-feature probe: a linear classifier on the source's pooled features.</summary>
+public sealed record ProbeResult(int Stage, int FeatureWidth, double ValAccuracy, double TestAccuracy, double Seconds);
+
+/// <summary>Everything an experiment produced.</summary>
+public sealed record ExperimentResult(
+    string Name,
+    TargetSummary Target,
+    SourceSummary Source,
+    string? Preset,
+    string Device,
+    double Seconds,
+    IReadOnlyList<int> Seeds,
+    IReadOnlyList<ArmResult> Arms,
+    NtgSummary? Ntg,
+    ProbeResult? Probe,
+    IReadOnlyList<string> Warnings,
+    string? Checkpoint,
+    bool Stopped)
+{
+    [JsonIgnore]
+    public ArmResult TransferArm => Arms.First(a => a.Name == Experiment.TransferArm);
+
+    [JsonIgnore]
+    public ArmResult ScratchArm => Arms.First(a => a.Name == Experiment.ScratchArm);
+}

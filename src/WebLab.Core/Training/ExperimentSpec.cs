@@ -1,0 +1,60 @@
+using WebLab.Transfer;
+
+namespace WebLab.Training;
+
+/// <summary>
+/// A transfer experiment: the transfer arm (source checkpoint + dials) and the random-initialisation arm, on the
+/// same target data, architecture, budget and seeds.
+/// </summary>
+/// <param name="Target">Target dataset: catalogue id or path.</param>
+/// <param name="Source">Source checkpoint (.weblab).</param>
+/// <param name="TargetClasses">Classes of the target to use (indices or names); null = all.</param>
+/// <param name="PerClass">Training images per class; null = all.</param>
+/// <param name="Transfer">The transfer arm's dials.</param>
+/// <param name="Scratch">The random-initialisation arm's own dials.</param>
+/// <param name="Seeds">Number of seeds (each seed: its own data subsample, initialisation and batch order, shared by both arms).</param>
+/// <param name="FirstSeed">The first seed; seeds are FirstSeed, FirstSeed + 1, ...</param>
+/// <param name="Device">"auto", "cpu" or "cuda".</param>
+/// <param name="Name">Display name.</param>
+/// <param name="CheckpointPath">Where to save the transfer arm's best-validation model (null = not saved).</param>
+/// <param name="Probe">Fit the frozen-feature probe first (a first result within seconds).</param>
+/// <param name="Preset">Name of the preset the dials came from, for the record.</param>
+public sealed record ExperimentSpec(
+    string Target,
+    string Source,
+    IReadOnlyList<string>? TargetClasses = null,
+    int? PerClass = null,
+    TransferDials? Transfer = null,
+    ScratchDials? Scratch = null,
+    int Seeds = 3,
+    int FirstSeed = 0,
+    string Device = "auto",
+    string? Name = null,
+    string? CheckpointPath = null,
+    bool Probe = true,
+    string? Preset = null)
+{
+    /// <summary>The transfer dials (defaults when none were given).</summary>
+    public TransferDials Dials => Transfer ?? new TransferDials();
+
+    /// <summary>The scratch dials (defaults when none were given).</summary>
+    public ScratchDials ScratchArm => Scratch ?? new ScratchDials();
+
+    /// <summary>Field errors, e.g. "seeds: must be 1..20"; empty when valid.</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var errors = new List<string>();
+        if (string.IsNullOrWhiteSpace(Target))
+            errors.Add("target: required.");
+        if (string.IsNullOrWhiteSpace(Source))
+            errors.Add("source: required.");
+        if (Seeds is < 1 or > 20)
+            errors.Add("seeds: must be 1..20.");
+        if (PerClass is < 1)
+            errors.Add("perClass: must be 1 or more.");
+        if (Scratch?.LearningRate is <= 0 or > 10)
+            errors.Add("scratch.learningRate: must be in (0, 10].");
+        errors.AddRange(Dials.Validate().Select(e => "transfer." + e));
+        return errors;
+    }
+}

@@ -1,0 +1,118 @@
+using WebLab.Data;
+using WebLab.Training;
+
+namespace WebLab.Transfer;
+
+/// <summary>
+/// Every dial of a transfer strategy (field guide sections 3, 4 and 6; the "non-binary" view: dials, not switches).
+/// Blocks count in depth order: the stem is block 1, then the stages; the head is always new when classes differ.
+/// </summary>
+/// <param name="BlocksTransferred">Blocks copied from the source (0 = none; null = every block but a new head); the rest are re-initialised.</param>
+/// <param name="FrozenBlocks">The first k blocks are frozen (no updates, BatchNorm statistics held).</param>
+/// <param name="LinearProbe">Freeze every transferred block: only the head trains (CS231n "small and similar").</param>
+/// <param name="HeadStage">Put the head on the features of this stage (1..n) instead of the last (CS231n "small and different").</param>
+/// <param name="HeadLearningRate">Learning rate of the head (and of re-initialised blocks).</param>
+/// <param name="LayerDecay">Per-depth multiplier for transferred blocks: a block d levels below the head trains at HeadLearningRate x LayerDecay^d.</param>
+/// <param name="BlockLearningRates">Explicit learning rates by block name (stem, layer1, ..., head); overrides the two above for those blocks.</param>
+/// <param name="L2">beta of (beta/2)||w||^2 on every trained weight not under L2-SP (decay toward zero).</param>
+/// <param name="L2SPAlpha">alpha of (alpha/2)||w - w0||^2 toward the pretrained weights (0 = off).</param>
+/// <param name="L2SPBlocks">L2-SP on the lower k transferred blocks only, L2 above (the mixed form); null = every transferred block.</param>
+/// <param name="BssEta">Batch spectral shrinkage strength (0 = off).</param>
+/// <param name="BssK">How many of the smallest singular values BSS penalises.</param>
+/// <param name="Optimizer">SGD (with momentum) or AdamW.</param>
+/// <param name="Momentum">SGD momentum, or AdamW beta1.</param>
+/// <param name="Nesterov">Nesterov momentum (SGD).</param>
+/// <param name="Schedule">Learning-rate schedule shape.</param>
+/// <param name="WarmupFraction">Fraction of the budget spent warming up linearly.</param>
+/// <param name="DecaySpeed">1 = decay over the whole budget; 2 = finish by half-way (decay quickly); 0.5 = decay late.</param>
+/// <param name="Epochs">Budget in passes over the training set (ignored when <paramref name="Steps"/> is set).</param>
+/// <param name="Steps">Budget in optimiser updates (the survey's advice: count updates, not epochs).</param>
+/// <param name="BatchSize">Images per update.</param>
+/// <param name="LabelSmoothing">Label smoothing of the cross-entropy.</param>
+/// <param name="MixupAlpha">Mixup Beta(alpha, alpha) (0 = off; helps mid-size targets, not small ones).</param>
+/// <param name="HeadFirst">Train the new head on frozen (cached) features first, then everything (fastai's fine_tune).</param>
+/// <param name="Augment">Train-time crop and flip.</param>
+/// <param name="Patience">Early stopping after this many epochs without a better validation accuracy (null = off).</param>
+public sealed record TransferDials(
+    int? BlocksTransferred = null,
+    int FrozenBlocks = 0,
+    bool LinearProbe = false,
+    int? HeadStage = null,
+    double HeadLearningRate = 0.05,
+    double LayerDecay = 1.0,
+    IReadOnlyDictionary<string, double>? BlockLearningRates = null,
+    double L2 = 5e-4,
+    double L2SPAlpha = 0,
+    int? L2SPBlocks = null,
+    double BssEta = 0,
+    int BssK = 1,
+    OptimizerKind Optimizer = OptimizerKind.Sgd,
+    double Momentum = 0.9,
+    bool Nesterov = true,
+    ScheduleKind Schedule = ScheduleKind.Cosine,
+    double WarmupFraction = 0.0,
+    double DecaySpeed = 1.0,
+    int Epochs = 30,
+    int? Steps = null,
+    int BatchSize = 32,
+    double LabelSmoothing = 0,
+    double MixupAlpha = 0,
+    bool HeadFirst = false,
+    bool Augment = true,
+    int? Patience = null)
+{
+    /// <summary>Checks ranges; every message names the dial.</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var errors = new List<string>();
+        void Check(bool ok, string message)
+        {
+            if (!ok)
+                errors.Add(message);
+        }
+        Check(BlocksTransferred is null or >= 0, "blocksTransferred must be 0 or more.");
+        Check(FrozenBlocks >= 0, "frozenBlocks must be 0 or more.");
+        Check(HeadStage is null or >= 1, "headStage must be 1 or more.");
+        Check(HeadLearningRate > 0 && HeadLearningRate <= 10, "headLearningRate must be in (0, 10].");
+        Check(LayerDecay > 0 && LayerDecay <= 10, "layerDecay must be in (0, 10].");
+        Check(BlockLearningRates?.Values.All(v => v >= 0 && v <= 10) ?? true, "blockLearningRates must be in [0, 10].");
+        Check(L2 >= 0 && L2 < 1, "l2 must be in [0, 1).");
+        Check(L2SPAlpha >= 0 && L2SPAlpha < 10, "l2spAlpha must be in [0, 10).");
+        Check(L2SPBlocks is null or >= 0, "l2spBlocks must be 0 or more.");
+        Check(BssEta >= 0 && BssEta < 10, "bssEta must be in [0, 10).");
+        Check(BssK >= 1, "bssK must be 1 or more.");
+        Check(Momentum >= 0 && Momentum < 1, "momentum must be in [0, 1).");
+        Check(WarmupFraction >= 0 && WarmupFraction < 1, "warmupFraction must be in [0, 1).");
+        Check(DecaySpeed > 0 && DecaySpeed <= 10, "decaySpeed must be in (0, 10].");
+        Check(Epochs >= 1 && Epochs <= 10_000, "epochs must be in 1..10000.");
+        Check(Steps is null or (>= 1 and <= 10_000_000), "steps must be in 1..10000000.");
+        Check(BatchSize >= 1 && BatchSize <= 4096, "batchSize must be in 1..4096.");
+        Check(LabelSmoothing >= 0 && LabelSmoothing < 1, "labelSmoothing must be in [0, 1).");
+        Check(MixupAlpha >= 0 && MixupAlpha <= 10, "mixupAlpha must be in [0, 10].");
+        Check(Patience is null or >= 1, "patience must be 1 or more.");
+        return errors;
+    }
+
+    /// <summary>Trainer settings for an arm with seed <paramref name="seed"/> on a training set of <paramref name="batchesPerEpoch"/> batches.</summary>
+    internal TrainerSettings TrainerSettings(int seed, int batchesPerEpoch, double bssEta) => new(
+        Optimizer, Momentum, Nesterov, Epochs, Steps, BatchSize,
+        new Schedule(Schedule, (int)Math.Round(WarmupFraction * (Steps ?? Epochs * batchesPerEpoch)), DecaySpeed),
+        LabelSmoothing, MixupAlpha, BssK, bssEta, Patience, seed);
+
+    /// <summary>The augmentation these dials ask for at an input size.</summary>
+    internal Augmentation Augmentation(int inputSize, bool flip) => Augment ? Data.Augmentation.For(inputSize, flip) : Data.Augmentation.Off;
+}
+
+/// <summary>
+/// The random-initialisation arm's own dials. It trains every block with one learning rate and the same
+/// budget, batch, schedule, L2, label smoothing, mixup and augmentation as the transfer arm; nothing is
+/// frozen and nothing pulls toward pretrained weights.
+/// </summary>
+/// <param name="LearningRate">Its learning rate (null = 0.1 for SGD, 0.003 for AdamW: random initialisation wants a higher rate than fine-tuning; 0.1 was the best of 0.05/0.1/0.2 for the demo here).</param>
+/// <param name="Epochs">Its budget in epochs (null = the transfer arm's).</param>
+/// <param name="Steps">Its budget in updates (null = the transfer arm's).</param>
+public sealed record ScratchDials(double? LearningRate = null, int? Epochs = null, int? Steps = null)
+{
+    /// <summary>The learning rate used with <paramref name="optimizer"/>.</summary>
+    public double LearningRateFor(OptimizerKind optimizer) => LearningRate ?? (optimizer == OptimizerKind.AdamW ? 0.003 : 0.1);
+}
