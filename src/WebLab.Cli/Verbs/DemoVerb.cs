@@ -9,11 +9,11 @@ internal static class DemoVerb
     /// <summary>Where the demo source checkpoint is written (relative to the working directory unless WEBLAB_HOME is set).</summary>
     public static string DefaultCheckpoint =>
         Path.Combine(Environment.GetEnvironmentVariable("WEBLAB_HOME") is { Length: > 0 } home ? home : "data", "checkpoints",
-            "fashion-mnist-0-4-resnet8.weblab");
+            Demo.CheckpointFileName);
 
     public static Command Create()
     {
-        var epochs = new Option<int>("--epochs") { Description = "pretraining epochs", DefaultValueFactory = _ => 3 };
+        var epochs = new Option<int>("--epochs") { Description = "pretraining epochs", DefaultValueFactory = _ => Demo.SourceEpochs };
         var device = Cli.Device();
         var json = Cli.Json();
         var noInstall = Cli.NoInstall();
@@ -26,8 +26,7 @@ internal static class DemoVerb
         command.SetAction((parse, cancellationToken) =>
         {
             Console.Error.WriteLine("WebLab demo: pretraining a source model on Fashion-MNIST classes 0-4 (clothes).");
-            return Task.FromResult(PretrainVerb.Run(new PretrainSpec("fashion-mnist", ["0", "1", "2", "3", "4"], "resnet8", DefaultCheckpoint,
-                    Epochs: parse.GetValue(epochs), Device: parse.GetValue(device)!, Name: "resnet8 on Fashion-MNIST 0-4 (clothes)"),
+            return Task.FromResult(PretrainVerb.Run(Demo.Source(DefaultCheckpoint, parse.GetValue(device)!, parse.GetValue(epochs)),
                 parse.GetValue(json), parse.GetValue(noInstall), cancellationToken));
         });
         return command;

@@ -1,0 +1,61 @@
+using Dapper;
+using Microsoft.Data.Sqlite;
+using WebLab.Lab.Storage;
+
+namespace WebLab.Lab.Catalog;
+
+/// <summary>A checkpoint in the lab's model zoo; <see cref="InfoJson"/> is its WebLab metadata (CheckpointInfo).</summary>
+public sealed record CheckpointRecord
+{
+    public required string Id { get; init; }
+    public required string Name { get; init; }
+    public required string Owner { get; init; }
+    public required string Path { get; init; }
+    public required string InfoJson { get; init; }
+    public string? ParentId { get; init; }
+    public string? JobId { get; init; }
+    public bool Builtin { get; init; }
+    public required string CreatedAt { get; init; }
+}
+
+/// <summary>The checkpoints table.</summary>
+public sealed class CheckpointStore(Database db)
+{
+    public static async Task AddAsync(SqliteConnection connection, SqliteTransaction? transaction, CheckpointRecord checkpoint,
+        CancellationToken cancellationToken)
+    {
+        await connection.ExecuteAsync(new CommandDefinition("""
+            INSERT INTO checkpoints (id, name, owner, path, info_json, parent_id, job_id, builtin, created_at)
+            VALUES (@Id, @Name, @Owner, @Path, @InfoJson, @ParentId, @JobId, @Builtin, @CreatedAt)
+            """, checkpoint, transaction, cancellationToken: cancellationToken));
+    }
+
+    public async Task<CheckpointRecord?> GetAsync(string id, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await db.OpenAsync(cancellationToken);
+        return await connection.QuerySingleOrDefaultAsync<CheckpointRecord>(new CommandDefinition(
+            "SELECT * FROM checkpoints WHERE id = @id", new { id }, cancellationToken: cancellationToken));
+    }
+
+    public async Task<IReadOnlyList<CheckpointRecord>> ListAsync(CancellationToken cancellationToken = default)
+    {
+        await using var connection = await db.OpenAsync(cancellationToken);
+        return (await connection.QueryAsync<CheckpointRecord>(new CommandDefinition(
+            "SELECT * FROM checkpoints ORDER BY builtin DESC, id DESC", cancellationToken: cancellationToken))).ToList();
+    }
+
+    /// <summary>The built-in demo source, once it exists.</summary>
+    public async Task<CheckpointRecord?> BuiltinAsync(CancellationToken cancellationToken = default)
+    {
+        await using var connection = await db.OpenAsync(cancellationToken);
+        return await connection.QueryFirstOrDefaultAsync<CheckpointRecord>(new CommandDefinition(
+            "SELECT * FROM checkpoints WHERE builtin = 1 ORDER BY id LIMIT 1", cancellationToken: cancellationToken));
+    }
+
+    public async Task<bool> DeleteAsync(string id, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await db.OpenAsync(cancellationToken);
+        return await connection.ExecuteAsync(new CommandDefinition(
+            "DELETE FROM checkpoints WHERE id = @id AND builtin = 0", new { id }, cancellationToken: cancellationToken)) == 1;
+    }
+}

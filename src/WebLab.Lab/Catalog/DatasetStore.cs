@@ -1,0 +1,84 @@
+using Dapper;
+using Microsoft.Data.Sqlite;
+using WebLab.Lab.Storage;
+
+namespace WebLab.Lab.Catalog;
+
+/// <summary>A dataset uploaded to the lab. <see cref="Path"/> is the zip or IDX folder the engine reads.</summary>
+public sealed record DatasetRecord
+{
+    public required string Id { get; init; }
+    public required string Name { get; init; }
+    public required string Owner { get; init; }
+    /// <summary>"zip" or "idx".</summary>
+    public required string Source { get; init; }
+    /// <summary>ingesting, ready or failed.</summary>
+    public required string State { get; init; }
+    public required string Path { get; init; }
+    public string? ManifestJson { get; init; }
+    public string? Error { get; init; }
+    public string? JobId { get; init; }
+    public required string CreatedAt { get; init; }
+}
+
+/// <summary>The datasets table.</summary>
+public sealed class DatasetStore(Database db)
+{
+    public const string Ingesting = "ingesting";
+    public const string Ready = "ready";
+    public const string Failed = "failed";
+
+    public async Task AddAsync(DatasetRecord dataset, SqliteConnection? connection = null, SqliteTransaction? transaction = null,
+        CancellationToken cancellationToken = default)
+    {
+        const string sql = """
+            INSERT INTO datasets (id, name, owner, source, state, path, manifest_json, error, job_id, created_at)
+            VALUES (@Id, @Name, @Owner, @Source, @State, @Path, @ManifestJson, @Error, @JobId, @CreatedAt)
+            """;
+        if (connection is not null)
+        {
+            await connection.ExecuteAsync(new CommandDefinition(sql, dataset, transaction, cancellationToken: cancellationToken));
+            return;
+        }
+        await using var own = await db.OpenAsync(cancellationToken);
+        await own.ExecuteAsync(new CommandDefinition(sql, dataset, cancellationToken: cancellationToken));
+    }
+
+    public async Task<DatasetRecord?> GetAsync(string id, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await db.OpenAsync(cancellationToken);
+        return await connection.QuerySingleOrDefaultAsync<DatasetRecord>(new CommandDefinition(
+            "SELECT * FROM datasets WHERE id = @id", new { id }, cancellationToken: cancellationToken));
+    }
+
+    public async Task<IReadOnlyList<DatasetRecord>> ListAsync(CancellationToken cancellationToken = default)
+    {
+        await using var connection = await db.OpenAsync(cancellationToken);
+        return (await connection.QueryAsync<DatasetRecord>(new CommandDefinition(
+            "SELECT * FROM datasets ORDER BY id DESC", cancellationToken: cancellationToken))).ToList();
+    }
+
+    /// <summary>Ingesting -> ready (with the manifest) or failed (with the reason), inside the caller's transaction.</summary>
+    public static async Task<bool> FinishIngestAsync(SqliteConnection connection, SqliteTransaction transaction, string id, string? manifestJson,
+        string? error, CancellationToken cancellationToken)
+    {
+        return await connection.ExecuteAsync(new CommandDefinition("""
+            UPDATE datasets SET state = @state, manifest_json = COALESCE(@manifestJson, manifest_json), error = @error
+            WHERE id = @id AND state = 'ingesting'
+            """, new { id, state = error is null ? Ready : Failed, manifestJson, error }, transaction, cancellationToken: cancellationToken)) == 1;
+    }
+
+    public async Task SetJobAsync(string id, string jobId, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await db.OpenAsync(cancellationToken);
+        await connection.ExecuteAsync(new CommandDefinition(
+            "UPDATE datasets SET job_id = @jobId WHERE id = @id", new { id, jobId }, cancellationToken: cancellationToken));
+    }
+
+    public async Task<bool> DeleteAsync(string id, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await db.OpenAsync(cancellationToken);
+        return await connection.ExecuteAsync(new CommandDefinition(
+            "DELETE FROM datasets WHERE id = @id", new { id }, cancellationToken: cancellationToken)) == 1;
+    }
+}

@@ -1,0 +1,101 @@
+namespace WebLab.Lab.Jobs;
+
+/// <summary>
+/// A job's life: Queued -> Running -> Succeeded | Failed | Cancelled, with Running -> Queued when a worker is lost
+/// (lease expired, crash: attempt counted) or interrupted (SIGTERM: attempt not counted). Every transition is a
+/// compare-and-set on the expected state (and lease owner) and leaves a row in job_history with its reason.
+/// </summary>
+public enum JobState
+{
+    Queued,
+    Running,
+    Succeeded,
+    Failed,
+    Cancelled,
+}
+
+/// <summary>What a job does; the lane decides which worker slots run it.</summary>
+public static class JobKinds
+{
+    public const string Ingest = "ingest";
+    public const string Import = "import";
+    public const string Pretrain = "pretrain";
+    public const string Experiment = "experiment";
+    public const string Sweep = "sweep";
+
+    /// <summary>Training work: one slot per device.</summary>
+    public const string TrainLane = "train";
+
+    /// <summary>Quick utility work (decoding uploads, importing weights) that must not wait behind a long training job.</summary>
+    public const string UtilityLane = "utility";
+
+    public static IReadOnlyList<string> All { get; } = [Ingest, Import, Pretrain, Experiment, Sweep];
+
+    public static string LaneOf(string kind) => kind is Ingest or Import ? UtilityLane : TrainLane;
+}
+
+/// <summary>A row of the jobs table.</summary>
+public sealed record JobRecord
+{
+    public required string Id { get; init; }
+    public required string Kind { get; init; }
+    public required string Owner { get; init; }
+    public required string Name { get; init; }
+    public required string SpecJson { get; init; }
+    public required JobState State { get; init; }
+    public int Priority { get; init; }
+    public int Attempt { get; init; }
+    public int MaxAttempts { get; init; }
+    public string? LeaseOwner { get; init; }
+    public long? LeaseExpiresMs { get; init; }
+    public long? ClaimedMs { get; init; }
+    public string? IdempotencyKey { get; init; }
+    public required string Lane { get; init; }
+    public string? Device { get; init; }
+    public string? ProgressJson { get; init; }
+    public string? ResultJson { get; init; }
+    public string? Error { get; init; }
+    public long LastSeq { get; init; }
+    public required string CreatedAt { get; init; }
+    public string? StartedAt { get; init; }
+    public string? FinishedAt { get; init; }
+
+    public bool IsFinished => State is JobState.Succeeded or JobState.Failed or JobState.Cancelled;
+}
+
+/// <summary>A row of job_history.</summary>
+public sealed record JobTransition
+{
+    public long Id { get; init; }
+    public required string JobId { get; init; }
+    public JobState? FromState { get; init; }
+    public required JobState ToState { get; init; }
+    public required string Reason { get; init; }
+    public int Attempt { get; init; }
+    public required string At { get; init; }
+}
+
+/// <summary>A persisted job event, numbered from 1 per job.</summary>
+public sealed record JobEventRecord
+{
+    public required string JobId { get; init; }
+    public long Seq { get; init; }
+    public required string Type { get; init; }
+    public required string PayloadJson { get; init; }
+    public required string At { get; init; }
+}
+
+/// <summary>One epoch's metrics of one arm and seed (point = sweep point, 0 otherwise).</summary>
+public sealed record MetricRecord
+{
+    public required string JobId { get; init; }
+    public int Point { get; init; }
+    public required string Arm { get; init; }
+    public int Seed { get; init; }
+    public int Epoch { get; init; }
+    public required string ValuesJson { get; init; }
+}
+
+/// <summary>What a client asks to run.</summary>
+/// <param name="IdempotencyKey">Submitting twice with the same key returns the first job (double clicks, retries).</param>
+public sealed record JobSubmission(string Kind, string Owner, string Name, string SpecJson, int Priority = 0, string? IdempotencyKey = null);

@@ -1,0 +1,415 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using WebLab.Lab.Catalog;
+using WebLab.Lab.Storage;
+using WebLab.Lab.Workers;
+
+namespace WebLab.Lab.Jobs;
+
+/// <summary>
+/// The lab's scheduler and supervisor. Slots (one per training device, plus utility slots) claim jobs from the
+/// durable queue and run each in its own <c>weblab worker</c> process; the runner renews leases while the worker
+/// is alive, persists and relays its events, registers its outputs in the same transaction as its completion,
+/// and turns every way a worker can end (result, bad input, crash, hang, SIGTERM, cancel, host shutdown) into
+/// the right state change.
+/// </summary>
+public sealed class JobRunner : BackgroundService
+{
+    private readonly JobStore _jobs;
+    private readonly JobSpecs _specs;
+    private readonly LabEvents _events;
+    private readonly DataFolder _folder;
+    private readonly LabOptions _options;
+    private readonly ILogger<JobRunner> _log;
+    private readonly ConcurrentDictionary<string, SemaphoreSlim> _wake = new();
+    private readonly ConcurrentDictionary<string, RunningJob> _running = new();
+
+    public JobRunner(JobStore jobs, JobSpecs specs, LabEvents events, DataFolder folder, IOptions<LabOptions> options, ILogger<JobRunner> log)
+    {
+        _jobs = jobs;
+        _specs = specs;
+        _events = events;
+        _folder = folder;
+        _options = options.Value;
+        _log = log;
+        foreach (var lane in new[] { JobKinds.TrainLane, JobKinds.UtilityLane })
+            _wake[lane] = new SemaphoreSlim(0);
+    }
+
+    /// <summary>This host's identity; every lease it takes is "HostId/slot".</summary>
+    public string HostId { get; } = Ids.New("host");
+
+    /// <summary>Devices of the training slots.</summary>
+    public IReadOnlyList<string> TrainDevices { get; private set; } = [];
+
+    /// <summary>Jobs running in this host's workers: job id -> (device, worker process id).</summary>
+    public IReadOnlyDictionary<string, (string Device, int Pid)> Running =>
+        _running.ToDictionary(r => r.Key, r => (r.Value.Device, r.Value.Worker?.Id ?? 0));
+
+    /// <summary>Queues a job, tells watchers, and wakes a slot of its lane.</summary>
+    /// <returns>The job, and false when an earlier submission with the same idempotency key was returned instead.</returns>
+    public async Task<(JobRecord Job, bool Created)> SubmitAsync(JobSubmission submission, CancellationToken cancellationToken = default)
+    {
+        var (job, created) = await _jobs.SubmitAsync(submission, _options.MaxAttempts, cancellationToken);
+        if (created)
+        {
+            await PublishStateAsync(job, "submitted");
+            Wake(job.Lane);
+        }
+        return (job, created);
+    }
+
+    /// <summary>Cancels a queued or running job; a running worker is told to abandon it and killed if it does not.</summary>
+    public async Task<bool> CancelAsync(string id, string reason, CancellationToken cancellationToken = default)
+    {
+        if (!await _jobs.CancelAsync(id, reason, cancellationToken))
+            return false;
+        if (_running.TryGetValue(id, out var running))
+            running.Abandon(WorkerCommands.Cancel, _options.WorkerStopGrace);
+        if (await _jobs.GetAsync(id, CancellationToken.None) is { } job)
+            await PublishStateAsync(job, reason);
+        return true;
+    }
+
+    /// <summary>Asks a running job to finish early, keeping its best model so far; false if it is not running here.</summary>
+    public bool Stop(string id) => _running.TryGetValue(id, out var running) && running.Worker?.Send(WorkerCommands.Stop) == true;
+
+    public void Wake(string lane)
+    {
+        if (_wake.TryGetValue(lane, out var signal) && signal.CurrentCount == 0)
+            signal.Release();
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        foreach (var (id, state) in await _jobs.RecoverOrphansAsync(HostId, stoppingToken))
+            await AfterRecoveryAsync(id, state);
+        if (!_options.RunWorkers)
+            return;
+        TrainDevices = TrainSlotDevices();
+        var slots = new List<Task>();
+        for (int i = 0; i < TrainDevices.Count; i++)
+            slots.Add(RunSlotAsync(JobKinds.TrainLane, i, TrainDevices[i], stoppingToken));
+        for (int i = 0; i < Math.Max(1, _options.UtilityWorkers); i++)
+            slots.Add(RunSlotAsync(JobKinds.UtilityLane, i, "cpu", stoppingToken));
+        slots.Add(MaintainAsync(stoppingToken));
+        await Task.WhenAll(slots);
+    }
+
+    private List<string> TrainSlotDevices()
+    {
+        if (_options.TrainWorkers > 0)
+            return Enumerable.Range(0, _options.TrainWorkers).Select(i => _options.Device == "auto" || _options.Device == "cuda" ? Gpu(i) : _options.Device).ToList();
+        if (_options.Device == "cpu")
+            return ["cpu"];
+        var gpus = Directory.Exists("/dev") ? Directory.GetFiles("/dev", "nvidia*").Count(f => char.IsDigit(f[^1])) : 0;
+        return gpus == 0 ? ["cpu"] : Enumerable.Range(0, gpus).Select(i => $"cuda:{i}").ToList();
+
+        string Gpu(int i) => File.Exists($"/dev/nvidia{i}") ? $"cuda:{i}" : "cpu";
+    }
+
+    private async Task MaintainAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(_options.HeartbeatInterval, stoppingToken);
+                foreach (var (id, state) in await _jobs.RecoverExpiredAsync(stoppingToken))
+                    await AfterRecoveryAsync(id, state);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e) when (e is SqliteException or IOException)
+            {
+                _log.LogWarning(e, "lease recovery failed; retrying");
+            }
+        }
+    }
+
+    private async Task AfterRecoveryAsync(string id, JobState state)
+    {
+        _log.LogWarning("job {Job} recovered from a lost worker: now {State}", id, state);
+        if (await _jobs.GetAsync(id) is { } job)
+        {
+            await PublishStateAsync(job, state == JobState.Queued ? "requeued after a lost worker" : "failed after repeated lost workers");
+            Wake(job.Lane);
+        }
+    }
+
+    private async Task RunSlotAsync(string lane, int index, string device, CancellationToken stoppingToken)
+    {
+        var owner = $"{HostId}/{lane}-{index}";
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                var job = await _jobs.ClaimAsync(lane, owner, _options.Lease, device, stoppingToken);
+                if (job is null)
+                {
+                    await _wake[lane].WaitAsync(TimeSpan.FromSeconds(2), stoppingToken);
+                    continue;
+                }
+                await PublishStateAsync(job, $"running on {device}");
+                await RunJobAsync(job, owner, device, stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e) when (e is SqliteException or IOException or InvalidOperationException or System.ComponentModel.Win32Exception)
+            {
+                _log.LogError(e, "slot {Slot} failed; retrying in 2 s", owner);
+                await Task.Delay(TimeSpan.FromSeconds(2), CancellationToken.None);
+            }
+        }
+    }
+
+    private async Task RunJobAsync(JobRecord job, string owner, string device, CancellationToken stoppingToken)
+    {
+        WorkerJob workerJob;
+        try
+        {
+            workerJob = await _specs.ResolveAsync(job, device, CancellationToken.None);
+        }
+        catch (BadInputException e)
+        {
+            await EndAsync(job, owner, await _jobs.FailAsync(job.Id, owner, e.Message, retryable: false, CancellationToken.None), e.Message);
+            return;
+        }
+        var jobFile = Path.Combine(workerJob.OutputDirectory, $"job-{job.Attempt}.json");
+        await File.WriteAllTextAsync(jobFile, JsonSerializer.Serialize(workerJob, WebLabJson.Options), CancellationToken.None);
+
+        var running = new RunningJob(device);
+        _running[job.Id] = running;
+        try
+        {
+            using var worker = WorkerProcess.Start(WorkerPath(), jobFile, new Dictionary<string, string>
+            {
+                ["WEBLAB_HOME"] = Path.Combine(_folder.Root, "cache"),
+                ["WEBLAB_JOB"] = job.Id,
+            });
+            running.Worker = worker;
+            _log.LogInformation("job {Job} ({Kind}) attempt {Attempt} started in worker {Pid} on {Device}", job.Id, job.Kind, job.Attempt, worker.Id, device);
+            using var supervision = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+            var supervise = SuperviseAsync(job, owner, running, supervision.Token);
+            using var shutdown = stoppingToken.Register(() => running.Abandon(WorkerCommands.Interrupt, _options.WorkerStopGrace));
+
+            WorkerResult? result = null;
+            WorkerFailure? failure = null;
+            await foreach (var message in worker.MessagesAsync())
+            {
+                switch (message)
+                {
+                    case WorkerEvent e:
+                        await RecordEventAsync(job, owner, running, e);
+                        break;
+                    case WorkerResult r:
+                        result = r;
+                        break;
+                    case WorkerFailure f:
+                        failure = f;
+                        break;
+                }
+            }
+            var exit = await worker.WaitForExitAsync(CancellationToken.None);
+            await supervision.CancelAsync();
+            await supervise;
+            await FinishAsync(job, owner, running, exit, result, failure, worker.StderrTail(), stoppingToken.IsCancellationRequested);
+        }
+        finally
+        {
+            _running.TryRemove(job.Id, out _);
+        }
+    }
+
+    /// <summary>Renews the lease while the worker lives; stops a worker whose job was taken away, or that hangs.</summary>
+    private async Task SuperviseAsync(JobRecord job, string owner, RunningJob running, CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(_options.HeartbeatInterval);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(cancellationToken))
+            {
+                if (!await _jobs.HeartbeatAsync(job.Id, owner, _options.Lease, cancellationToken))
+                {
+                    // Cancelled, or the lease was lost and the job requeued elsewhere: this worker must not go on.
+                    running.Abandon(WorkerCommands.Cancel, _options.WorkerStopGrace);
+                }
+                else if (running.Worker is { } worker && DateTimeOffset.UtcNow - worker.LastHeard > _options.WorkerStallTimeout)
+                {
+                    running.HungFor = _options.WorkerStallTimeout;
+                    worker.Kill();
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // the worker has exited
+        }
+        catch (Exception e) when (e is SqliteException or IOException)
+        {
+            _log.LogWarning(e, "heartbeat of {Job} failed", job.Id);
+        }
+    }
+
+    private async Task RecordEventAsync(JobRecord job, string owner, RunningJob running, WorkerEvent e)
+    {
+        MetricRecord? metric = e.Metric is { } m
+            ? new MetricRecord { JobId = job.Id, Point = m.Point, Arm = m.Arm, Seed = m.Seed, Epoch = m.Epoch, ValuesJson = m.Values.GetRawText() }
+            : null;
+        var payload = e.Payload.GetRawText();
+        var seq = await _jobs.AppendEventAsync(job.Id, owner, e.Event, payload, metric, CancellationToken.None);
+        if (seq is null)
+        {
+            running.Abandon(WorkerCommands.Cancel, _options.WorkerStopGrace);
+            return;
+        }
+        if (e.Progress is { } progress && DateTimeOffset.UtcNow - running.LastProgressWrite > TimeSpan.FromSeconds(1))
+        {
+            running.LastProgressWrite = DateTimeOffset.UtcNow;
+            await _jobs.SetProgressAsync(job.Id, owner, JsonSerializer.Serialize(progress, WebLabJson.Compact), CancellationToken.None);
+        }
+        _events.Publish(new JobEventMessage(job.Id, seq.Value, e.Event, e.Payload, _jobs.NowIso, e.Progress));
+    }
+
+    private async Task FinishAsync(JobRecord job, string owner, RunningJob running, int exit, WorkerResult? result, WorkerFailure? failure,
+        string stderr, bool shuttingDown)
+    {
+        var none = CancellationToken.None;
+        string Describe() => failure?.Message
+                             ?? (running.HungFor is { } hung ? $"the worker was silent for {hung.TotalSeconds:0} s and was killed"
+                                 : exit is 137 or -9 or 9 ? "the worker was killed (SIGKILL or out of memory)"
+                                 : exit is 134 or 139 ? $"the worker crashed (exit {exit})"
+                                 : $"the worker exited with code {exit}")
+                             + (failure is null && stderr.Length > 0 ? $"; last output: {LastLines(stderr, 5)}" : "");
+
+        if (exit == WorkerExit.Succeeded && result is not null)
+        {
+            var completed = await _jobs.CompleteAsync(job.Id, owner, result.Result.GetRawText(),
+                (connection, transaction) => RegisterOutputsAsync(connection, transaction, job, result), none);
+            await EndAsync(job, owner, completed ? JobState.Succeeded : null, null);
+            return;
+        }
+        if (exit == WorkerExit.Interrupted || (shuttingDown && exit != WorkerExit.BadInput))
+        {
+            var reason = shuttingDown ? "the lab is shutting down" : "the worker received SIGTERM";
+            var requeued = await _jobs.InterruptAsync(job.Id, owner, reason, none);
+            await EndAsync(job, owner, requeued ? JobState.Queued : null, reason);
+            return;
+        }
+        bool retryable = exit != WorkerExit.BadInput && failure?.Retryable != false;
+        var error = Describe();
+        var state = await _jobs.FailAsync(job.Id, owner, error, retryable, none);
+        if (state == JobState.Failed && job.Kind == JobKinds.Ingest)
+            await MarkIngestFailedAsync(job, error);
+        await EndAsync(job, owner, state, error);
+    }
+
+    private async Task MarkIngestFailedAsync(JobRecord job, string error)
+    {
+        var spec = WebLabJson.Deserialize<IngestSpec>(job.SpecJson, "ingest spec");
+        var (connection, transaction) = await _jobs.Database.BeginWriteAsync();
+        await using (connection)
+        await using (transaction)
+        {
+            await DatasetStore.FinishIngestAsync(connection, transaction, spec.DatasetId, null, error, CancellationToken.None);
+            await transaction.CommitAsync();
+        }
+    }
+
+    /// <summary>Registers what the job produced, inside the transaction that marks it Succeeded.</summary>
+    private async Task RegisterOutputsAsync(SqliteConnection connection, SqliteTransaction transaction, JobRecord job, WorkerResult result)
+    {
+        if (job.Kind == JobKinds.Ingest)
+        {
+            var spec = WebLabJson.Deserialize<IngestSpec>(job.SpecJson, "ingest spec");
+            await DatasetStore.FinishIngestAsync(connection, transaction, spec.DatasetId, result.Result.GetRawText(), null, CancellationToken.None);
+        }
+        if (result.Checkpoint is { } checkpoint && File.Exists(checkpoint.Path) && _folder.Contains(checkpoint.Path))
+        {
+            var info = WebLabJson.Deserialize<Checkpoints.CheckpointInfo>(checkpoint.Info.GetRawText(), "checkpoint metadata");
+            string? parent = null;
+            if (job.Kind is JobKinds.Experiment)
+                parent = await _specs.SourceCheckpointIdAsync(WebLabJson.Deserialize<Training.ExperimentSpec>(job.SpecJson, "spec").Source);
+            await CheckpointStore.AddAsync(connection, transaction, new CheckpointRecord
+            {
+                Id = Path.GetFileNameWithoutExtension(checkpoint.Path),
+                Name = info.Name ?? job.Name,
+                Owner = job.Owner,
+                Path = checkpoint.Path,
+                InfoJson = checkpoint.Info.GetRawText(),
+                ParentId = parent,
+                JobId = job.Id,
+                Builtin = job.IdempotencyKey?.StartsWith(LabBootstrap.DemoSourceKey, StringComparison.Ordinal) == true,
+                CreatedAt = DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture),
+            }, CancellationToken.None);
+        }
+    }
+
+    private async Task EndAsync(JobRecord job, string owner, JobState? state, string? reason)
+    {
+        var now = await _jobs.GetAsync(job.Id);
+        if (state is null)
+            _log.LogInformation("job {Job}: the worker ended but the job was no longer {Owner}'s (cancelled or taken over); nothing written", job.Id, owner);
+        else
+            _log.LogInformation("job {Job} -> {State}{Reason}", job.Id, state, reason is null ? "" : $": {reason}");
+        if (now is not null)
+        {
+            await PublishStateAsync(now, reason ?? now.State.ToString().ToLowerInvariant());
+            if (now.State == JobState.Queued)
+                Wake(now.Lane);
+        }
+    }
+
+    /// <summary>Tells watchers about a state change and the queue's new order.</summary>
+    public async Task PublishStateAsync(JobRecord job, string reason)
+    {
+        _events.Publish(new JobStateMessage(job.Id, job.Kind, job.Owner, job.Name, job.State, reason, job.Attempt, job.Error));
+        var positions = new Dictionary<string, int>();
+        foreach (var lane in new[] { JobKinds.TrainLane, JobKinds.UtilityLane })
+        {
+            foreach (var (id, position) in await _jobs.QueuePositionsAsync(lane))
+                positions[id] = position;
+        }
+        _events.Publish(new QueueChangedMessage(positions, await _jobs.CountAsync(JobState.Running), positions.Count));
+    }
+
+    private string WorkerPath()
+    {
+        var path = _options.WorkerPath ?? Path.Combine(AppContext.BaseDirectory, "weblab.dll");
+        return File.Exists(path) ? path : throw new InvalidOperationException($"The worker ({path}) is missing; build src/WebLab.Cli.");
+    }
+
+    private static string LastLines(string text, int count) => string.Join(" | ", text.Split('\n').TakeLast(count));
+
+    /// <summary>A job this host is running.</summary>
+    private sealed class RunningJob(string device)
+    {
+        private int _abandoned;
+
+        public string Device { get; } = device;
+
+        public WorkerProcess? Worker { get; set; }
+
+        public DateTimeOffset LastProgressWrite { get; set; }
+
+        public TimeSpan? HungFor { get; set; }
+
+        /// <summary>Sends <paramref name="command"/> once, then kills the worker if it is still there after <paramref name="grace"/>.</summary>
+        public void Abandon(string command, TimeSpan grace)
+        {
+            if (Interlocked.Exchange(ref _abandoned, 1) == 1 || Worker is not { } worker)
+                return;
+            worker.Send(command);
+            _ = Task.Delay(grace).ContinueWith(_ => worker.Kill(), TaskScheduler.Default);
+        }
+    }
+}

@@ -1,0 +1,281 @@
+using System.Globalization;
+using Dapper;
+using Microsoft.Data.Sqlite;
+using WebLab.Lab.Storage;
+
+namespace WebLab.Lab.Jobs;
+
+/// <summary>
+/// The durable job queue. Every state change is a compare-and-set on the expected state (and, for running jobs,
+/// the lease owner) inside an IMMEDIATE transaction, so a stale worker can never overwrite a newer state and two
+/// workers can never claim the same job.
+/// </summary>
+public sealed partial class JobStore(Database db, TimeProvider? time = null)
+{
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
+
+    /// <summary>The database this store writes to.</summary>
+    public Database Database => db;
+
+    private const string Columns = "*";
+
+    internal long NowMs => _time.GetUtcNow().ToUnixTimeMilliseconds();
+
+    internal string NowIso => _time.GetUtcNow().ToString("O", CultureInfo.InvariantCulture);
+
+    private static string S(JobState state) => state.ToString().ToLowerInvariant();
+
+    /// <summary>Queues a job (or returns the existing one for a repeated idempotency key).</summary>
+    public async Task<(JobRecord Job, bool Created)> SubmitAsync(JobSubmission submission, int maxAttempts, CancellationToken cancellationToken = default)
+    {
+        if (!JobKinds.All.Contains(submission.Kind))
+            throw new BadInputException($"Unknown job kind '{submission.Kind}'. Known: {string.Join(", ", JobKinds.All)}.");
+        var (connection, transaction) = await db.BeginWriteAsync(cancellationToken);
+        await using (connection)
+        await using (transaction)
+        {
+            if (submission.IdempotencyKey is { } key)
+            {
+                var existing = await connection.QuerySingleOrDefaultAsync<JobRecord>(new CommandDefinition(
+                    $"SELECT {Columns} FROM jobs WHERE idempotency_key = @key", new { key }, transaction, cancellationToken: cancellationToken));
+                if (existing is not null)
+                    return (existing, false);
+            }
+            var id = Ids.New("job");
+            await connection.ExecuteAsync(new CommandDefinition("""
+                INSERT INTO jobs (id, kind, owner, name, spec_json, state, priority, attempt, max_attempts, idempotency_key, lane, created_at)
+                VALUES (@id, @Kind, @Owner, @Name, @SpecJson, 'queued', @Priority, 0, @maxAttempts, @IdempotencyKey, @lane, @now)
+                """, new
+            {
+                id,
+                submission.Kind,
+                submission.Owner,
+                submission.Name,
+                submission.SpecJson,
+                submission.Priority,
+                maxAttempts,
+                submission.IdempotencyKey,
+                lane = JobKinds.LaneOf(submission.Kind),
+                now = NowIso,
+            }, transaction, cancellationToken: cancellationToken));
+            await HistoryAsync(connection, transaction, id, null, JobState.Queued, "submitted", 0, cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+            return ((await GetAsync(id, cancellationToken))!, true);
+        }
+    }
+
+    /// <summary>
+    /// Claims the next job of <paramref name="lane"/> for <paramref name="leaseOwner"/>: highest priority first, then
+    /// the submitter served least recently (round-robin across people), then oldest (FIFO per person).
+    /// Job is Running afterwards: if the claimer dies, its lease expires and the job is requeued.
+    /// </summary>
+    public async Task<JobRecord?> ClaimAsync(string lane, string leaseOwner, TimeSpan lease, string? device = null, CancellationToken cancellationToken = default)
+    {
+        var (connection, transaction) = await db.BeginWriteAsync(cancellationToken);
+        await using (connection)
+        await using (transaction)
+        {
+            var id = await connection.ExecuteScalarAsync<string?>(new CommandDefinition($"""
+                {QueueOrderSql}
+                LIMIT 1
+                """, new { lane }, transaction, cancellationToken: cancellationToken));
+            if (id is null)
+                return null;
+            long now = NowMs;
+            var updated = await connection.ExecuteAsync(new CommandDefinition("""
+                UPDATE jobs SET state = 'running', attempt = attempt + 1, lease_owner = @leaseOwner, lease_expires_ms = @expires,
+                       claimed_ms = @now, started_at = COALESCE(started_at, @nowIso), device = @device, error = NULL
+                WHERE id = @id AND state = 'queued'
+                """, new { id, leaseOwner, expires = now + (long)lease.TotalMilliseconds, now, nowIso = NowIso, device },
+                transaction, cancellationToken: cancellationToken));
+            if (updated != 1)
+                return null;
+            var job = await connection.QuerySingleAsync<JobRecord>(new CommandDefinition(
+                $"SELECT {Columns} FROM jobs WHERE id = @id", new { id }, transaction, cancellationToken: cancellationToken));
+            await HistoryAsync(connection, transaction, id, JobState.Queued, JobState.Running, $"claimed by {leaseOwner}", job.Attempt, cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+            return job;
+        }
+    }
+
+    /// <summary>The queue's order (queued jobs of a lane, next first). Shared by claiming and by queue positions.</summary>
+    private const string QueueOrderSql = """
+        SELECT j.id FROM jobs j
+        LEFT JOIN (SELECT owner, MAX(claimed_ms) AS last FROM jobs WHERE claimed_ms IS NOT NULL GROUP BY owner) s ON s.owner = j.owner
+        WHERE j.state = 'queued' AND j.lane = @lane
+        ORDER BY j.priority DESC, COALESCE(s.last, 0) ASC, j.id ASC
+        """;
+
+    /// <summary>Extends a running job's lease; false when the job is no longer this owner's (cancelled, requeued).</summary>
+    public async Task<bool> HeartbeatAsync(string id, string leaseOwner, TimeSpan lease, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await db.OpenAsync(cancellationToken);
+        return await connection.ExecuteAsync(new CommandDefinition("""
+            UPDATE jobs SET lease_expires_ms = @expires WHERE id = @id AND state = 'running' AND lease_owner = @leaseOwner
+            """, new { id, leaseOwner, expires = NowMs + (long)lease.TotalMilliseconds }, cancellationToken: cancellationToken)) == 1;
+    }
+
+    /// <summary>Running -> Succeeded with the result; false (and nothing written) if this owner no longer holds the job.</summary>
+    /// <param name="alsoWrite">Writes (e.g. registering the job's checkpoint) committed in the same transaction as the state change.</param>
+    public Task<bool> CompleteAsync(string id, string leaseOwner, string resultJson, Func<SqliteConnection, SqliteTransaction, Task>? alsoWrite = null,
+        CancellationToken cancellationToken = default) =>
+        FinishRunningAsync(id, leaseOwner, JobState.Succeeded, "completed", resultJson, null, alsoWrite, cancellationToken);
+
+    /// <summary>
+    /// Running -> Queued (attempts left and <paramref name="retryable"/>) or Failed, with the error kept.
+    /// Bad input is not retryable: running it again cannot help.
+    /// </summary>
+    public async Task<JobState?> FailAsync(string id, string leaseOwner, string error, bool retryable, CancellationToken cancellationToken = default)
+    {
+        var job = await GetAsync(id, cancellationToken);
+        if (job is null || job.State != JobState.Running || job.LeaseOwner != leaseOwner)
+            return null;
+        if (retryable && job.Attempt < job.MaxAttempts)
+        {
+            var ok = await MoveRunningAsync(id, leaseOwner, JobState.Queued, $"attempt {job.Attempt} failed, retrying: {error}", error, 0, cancellationToken);
+            return ok ? JobState.Queued : null;
+        }
+        var reason = retryable ? $"failed after {job.Attempt} attempt(s): {error}" : $"failed: {error}";
+        return await FinishRunningAsync(id, leaseOwner, JobState.Failed, reason, null, error, null, cancellationToken) ? JobState.Failed : null;
+    }
+
+    /// <summary>Running -> Queued without spending an attempt (the worker was asked to stop: SIGTERM, shutdown).</summary>
+    public Task<bool> InterruptAsync(string id, string leaseOwner, string reason, CancellationToken cancellationToken = default) =>
+        MoveRunningAsync(id, leaseOwner, JobState.Queued, $"interrupted: {reason}", null, -1, cancellationToken);
+
+    /// <summary>Queued or Running -> Cancelled. The caller then stops the worker; its later writes are rejected.</summary>
+    public async Task<bool> CancelAsync(string id, string reason, CancellationToken cancellationToken = default)
+    {
+        var (connection, transaction) = await db.BeginWriteAsync(cancellationToken);
+        await using (connection)
+        await using (transaction)
+        {
+            var job = await connection.QuerySingleOrDefaultAsync<JobRecord>(new CommandDefinition(
+                $"SELECT {Columns} FROM jobs WHERE id = @id", new { id }, transaction, cancellationToken: cancellationToken));
+            if (job is null || job.IsFinished)
+                return false;
+            var changed = await connection.ExecuteAsync(new CommandDefinition("""
+                UPDATE jobs SET state = 'cancelled', finished_at = @now, lease_owner = NULL, lease_expires_ms = NULL
+                WHERE id = @id AND state = @from
+                """, new { id, from = S(job.State), now = NowIso }, transaction, cancellationToken: cancellationToken));
+            if (changed != 1)
+                return false;
+            await HistoryAsync(connection, transaction, id, job.State, JobState.Cancelled, reason, job.Attempt, cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+            return true;
+        }
+    }
+
+    /// <summary>
+    /// Requeues (or fails, when attempts are used up) every running job whose lease has expired: its worker or host
+    /// died. Returns the jobs it touched.
+    /// </summary>
+    public Task<IReadOnlyList<(string Id, JobState State)>> RecoverExpiredAsync(CancellationToken cancellationToken = default) =>
+        RecoverAsync(null, cancellationToken);
+
+    /// <summary>
+    /// At host start-up: every running job not leased by <paramref name="liveHost"/> belongs to a host that is gone
+    /// (only one host serves a data folder), so it is recovered at once instead of waiting for its lease to run out.
+    /// </summary>
+    public Task<IReadOnlyList<(string Id, JobState State)>> RecoverOrphansAsync(string liveHost, CancellationToken cancellationToken = default) =>
+        RecoverAsync(liveHost, cancellationToken);
+
+    private async Task<IReadOnlyList<(string Id, JobState State)>> RecoverAsync(string? liveHost, CancellationToken cancellationToken)
+    {
+        var touched = new List<(string, JobState)>();
+        List<JobRecord> stale;
+        await using (var connection = await db.OpenAsync(cancellationToken))
+        {
+            stale = (await connection.QueryAsync<JobRecord>(new CommandDefinition(
+                $"SELECT {Columns} FROM jobs WHERE state = 'running' AND (lease_expires_ms < @now OR (@liveHost IS NOT NULL AND lease_owner NOT LIKE @liveHost || '/%'))",
+                new { now = NowMs, liveHost }, cancellationToken: cancellationToken))).ToList();
+        }
+        foreach (var job in stale)
+        {
+            var cause = liveHost is null ? $"lease of {job.LeaseOwner} expired" : $"{job.LeaseOwner} is gone (the lab restarted)";
+            var error = job.Error ?? $"the worker stopped answering ({cause})";
+            bool retry = job.Attempt < job.MaxAttempts;
+            var to = retry ? JobState.Queued : JobState.Failed;
+            var reason = retry ? $"{cause}; requeued" : $"{cause} after {job.Attempt} attempt(s); failed";
+            if (await ExpireAsync(job, to, reason, retry ? null : error, cancellationToken))
+                touched.Add((job.Id, to));
+        }
+        return touched;
+    }
+
+    private async Task<bool> ExpireAsync(JobRecord job, JobState to, string reason, string? error, CancellationToken cancellationToken)
+    {
+        var (connection, transaction) = await db.BeginWriteAsync(cancellationToken);
+        await using (connection)
+        await using (transaction)
+        {
+            var changed = await connection.ExecuteAsync(new CommandDefinition("""
+                UPDATE jobs SET state = @to, lease_owner = NULL, lease_expires_ms = NULL, error = COALESCE(@error, error),
+                       finished_at = CASE WHEN @to = 'failed' THEN @now ELSE finished_at END
+                WHERE id = @id AND state = 'running' AND lease_owner = @owner AND lease_expires_ms = @expires
+                """, new { id = job.Id, to = S(to), owner = job.LeaseOwner, expires = job.LeaseExpiresMs, error, now = NowIso },
+                transaction, cancellationToken: cancellationToken));
+            if (changed != 1)
+                return false;
+            await HistoryAsync(connection, transaction, job.Id, JobState.Running, to, reason, job.Attempt, cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+            return true;
+        }
+    }
+
+    private async Task<bool> FinishRunningAsync(string id, string leaseOwner, JobState to, string reason, string? resultJson, string? error,
+        Func<SqliteConnection, SqliteTransaction, Task>? alsoWrite, CancellationToken cancellationToken)
+    {
+        var (connection, transaction) = await db.BeginWriteAsync(cancellationToken);
+        await using (connection)
+        await using (transaction)
+        {
+            var attempt = await connection.ExecuteScalarAsync<int?>(new CommandDefinition(
+                "SELECT attempt FROM jobs WHERE id = @id AND state = 'running' AND lease_owner = @leaseOwner",
+                new { id, leaseOwner }, transaction, cancellationToken: cancellationToken));
+            if (attempt is null)
+                return false;
+            await connection.ExecuteAsync(new CommandDefinition("""
+                UPDATE jobs SET state = @to, result_json = COALESCE(@resultJson, result_json), error = @error, finished_at = @now,
+                       lease_owner = NULL, lease_expires_ms = NULL
+                WHERE id = @id AND state = 'running' AND lease_owner = @leaseOwner
+                """, new { id, leaseOwner, to = S(to), resultJson, error, now = NowIso }, transaction, cancellationToken: cancellationToken));
+            await HistoryAsync(connection, transaction, id, JobState.Running, to, reason, attempt.Value, cancellationToken);
+            if (alsoWrite is not null)
+                await alsoWrite(connection, transaction);
+            await transaction.CommitAsync(cancellationToken);
+            return true;
+        }
+    }
+
+    private async Task<bool> MoveRunningAsync(string id, string leaseOwner, JobState to, string reason, string? error, int attemptDelta,
+        CancellationToken cancellationToken)
+    {
+        var (connection, transaction) = await db.BeginWriteAsync(cancellationToken);
+        await using (connection)
+        await using (transaction)
+        {
+            var attempt = await connection.ExecuteScalarAsync<int?>(new CommandDefinition(
+                "SELECT attempt FROM jobs WHERE id = @id AND state = 'running' AND lease_owner = @leaseOwner",
+                new { id, leaseOwner }, transaction, cancellationToken: cancellationToken));
+            if (attempt is null)
+                return false;
+            await connection.ExecuteAsync(new CommandDefinition("""
+                UPDATE jobs SET state = @to, attempt = attempt + @attemptDelta, error = COALESCE(@error, error), lease_owner = NULL, lease_expires_ms = NULL
+                WHERE id = @id AND state = 'running' AND lease_owner = @leaseOwner
+                """, new { id, leaseOwner, to = S(to), error, attemptDelta }, transaction, cancellationToken: cancellationToken));
+            await HistoryAsync(connection, transaction, id, JobState.Running, to, reason, attempt.Value + attemptDelta, cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+            return true;
+        }
+    }
+
+    private async Task HistoryAsync(SqliteConnection connection, SqliteTransaction transaction, string id, JobState? from, JobState to, string reason,
+        int attempt, CancellationToken cancellationToken)
+    {
+        await connection.ExecuteAsync(new CommandDefinition("""
+            INSERT INTO job_history (job_id, from_state, to_state, reason, attempt, at) VALUES (@id, @from, @to, @reason, @attempt, @now)
+            """, new { id, from = from is { } f ? S(f) : null, to = S(to), reason, attempt, now = NowIso }, transaction,
+            cancellationToken: cancellationToken));
+    }
+}

@@ -1,0 +1,70 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using System.Threading.Channels;
+using WebLab.Lab.Workers;
+
+namespace WebLab.Lab.Jobs;
+
+/// <summary>What the lab tells watchers (SignalR clients and Blazor pages alike).</summary>
+[JsonPolymorphic(TypeDiscriminatorPropertyName = "type")]
+[JsonDerivedType(typeof(JobEventMessage), "event")]
+[JsonDerivedType(typeof(JobStateMessage), "state")]
+[JsonDerivedType(typeof(QueueChangedMessage), "queue")]
+public abstract record LabMessage;
+
+/// <summary>
+/// A job's persisted event: <see cref="Seq"/> counts from 1 per job with no gaps, so a client that loaded the history
+/// up to seq N from the API applies only live events with seq &gt; N.
+/// </summary>
+public sealed record JobEventMessage(string JobId, long Seq, string Type, JsonElement Payload, string At, JobProgress? Progress) : LabMessage;
+
+/// <summary>A job changed state (submitted, claimed, finished, requeued...).</summary>
+public sealed record JobStateMessage(string JobId, string Kind, string Owner, string Name, JobState State, string Reason, int Attempt, string? Error)
+    : LabMessage;
+
+/// <summary>The queue changed; <see cref="Positions"/> maps each queued job to its place in line (1 = next) in its lane.</summary>
+public sealed record QueueChangedMessage(IReadOnlyDictionary<string, int> Positions, int Running, int Queued) : LabMessage;
+
+/// <summary>
+/// In-process fan-out of lab messages. Each subscriber gets its own bounded buffer; a subscriber too slow to keep up
+/// loses the oldest messages, never blocks the lab, and notices the gap in sequence numbers (then reloads from the API).
+/// </summary>
+public sealed class LabEvents
+{
+    private readonly Lock _gate = new();
+    private readonly List<Channel<LabMessage>> _subscribers = [];
+
+    public void Publish(LabMessage message)
+    {
+        lock (_gate)
+        {
+            foreach (var subscriber in _subscribers)
+                subscriber.Writer.TryWrite(message);
+        }
+    }
+
+    /// <summary>Messages published from now on, until <paramref name="cancellationToken"/> fires.</summary>
+    public async IAsyncEnumerable<LabMessage> SubscribeAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var channel = Channel.CreateBounded<LabMessage>(new BoundedChannelOptions(10_000)
+        {
+            FullMode = BoundedChannelFullMode.DropOldest,
+            SingleReader = true,
+        });
+        lock (_gate)
+            _subscribers.Add(channel);
+        try
+        {
+            while (await channel.Reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                while (channel.Reader.TryRead(out var message))
+                    yield return message;
+            }
+        }
+        finally
+        {
+            lock (_gate)
+                _subscribers.Remove(channel);
+        }
+    }
+}

@@ -1,0 +1,49 @@
+namespace WebLab.Lab;
+
+/// <summary>Settings of the lab service ("WebLab" section of appsettings, or WEBLAB__* environment variables).</summary>
+public sealed class LabOptions
+{
+    public const string Section = "WebLab";
+
+    /// <summary>Folder holding the database, uploads, datasets, checkpoints and job outputs.</summary>
+    public string DataDirectory { get; set; } = "data";
+
+    /// <summary>Training worker slots; 0 = one per CUDA GPU, or one on CPU.</summary>
+    public int TrainWorkers { get; set; }
+
+    /// <summary>Slots for quick utility jobs (ingest, import), so they never wait behind training.</summary>
+    public int UtilityWorkers { get; set; } = 1;
+
+    /// <summary>How long a claimed job stays ours without a heartbeat.</summary>
+    public TimeSpan Lease { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How often running jobs' leases are renewed and expired leases recovered.</summary>
+    public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>A worker silent for this long (no progress and no keep-alive) is considered hung and killed.</summary>
+    public TimeSpan WorkerStallTimeout { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>How long a worker asked to stop (shutdown, cancel) may take before it is killed.</summary>
+    public TimeSpan WorkerStopGrace { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>Attempts before a job that keeps crashing is marked Failed.</summary>
+    public int MaxAttempts { get; set; } = 3;
+
+    /// <summary>Largest dataset upload accepted, in bytes.</summary>
+    public long MaxUploadBytes { get; set; } = 1L << 30;
+
+    /// <summary>Largest safetensors import accepted, in bytes.</summary>
+    public long MaxCheckpointBytes { get; set; } = 2L << 30;
+
+    /// <summary>The weblab worker: path of weblab.dll (or an executable); null = next to this application.</summary>
+    public string? WorkerPath { get; set; }
+
+    /// <summary>Pretrain the built-in demo source checkpoint on first start when it is missing.</summary>
+    public bool CreateDemoSource { get; set; } = true;
+
+    /// <summary>Run workers at all (tests of the API alone turn this off).</summary>
+    public bool RunWorkers { get; set; } = true;
+
+    /// <summary>Device of training workers: auto, cpu, cuda.</summary>
+    public string Device { get; set; } = "auto";
+}

@@ -1,0 +1,108 @@
+namespace WebLab.Lab.Storage;
+
+/// <summary>
+/// The lab's data folder. Every path below it is built from server-generated ids, never from user input; files
+/// are written to a temporary name in the same folder and renamed into place, so a crash leaves either the old
+/// state or the new one.
+/// </summary>
+public sealed class DataFolder
+{
+    public DataFolder(string root)
+    {
+        Root = Path.GetFullPath(root);
+        foreach (var folder in new[] { Root, Uploads, Datasets, Checkpoints, Jobs, Temp })
+            Directory.CreateDirectory(folder);
+    }
+
+    public string Root { get; }
+
+    public string DatabasePath => Path.Combine(Root, "lab.db");
+
+    public string LockPath => Path.Combine(Root, "lab.lock");
+
+    public string Uploads => Path.Combine(Root, "uploads");
+
+    public string Datasets => Path.Combine(Root, "datasets");
+
+    public string Checkpoints => Path.Combine(Root, "checkpoints");
+
+    public string Jobs => Path.Combine(Root, "jobs");
+
+    public string Temp => Path.Combine(Root, "tmp");
+
+    public string DatasetFolder(string datasetId) => Path.Combine(Datasets, Checked(datasetId, "ds"));
+
+    public string CheckpointFile(string checkpointId) => Path.Combine(Checkpoints, Checked(checkpointId, "ckpt") + ".weblab");
+
+    public string JobFolder(string jobId) => Path.Combine(Jobs, Checked(jobId, "job"));
+
+    /// <summary>A fresh temporary path (same file system as the data, so renames are atomic).</summary>
+    public string TempFile(string extension = ".tmp") => Path.Combine(Temp, Ids.New("tmp") + extension);
+
+    /// <summary>True if <paramref name="path"/> lies inside the data folder.</summary>
+    public bool Contains(string path)
+    {
+        var full = Path.GetFullPath(path);
+        return full.StartsWith(Root + Path.DirectorySeparatorChar, StringComparison.Ordinal);
+    }
+
+    /// <summary>Copies <paramref name="content"/> to <paramref name="path"/> through a temporary file, at most <paramref name="maxBytes"/>.</summary>
+    public async Task<long> WriteAtomicAsync(Stream content, string path, long maxBytes, CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        var temp = TempFile(Path.GetExtension(path));
+        long total = 0;
+        try
+        {
+            await using (var output = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, useAsync: true))
+            {
+                var buffer = new byte[1 << 16];
+                int read;
+                while ((read = await content.ReadAsync(buffer, cancellationToken)) > 0)
+                {
+                    total += read;
+                    if (total > maxBytes)
+                        throw new UploadTooLargeException(maxBytes);
+                    await output.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
+                }
+                await output.FlushAsync(cancellationToken);
+                output.Flush(flushToDisk: true);
+            }
+            File.Move(temp, path, overwrite: true);
+            return total;
+        }
+        catch (IOException e) when (IsDiskFull(e))
+        {
+            throw new BadInputException($"The lab's disk is full ({Root}); the upload was not kept. Free space and try again.");
+        }
+        finally
+        {
+            if (File.Exists(temp))
+                File.Delete(temp);
+        }
+    }
+
+    /// <summary>Deletes a record's folder or file if it is inside the data folder.</summary>
+    public void DeleteOwned(string path)
+    {
+        if (!Contains(path))
+            return;
+        if (Directory.Exists(path))
+            Directory.Delete(path, recursive: true);
+        else if (File.Exists(path))
+            File.Delete(path);
+    }
+
+    /// <summary>ENOSPC / EDQUOT.</summary>
+    public static bool IsDiskFull(IOException e) => e.HResult is 28 or 122 || e.Message.Contains("No space left", StringComparison.OrdinalIgnoreCase);
+
+    private static string Checked(string id, string prefix) =>
+        Ids.IsValid(id, prefix) ? id : throw new BadInputException($"'{id}' is not a valid {prefix} id.");
+}
+
+/// <summary>An upload went over the size limit; nothing was kept.</summary>
+public sealed class UploadTooLargeException(long limit)
+    : BadInputException($"The upload is larger than the limit of {limit / (1024 * 1024)} MiB; nothing was kept.")
+{
+    public long Limit { get; } = limit;
+}

@@ -1,0 +1,29 @@
+using Microsoft.AspNetCore.Diagnostics;
+using WebLab.Lab.Jobs;
+using WebLab.Lab.Storage;
+
+namespace WebLab.Web.Api;
+
+/// <summary>Every error as RFC 9457 problem details: bad input 400 (field errors when known), too large 413, the rest 500.</summary>
+internal static class Problems
+{
+    public static async Task HandleAsync(HttpContext context)
+    {
+        var error = context.Features.Get<IExceptionHandlerFeature>()?.Error;
+        var result = error switch
+        {
+            SpecValidationException e => Results.ValidationProblem(e.Errors.ToDictionary(k => k.Key, k => k.Value), title: "The job spec is invalid."),
+            UploadTooLargeException e => Results.Problem(e.Message, statusCode: StatusCodes.Status413PayloadTooLarge, title: "Upload too large"),
+            BadHttpRequestException e when e.StatusCode == StatusCodes.Status413PayloadTooLarge =>
+                Results.Problem("The request body is larger than the lab accepts.", statusCode: 413, title: "Upload too large"),
+            BadInputException e => Results.Problem(e.Message, statusCode: StatusCodes.Status400BadRequest, title: "Bad input"),
+            BadHttpRequestException e => Results.Problem(e.Message, statusCode: e.StatusCode, title: "Bad request"),
+            _ => Results.Problem("The lab hit an unexpected error; it has been logged.", statusCode: 500, title: "Internal error"),
+        };
+        await result.ExecuteAsync(context);
+    }
+
+    public static IResult NotFound(string what) => Results.Problem(what, statusCode: StatusCodes.Status404NotFound, title: "Not found");
+
+    public static IResult Conflict(string what) => Results.Problem(what, statusCode: StatusCodes.Status409Conflict, title: "Conflict");
+}
