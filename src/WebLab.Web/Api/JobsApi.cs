@@ -61,9 +61,18 @@ internal static class JobsApi
         spec.ValueKind == JsonValueKind.Object && spec.TryGetProperty("name", out var name) && name.ValueKind == JsonValueKind.String
             ? name.GetString()! : kind;
 
-    private static async Task<IResult> ListAsync(JobStore store, JobState? state, string? kind, string? owner, int? limit, CancellationToken ct)
+    private static async Task<IResult> ListAsync(JobStore store, string? state, string? kind, string? owner, int? limit, CancellationToken ct)
     {
-        var list = await store.ListAsync(state, kind, owner, Math.Clamp(limit ?? 200, 1, 1000), ct);
+        JobState? filter = null;
+        if (!string.IsNullOrEmpty(state))
+        {
+            filter = Enum.TryParse<JobState>(state, ignoreCase: true, out var parsed) && !int.TryParse(state, out _) ? parsed
+                : throw new SpecValidationException(new Dictionary<string, string[]>
+                {
+                    ["state"] = [$"one of {string.Join(", ", Enum.GetNames<JobState>().Select(n => n.ToLowerInvariant()))}."],
+                });
+        }
+        var list = await store.ListAsync(filter, kind, owner, Math.Clamp(limit ?? 200, 1, 1000), ct);
         var positions = await PositionsAsync(store, ct);
         return Results.Ok(list.Select(j => JobSummary.Of(j, positions.GetValueOrDefault(j.Id) is var p and > 0 ? p : null)).ToList());
     }

@@ -1,0 +1,281 @@
+using System.IO.Compression;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using WebLab.Tests;
+
+namespace WebLab.Web.Tests;
+
+/// <summary>The lab host in-process with its workers switched off: the API's contract, validation and upload defences.</summary>
+// Any public type of the host assembly names it for WebApplicationFactory.
+public sealed class LabApiFactory : WebApplicationFactory<WebLab.Web.Api.JobSummary>
+{
+    public TempDir Data { get; } = new();
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseSetting("WebLab:DataDirectory", Data.Path);
+        builder.UseSetting("WebLab:RunWorkers", "false");
+        builder.UseSetting("WebLab:CreateDemoSource", "false");
+        builder.UseSetting("WebLab:MaxUploadBytes", (256 * 1024).ToString(System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        base.Dispose(disposing);
+        if (disposing)
+            Data.Dispose();
+    }
+}
+
+public sealed class ApiTests(LabApiFactory factory) : IClassFixture<LabApiFactory>
+{
+    private static readonly byte[] s_png = TestFiles.Image(8, 8, 1);
+
+    private HttpClient Client(string user = "alice")
+    {
+        var client = factory.CreateClient();
+        client.DefaultRequestHeaders.Add("X-WebLab-User", user);
+        return client;
+    }
+
+    private static object Experiment(object? overrides = null) => new
+    {
+        kind = "experiment",
+        spec = overrides ?? new { target = "fashion-mnist", source = "ckpt_0000000000000000x", targetClasses = new[] { "5", "6" }, perClass = 10, seeds = 1 },
+    };
+
+    private static async Task<JsonElement> ProblemAsync(HttpResponseMessage response, HttpStatusCode expected)
+    {
+        Assert.Equal(expected, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        return await response.Content.ReadFromJsonAsync<JsonElement>();
+    }
+
+    [Fact]
+    public async Task InvalidExperimentSpec_Is400_WithFieldErrors()
+    {
+        var response = await Client().PostAsJsonAsync("/api/jobs", Experiment(new { target = "no-such-data", source = "nope", seeds = 0 }));
+        var problem = await ProblemAsync(response, HttpStatusCode.BadRequest);
+        var errors = problem.GetProperty("errors");
+        Assert.Contains("neither a dataset of this lab", errors.GetProperty("target")[0].GetString());
+        Assert.Contains("not a checkpoint id", errors.GetProperty("source")[0].GetString());
+        Assert.Contains("1..20", errors.GetProperty("seeds")[0].GetString());
+    }
+
+    [Fact]
+    public async Task UnknownOrInternalKinds_AreRefused()
+    {
+        foreach (var kind in new[] { "mine-bitcoin", "ingest" })
+        {
+            var response = await Client().PostAsJsonAsync("/api/jobs", new { kind, spec = new { } });
+            var problem = await ProblemAsync(response, HttpStatusCode.BadRequest);
+            Assert.Contains("cannot be submitted here", problem.GetProperty("errors").GetProperty("kind")[0].GetString());
+        }
+    }
+
+    [Fact]
+    public async Task MalformedJson_Is400ProblemDetails()
+    {
+        var response = await Client().PostAsync("/api/jobs", new StringContent("{ \"kind\": ", Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task Pretrain_Submits_IsIdempotent_ListsWithPosition_CancelsAndDeletes()
+    {
+        var client = Client();
+        var body = new { kind = "pretrain", idempotencyKey = "click-1", spec = new { dataset = "fashion-mnist", classes = new[] { "0", "1" }, architecture = "resnet8", epochs = 1 } };
+        var first = await client.PostAsJsonAsync("/api/jobs", body);
+        Assert.Equal(HttpStatusCode.Created, first.StatusCode);
+        var job = await first.Content.ReadFromJsonAsync<JsonElement>();
+        var id = job.GetProperty("id").GetString()!;
+        Assert.Equal("queued", job.GetProperty("state").GetString());
+        Assert.Equal("alice", job.GetProperty("owner").GetString());
+
+        var again = await client.PostAsJsonAsync("/api/jobs", body);
+        Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+        Assert.Equal(id, (await again.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString());
+
+        var detail = await client.GetFromJsonAsync<JsonElement>($"/api/jobs/{id}");
+        Assert.True(detail.GetProperty("job").GetProperty("position").GetInt32() >= 1);
+        Assert.Equal("", detail.GetProperty("spec").GetProperty("output").GetString()); // the server places outputs
+        Assert.Equal("submitted", detail.GetProperty("history")[0].GetProperty("reason").GetString());
+
+        var list = await client.GetFromJsonAsync<JsonElement>("/api/jobs?state=queued&owner=alice");
+        Assert.Contains(list.EnumerateArray(), j => j.GetProperty("id").GetString() == id);
+        var badFilter = await ProblemAsync(await client.GetAsync("/api/jobs?state=sleeping"), HttpStatusCode.BadRequest);
+        Assert.Contains("queued", badFilter.GetProperty("errors").GetProperty("state")[0].GetString());
+
+        Assert.Equal(HttpStatusCode.Conflict, (await client.DeleteAsync($"/api/jobs/{id}")).StatusCode);
+        var cancel = await client.PostAsync($"/api/jobs/{id}/cancel", null);
+        Assert.Equal("cancelled", (await cancel.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("state").GetString());
+        await ProblemAsync(await client.PostAsync($"/api/jobs/{id}/cancel", null), HttpStatusCode.Conflict);
+        Assert.Equal(HttpStatusCode.NoContent, (await client.DeleteAsync($"/api/jobs/{id}")).StatusCode);
+        await ProblemAsync(await client.GetAsync($"/api/jobs/{id}"), HttpStatusCode.NotFound);
+    }
+
+    [Fact]
+    public async Task OpenApiDocument_DescribesTheApi()
+    {
+        var doc = await Client().GetFromJsonAsync<JsonElement>("/openapi/v1.json");
+        var paths = doc.GetProperty("paths");
+        foreach (var path in new[] { "/api/jobs", "/api/jobs/{id}", "/api/datasets", "/api/checkpoints", "/api/catalogue", "/api/demo" })
+            Assert.True(paths.TryGetProperty(path, out _), $"{path} is missing from the OpenAPI document");
+    }
+
+    [Fact]
+    public async Task Catalogue_ListsFashionMnist_WithAvailability()
+    {
+        var catalogue = await Client().GetFromJsonAsync<JsonElement>("/api/catalogue");
+        var fmnist = catalogue.EnumerateArray().Single(e => e.GetProperty("entry").GetProperty("id").GetString() == "fashion-mnist");
+        Assert.Contains(fmnist.GetProperty("availability").GetString(), new[] { "here", "download" });
+        var imagenet = catalogue.EnumerateArray().Single(e => e.GetProperty("entry").GetProperty("id").GetString() == "imagenet-1k");
+        Assert.Equal("manual", imagenet.GetProperty("availability").GetString());
+    }
+
+    private static List<(string, byte[])> Good() => [("cat/1.png", s_png), ("cat/2.png", s_png), ("dog/1.png", s_png), ("dog/2.png", s_png)];
+
+    private async Task<HttpResponseMessage> UploadZipAsync(IEnumerable<(string, byte[])> entries, Action<ZipArchiveEntry>? tweak = null)
+    {
+        using var dir = new TempDir();
+        var zip = TestFiles.Zip(dir.File("upload.zip"), entries, tweak);
+        using var form = new MultipartFormDataContent();
+        form.Add(new ByteArrayContent(await File.ReadAllBytesAsync(zip)), "file", "upload.zip");
+        return await Client().PostAsync("/api/datasets?name=pets", form);
+    }
+
+    private void AssertNothingKept()
+    {
+        var datasets = Path.Combine(factory.Data.Path, "datasets");
+        var temp = Path.Combine(factory.Data.Path, "tmp");
+        Assert.Empty(Directory.GetFileSystemEntries(temp));
+        Assert.All(Directory.GetDirectories(datasets), d => Assert.True(File.Exists(Path.Combine(d, "data.zip")) || Directory.GetFiles(d).Length > 0));
+        Assert.False(File.Exists(Path.Combine(Path.GetTempPath(), "evil.png")));
+        Assert.False(File.Exists(Path.Combine(factory.Data.Path, "evil.png")));
+    }
+
+    [Theory]
+    [InlineData("slip")]
+    [InlineData("absolute")]
+    [InlineData("symlink")]
+    [InlineData("nested")]
+    [InlineData("ratio")]
+    public async Task HostileZips_AreRejectedWhole_NothingKept(string attack)
+    {
+        var before = Directory.GetDirectories(Path.Combine(factory.Data.Path, "datasets")).Length;
+        using var inner = new TempDir();
+        var entries = attack switch
+        {
+            "slip" => [.. Good(), ("cat/../../evil.png", s_png)],
+            "absolute" => [.. Good(), ("/tmp/evil.png", s_png)],
+            "symlink" => [.. Good(), ("cat/link.png", Encoding.ASCII.GetBytes("/etc/passwd"))],
+            "nested" => [.. Good(), ("cat/more.zip", await File.ReadAllBytesAsync(TestFiles.Zip(inner.File("in.zip"), Good())))],
+            _ => Good().Append(("cat/zeros.png", new byte[8 << 20])).ToList(),
+        };
+        var response = await UploadZipAsync(entries,
+            attack == "symlink" ? e => e.ExternalAttributes = e.FullName == "cat/link.png" ? unchecked((int)(0xA1FFu << 16)) : e.ExternalAttributes : null);
+        var problem = await ProblemAsync(response, HttpStatusCode.BadRequest);
+        Assert.Contains("upload.zip", problem.GetProperty("detail").GetString());
+        Assert.Equal(before, Directory.GetDirectories(Path.Combine(factory.Data.Path, "datasets")).Length);
+        AssertNothingKept();
+    }
+
+    [Fact]
+    public async Task EntryCountBomb_IsRejected()
+    {
+        var many = Enumerable.Range(0, 200_001).Select(i => ($"c/{i}", Array.Empty<byte>()));
+        // 200k empty entries compress to a few MB: over the test lab's 256 KiB upload limit, so the size limit answers first.
+        var response = await UploadZipAsync(many);
+        Assert.Contains(response.StatusCode, new[] { HttpStatusCode.BadRequest, HttpStatusCode.RequestEntityTooLarge });
+        AssertNothingKept();
+    }
+
+    [Fact]
+    public async Task UploadOverTheLimit_Is413_NothingKept()
+    {
+        var noise = new byte[400 * 1024];
+        new Random(1).NextBytes(noise); // incompressible: the zip is over the 256 KiB limit
+        var big = new List<(string, byte[])> { ("cat/1.png", noise), ("dog/1.png", s_png) };
+        var response = await UploadZipAsync(big);
+        var problem = await ProblemAsync(response, HttpStatusCode.RequestEntityTooLarge);
+        Assert.Contains("limit of", problem.GetProperty("detail").GetString());
+        AssertNothingKept();
+    }
+
+    [Fact]
+    public async Task NotAZip_IsAClearError()
+    {
+        using var form = new MultipartFormDataContent();
+        form.Add(new ByteArrayContent(Encoding.ASCII.GetBytes("hello, I am not a dataset")), "file", "notes.txt");
+        var problem = await ProblemAsync(await Client().PostAsync("/api/datasets", form), HttpStatusCode.BadRequest);
+        Assert.Contains("neither a zip nor an IDX file", problem.GetProperty("detail").GetString());
+        AssertNothingKept();
+    }
+
+    [Fact]
+    public async Task GoodZip_IsAccepted_AsIngestingDataset_WithAnIngestJob()
+    {
+        var response = await UploadZipAsync(Good());
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        var body = await response.Content.ReadFromJsonAsync<JsonElement>();
+        var dataset = body.GetProperty("dataset");
+        Assert.Equal("ingesting", dataset.GetProperty("state").GetString());
+        Assert.Equal("pets", dataset.GetProperty("name").GetString());
+        Assert.Equal("ingest", body.GetProperty("job").GetProperty("kind").GetString());
+        var id = dataset.GetProperty("id").GetString()!;
+        Assert.True(File.Exists(Path.Combine(factory.Data.Path, "datasets", id, "data.zip")));
+
+        // Not ready yet: experiments on it are refused with a field error.
+        var experiment = await Client().PostAsJsonAsync("/api/jobs", Experiment(new { target = id, source = "demo", seeds = 1 }));
+        var problem = await ProblemAsync(experiment, HttpStatusCode.BadRequest);
+        Assert.Contains("still being ingested", problem.GetProperty("errors").GetProperty("target")[0].GetString());
+
+        Assert.Equal(HttpStatusCode.NoContent, (await Client().DeleteAsync($"/api/datasets/{id}")).StatusCode);
+        Assert.False(Directory.Exists(Path.Combine(factory.Data.Path, "datasets", id)));
+    }
+
+    [Fact]
+    public async Task IdxPair_IsAccepted_WithCanonicalNames()
+    {
+        var images = TestFiles.Idx([6, 4, 4], new byte[96], gzip: true);
+        var labels = TestFiles.Idx([6], [0, 1, 0, 1, 0, 1]);
+        using var form = new MultipartFormDataContent();
+        form.Add(new ByteArrayContent(images), "files", "my-images.gz");
+        form.Add(new ByteArrayContent(labels), "files", "my-labels");
+        var response = await Client().PostAsync("/api/datasets", form);
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        var id = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("dataset").GetProperty("id").GetString()!;
+        var folder = Path.Combine(factory.Data.Path, "datasets", id);
+        Assert.True(File.Exists(Path.Combine(folder, "train-images-idx3-ubyte.gz")));
+        Assert.True(File.Exists(Path.Combine(folder, "train-labels-idx1-ubyte")));
+    }
+
+    [Fact]
+    public async Task PickleCheckpointImport_IsRefused_WithConversionAdvice()
+    {
+        using var form = new MultipartFormDataContent();
+        form.Add(new ByteArrayContent([0x80, 0x02, 0x7d, 0x71, 0x00, 0x28, 0x58, 0x01, 0x00, 0x00]), "file", "model.pth");
+        form.Add(new StringContent("resnet18"), "architecture");
+        form.Add(new StringContent("224"), "inputSize");
+        var problem = await ProblemAsync(await Client().PostAsync("/api/checkpoints/import", form), HttpStatusCode.BadRequest);
+        Assert.Contains("never unpickles", problem.GetProperty("detail").GetString());
+        Assert.Empty(Directory.GetFiles(Path.Combine(factory.Data.Path, "uploads")));
+    }
+
+    [Fact]
+    public async Task ImportForm_FieldErrors()
+    {
+        using var form = new MultipartFormDataContent();
+        form.Add(new StringContent("resnet9000"), "architecture");
+        form.Add(new StringContent("2"), "inputSize");
+        form.Add(new StringContent("0.5,abc"), "mean");
+        var problem = await ProblemAsync(await Client().PostAsync("/api/checkpoints/import", form), HttpStatusCode.BadRequest);
+        var errors = problem.GetProperty("errors");
+        foreach (var field in new[] { "file", "architecture", "inputSize", "mean" })
+            Assert.True(errors.TryGetProperty(field, out _), $"no error for {field}");
+    }
+}

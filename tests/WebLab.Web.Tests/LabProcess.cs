@@ -1,0 +1,170 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+
+namespace WebLab.Web.Tests;
+
+/// <summary>
+/// A real lab: `dotnet WebLab.Web.dll` on a free loopback port with its own data folder, running real worker
+/// processes. Tests kill it (SIGKILL) and restart it on the same folder.
+/// </summary>
+public sealed class LabProcess : IDisposable
+{
+    private readonly StringBuilder _log = new();
+    private Process? _process;
+
+    public LabProcess(string dataDirectory)
+    {
+        DataDirectory = dataDirectory;
+        Start();
+    }
+
+    public string DataDirectory { get; }
+
+    public int Port { get; private set; }
+
+    public Uri Url => new($"http://127.0.0.1:{Port}");
+
+    public HttpClient Http { get; private set; } = null!;
+
+    public int Pid => _process!.Id;
+
+    public string Log
+    {
+        get
+        {
+            lock (_log)
+                return _log.ToString();
+        }
+    }
+
+    public void Start()
+    {
+        Port = FreePort();
+        var start = new ProcessStartInfo(WebLab.Lab.Workers.WorkerProcess.DotnetHost())
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var arg in new[] { Path.Combine(AppContext.BaseDirectory, "WebLab.Web.dll"), "--urls", Url.ToString() })
+            start.ArgumentList.Add(arg);
+        start.Environment["WEBLAB_DATA"] = DataDirectory;
+        start.Environment["WebLab__CreateDemoSource"] = "false";
+        start.Environment["WebLab__HeartbeatInterval"] = "00:00:01";
+        start.Environment["WebLab__Lease"] = "00:00:06";
+        start.Environment["WebLab__WorkerStopGrace"] = "00:00:10";
+        start.Environment["Logging__LogLevel__Default"] = "Information";
+        _process = Process.Start(start)!;
+        _process.OutputDataReceived += (_, e) => Append(e.Data);
+        _process.ErrorDataReceived += (_, e) => Append(e.Data);
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+        Http = new HttpClient { BaseAddress = Url, Timeout = TimeSpan.FromSeconds(30) };
+        Http.DefaultRequestHeaders.Add("X-WebLab-User", "tester");
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (DateTime.UtcNow < deadline)
+        {
+            if (_process.HasExited)
+                throw new InvalidOperationException($"the lab exited with {_process.ExitCode}:\n{Log}");
+            try
+            {
+                if (Http.GetAsync("/api/health").GetAwaiter().GetResult().StatusCode == HttpStatusCode.OK)
+                    return;
+            }
+            catch (HttpRequestException)
+            {
+            }
+            Thread.Sleep(200);
+        }
+        throw new TimeoutException($"the lab did not answer within 60 s:\n{Log}");
+    }
+
+    private void Append(string? line)
+    {
+        if (line is null)
+            return;
+        lock (_log)
+            _log.AppendLine(line);
+    }
+
+    /// <summary>SIGKILL the host (its workers see their stdin close and stop by themselves).</summary>
+    public void Kill()
+    {
+        _process!.Kill();
+        _process.WaitForExit();
+        Http.Dispose();
+    }
+
+    public async Task<JsonElement> SubmitAsync(object body)
+    {
+        var response = await Http.PostAsJsonAsync("/api/jobs", body);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, $"submit failed: {(int)response.StatusCode} {text}");
+        return JsonDocument.Parse(text).RootElement;
+    }
+
+    public async Task<JsonElement> JobAsync(string id) => await Http.GetFromJsonAsync<JsonElement>($"/api/jobs/{id}");
+
+    /// <summary>Polls until <paramref name="until"/> holds for the job detail; fails with the lab's log on timeout.</summary>
+    public async Task<JsonElement> WaitAsync(string id, Func<JsonElement, bool> until, int seconds = 180)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(seconds);
+        JsonElement detail = default;
+        while (DateTime.UtcNow < deadline)
+        {
+            detail = await JobAsync(id);
+            if (until(detail))
+                return detail;
+            await Task.Delay(200);
+        }
+        throw new TimeoutException($"job {id} did not reach the expected state; last: {detail}\n{Log}");
+    }
+
+    public Task<JsonElement> FinishedAsync(string id, int seconds = 180) =>
+        WaitAsync(id, d => d.GetProperty("job").GetProperty("state").GetString() is "succeeded" or "failed" or "cancelled", seconds);
+
+    public static string State(JsonElement detail) => detail.GetProperty("job").GetProperty("state").GetString()!;
+
+    /// <summary>Pids of worker processes running <paramref name="jobId"/>.</summary>
+    public static int[] WorkerPids(string jobId)
+    {
+        using var pgrep = Process.Start(new ProcessStartInfo("pgrep", ["-f", $"worker --job .*{jobId}"]) { RedirectStandardOutput = true })!;
+        var output = pgrep.StandardOutput.ReadToEnd();
+        pgrep.WaitForExit();
+        return output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(int.Parse).ToArray();
+    }
+
+    public static void Signal(int pid, string signal)
+    {
+        using var kill = Process.Start("kill", [$"-{signal}", pid.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        kill.WaitForExit();
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            if (_process is { HasExited: false })
+            {
+                _process.Kill(entireProcessTree: true);
+                _process.WaitForExit();
+            }
+        }
+        catch (InvalidOperationException)
+        {
+        }
+        _process?.Dispose();
+        Http.Dispose();
+    }
+}

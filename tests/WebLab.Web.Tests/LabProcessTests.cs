@@ -1,0 +1,297 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.AspNetCore.SignalR.Client;
+using WebLab.Tests;
+
+namespace WebLab.Web.Tests;
+
+/// <summary>One real lab for the process tests, with a tiny source checkpoint pretrained through its own queue.</summary>
+public sealed class LabFixture : IAsyncLifetime
+{
+    public TempDir Data { get; } = new();
+
+    public LabProcess Lab { get; private set; } = null!;
+
+    public string Source { get; private set; } = "";
+
+    public async Task InitializeAsync()
+    {
+        Lab = new LabProcess(Data.Path);
+        var job = await Lab.SubmitAsync(new
+        {
+            kind = "pretrain",
+            spec = new { dataset = "fashion-mnist", classes = new[] { "0", "1", "2", "3", "4" }, architecture = "resnet8", epochs = 1, perClass = 100 },
+        });
+        var id = job.GetProperty("id").GetString()!;
+        var done = await Lab.FinishedAsync(id);
+        Assert.True(LabProcess.State(done) == "succeeded", done.ToString());
+        Source = "ckpt_" + id["job_".Length..];
+    }
+
+    public Task DisposeAsync()
+    {
+        Lab.Dispose();
+        Data.Dispose();
+        return Task.CompletedTask;
+    }
+
+    /// <summary>A small experiment (1 seed, both arms) that runs for several seconds on 2 cores.</summary>
+    public object Experiment(int epochs = 30, int perClass = 20) => new
+    {
+        kind = "experiment",
+        spec = new
+        {
+            target = "fashion-mnist",
+            source = Source,
+            targetClasses = new[] { "5", "6", "7", "8", "9" },
+            perClass,
+            seeds = 1,
+            probe = false,
+            transfer = new { epochs },
+        },
+    };
+}
+
+[CollectionDefinition("lab-process")]
+public sealed class LabProcessGroup : ICollectionFixture<LabFixture>;
+
+[Collection("lab-process")]
+public sealed class LabProcessTests(LabFixture fixture)
+{
+    private LabProcess Lab => fixture.Lab;
+
+    [Fact]
+    public async Task SourceCheckpoint_IsRegistered_AndDownloadable()
+    {
+        var checkpoint = await Lab.Http.GetFromJsonAsync<JsonElement>($"/api/checkpoints/{fixture.Source}");
+        Assert.Equal("resnet8", checkpoint.GetProperty("info").GetProperty("architecture").GetString());
+        var bytes = await Lab.Http.GetByteArrayAsync($"/api/checkpoints/{fixture.Source}/download?format=safetensors");
+        Assert.Equal(checkpoint.GetProperty("bytes").GetInt64(), bytes.Length);
+        var headerLength = BitConverter.ToInt64(bytes, 0);
+        var header = JsonDocument.Parse(bytes.AsMemory(8, (int)headerLength)).RootElement;
+        Assert.True(header.TryGetProperty("conv1.weight", out _), "torchvision key names in the safetensors header");
+    }
+
+    [Fact]
+    public async Task Hub_FollowsAJob_FromSubmitToResult_WithoutGapsOrDuplicates()
+    {
+        await using var hub = new HubConnectionBuilder().WithUrl(new Uri(Lab.Url, "/hubs/jobs")).Build();
+        var live = new List<(long Seq, string Type)>();
+        var states = new List<string>();
+        var done = new TaskCompletionSource();
+        hub.On<JsonElement>("event", e =>
+        {
+            lock (live)
+                live.Add((e.GetProperty("seq").GetInt64(), e.GetProperty("type").GetString()!));
+        });
+        hub.On<JsonElement>("state", s =>
+        {
+            var state = s.GetProperty("state").GetString()!;
+            lock (states)
+                states.Add(state);
+            if (state is "succeeded" or "failed" or "cancelled")
+                done.TrySetResult();
+        });
+        await hub.StartAsync();
+        await hub.InvokeAsync("SubscribeQueue");
+
+        var job = await Lab.SubmitAsync(fixture.Experiment(epochs: 8, perClass: 10));
+        var id = job.GetProperty("id").GetString()!;
+        await Task.Delay(1500); // join late, on purpose: some events are already persisted
+        var lastAtSubscribe = await hub.InvokeAsync<long>("SubscribeJob", id);
+        var history = await Lab.Http.GetFromJsonAsync<JsonElement>($"/api/jobs/{id}/events?after=0");
+        await done.Task.WaitAsync(TimeSpan.FromMinutes(3));
+        await Task.Delay(300);
+
+        var seen = history.EnumerateArray().Select(e => e.GetProperty("seq").GetInt64()).ToList();
+        Assert.True(seen.Count >= lastAtSubscribe);
+        var maxLoaded = seen.Count == 0 ? 0 : seen.Max();
+        lock (live)
+            seen.AddRange(live.Where(e => e.Seq > maxLoaded).Select(e => e.Seq));
+        var detail = await Lab.JobAsync(id);
+        var last = detail.GetProperty("job").GetProperty("lastSeq").GetInt64();
+        Assert.Equal(Enumerable.Range(1, (int)last).Select(i => (long)i), seen); // every event once, in order
+        Assert.Contains("running", states);
+        Assert.Equal("succeeded", LabProcess.State(detail));
+        var ntg = detail.GetProperty("result").GetProperty("ntg");
+        Assert.InRange(ntg.GetProperty("mean").GetDouble(), -1, 1);
+        Assert.NotEmpty(detail.GetProperty("curves").EnumerateArray());
+        Assert.Contains(detail.GetProperty("curves").EnumerateArray(), c => c.GetProperty("arm").GetString() == "scratch");
+        // The fine-tuned model is in the zoo, with its source as parent (multi-step transfer).
+        var checkpoint = await Lab.Http.GetFromJsonAsync<JsonElement>($"/api/checkpoints/ckpt_{id["job_".Length..]}");
+        Assert.Equal(fixture.Source, checkpoint.GetProperty("parentId").GetString());
+    }
+
+    private async Task<string> RunningWithProgressAsync()
+    {
+        var job = await Lab.SubmitAsync(fixture.Experiment());
+        var id = job.GetProperty("id").GetString()!;
+        await Lab.WaitAsync(id, d => LabProcess.State(d) == "running" && d.GetProperty("job").GetProperty("lastSeq").GetInt64() >= 3, 120);
+        return id;
+    }
+
+    [Fact]
+    public async Task KilledWorker_JobIsRetried_AndCompletes()
+    {
+        var id = await RunningWithProgressAsync();
+        var pids = LabProcess.WorkerPids(id);
+        Assert.Single(pids);
+        LabProcess.Signal(pids[0], "KILL");
+        var done = await Lab.FinishedAsync(id);
+        Assert.Equal("succeeded", LabProcess.State(done));
+        Assert.Equal(2, done.GetProperty("job").GetProperty("attempt").GetInt32());
+        var reasons = done.GetProperty("history").EnumerateArray().Select(h => h.GetProperty("reason").GetString()!).ToList();
+        Assert.Contains(reasons, r => r.Contains("attempt 1 failed, retrying: the worker was killed", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task SigtermedWorker_IsRequeued_WithoutSpendingAnAttempt()
+    {
+        var id = await RunningWithProgressAsync();
+        var pid = Assert.Single(LabProcess.WorkerPids(id));
+        LabProcess.Signal(pid, "TERM");
+        var done = await Lab.FinishedAsync(id);
+        Assert.Equal("succeeded", LabProcess.State(done));
+        Assert.Equal(1, done.GetProperty("job").GetProperty("attempt").GetInt32());
+        var reasons = done.GetProperty("history").EnumerateArray().Select(h => h.GetProperty("reason").GetString()!).ToList();
+        Assert.Contains("interrupted: the worker received SIGTERM", reasons);
+    }
+
+    [Fact]
+    public async Task Cancel_StopsTheWorker_AndNothingIsRegistered()
+    {
+        var id = await RunningWithProgressAsync();
+        var pid = Assert.Single(LabProcess.WorkerPids(id));
+        var response = await Lab.Http.PostAsync($"/api/jobs/{id}/cancel", null);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (LabProcess.WorkerPids(id).Contains(pid) && DateTime.UtcNow < deadline)
+            await Task.Delay(100);
+        Assert.DoesNotContain(pid, LabProcess.WorkerPids(id));
+        var detail = await Lab.JobAsync(id);
+        Assert.Equal("cancelled", LabProcess.State(detail));
+        Assert.Equal(HttpStatusCode.NotFound, (await Lab.Http.GetAsync($"/api/checkpoints/ckpt_{id["job_".Length..]}")).StatusCode);
+    }
+
+    [Fact]
+    public async Task Ingest_DescribesAZipOfClassFolders_AndRejectsAForgedOne()
+    {
+        using var dir = new TempDir();
+        var entries = new List<(string, byte[])>();
+        foreach (var (cls, seed) in new[] { ("circle", 0), ("square", 100) })
+        {
+            for (int i = 0; i < 12; i++)
+                entries.Add(($"shapes/{cls}/{i}.png", TestFiles.Image(24, 16, seed + i)));
+        }
+        entries.Add(("shapes/square/copy.png", TestFiles.Image(24, 16, 100))); // an exact duplicate
+        entries.Add(("shapes/square/broken.png", [1, 2, 3, 4])); // unreadable
+        var zip = TestFiles.Zip(dir.File("shapes.zip"), entries);
+
+        var dataset = await UploadAsync(zip);
+        var id = dataset.GetProperty("dataset").GetProperty("id").GetString()!;
+        var ready = await WaitDatasetAsync(id);
+        Assert.Equal("ready", ready.GetProperty("state").GetString());
+        var manifest = ready.GetProperty("manifest");
+        Assert.Equal(["circle", "square"], manifest.GetProperty("classes").EnumerateArray().Select(c => c.GetProperty("name").GetString()));
+        Assert.Equal(24, manifest.GetProperty("trainCount").GetInt32() + manifest.GetProperty("valCount").GetInt32() + manifest.GetProperty("testCount").GetInt32() - 1);
+        Assert.Equal(24, manifest.GetProperty("originalSizes").GetProperty("maxWidth").GetInt32());
+        Assert.Single(manifest.GetProperty("duplicates").EnumerateArray());
+        Assert.Contains(manifest.GetProperty("problems").EnumerateArray(), p => p.GetProperty("path").GetString()!.EndsWith("broken.png", StringComparison.Ordinal));
+        Assert.Contains(manifest.GetProperty("warnings").EnumerateArray(), w => w.GetString()!.Contains("only 12 training images", StringComparison.Ordinal)
+                                                                              || w.GetString()!.Contains("training images", StringComparison.Ordinal));
+        var thumb = ready.GetProperty("thumbnails").GetProperty("circle")[0].GetString()!;
+        var png = await Lab.Http.GetByteArrayAsync(thumb);
+        Assert.Equal(0x89, png[0]);
+
+        // Forged sizes pass the cheap checks at upload time; the worker's bounded reads catch them and ingest fails at once.
+        var forged = TestFiles.Zip(dir.File("forged.zip"), entries.Where((_, i) => i % 3 == 0));
+        var bytes = await File.ReadAllBytesAsync(forged);
+        BitConverter.GetBytes(10).CopyTo(bytes, 22);
+        BitConverter.GetBytes(10).CopyTo(bytes, IndexOf(bytes, [0x50, 0x4b, 0x01, 0x02]) + 24);
+        await File.WriteAllBytesAsync(forged, bytes);
+        var bad = await UploadAsync(forged);
+        var badId = bad.GetProperty("dataset").GetProperty("id").GetString()!;
+        var failed = await WaitDatasetAsync(badId);
+        Assert.Equal("failed", failed.GetProperty("state").GetString());
+        Assert.Contains("CRC-32", failed.GetProperty("error").GetString());
+        var ingest = await Lab.JobAsync(bad.GetProperty("job").GetProperty("id").GetString()!);
+        Assert.Equal(1, ingest.GetProperty("job").GetProperty("attempt").GetInt32()); // bad input: not retried
+    }
+
+    private async Task<JsonElement> UploadAsync(string zip)
+    {
+        using var form = new MultipartFormDataContent();
+        form.Add(new ByteArrayContent(await File.ReadAllBytesAsync(zip)), "file", Path.GetFileName(zip));
+        var response = await Lab.Http.PostAsync("/api/datasets", form);
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        return await response.Content.ReadFromJsonAsync<JsonElement>();
+    }
+
+    private async Task<JsonElement> WaitDatasetAsync(string id)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(120);
+        while (true)
+        {
+            var dataset = await Lab.Http.GetFromJsonAsync<JsonElement>($"/api/datasets/{id}");
+            if (dataset.GetProperty("state").GetString() != "ingesting" || DateTime.UtcNow > deadline)
+                return dataset;
+            await Task.Delay(200);
+        }
+    }
+
+    private static int IndexOf(byte[] bytes, byte[] signature)
+    {
+        for (int i = 0; i + signature.Length <= bytes.Length; i++)
+        {
+            if (bytes.AsSpan(i, signature.Length).SequenceEqual(signature))
+                return i;
+        }
+        return -1;
+    }
+}
+
+/// <summary>The host itself dies (SIGKILL) mid-job and comes back: nothing acknowledged is lost.</summary>
+public sealed class HostCrashTests
+{
+    [Fact]
+    public async Task KilledHost_Restarted_LosesNothing_AndTheDatabaseIsSound()
+    {
+        using var data = new TempDir();
+        var lab = new LabProcess(data.Path);
+        try
+        {
+            var pretrain = new
+            {
+                kind = "pretrain",
+                spec = new { dataset = "fashion-mnist", classes = new[] { "0", "1", "2" }, architecture = "resnet8", epochs = 4, perClass = 300 },
+            };
+            var ids = new List<string>();
+            for (int i = 0; i < 3; i++)
+                ids.Add((await lab.SubmitAsync(pretrain)).GetProperty("id").GetString()!);
+            await lab.WaitAsync(ids[0], d => LabProcess.State(d) == "running" && d.GetProperty("job").GetProperty("lastSeq").GetInt64() >= 3, 120);
+            var worker = Assert.Single(LabProcess.WorkerPids(ids[0]));
+
+            lab.Kill();
+            var deadline = DateTime.UtcNow.AddSeconds(20);
+            while (LabProcess.WorkerPids(ids[0]).Contains(worker) && DateTime.UtcNow < deadline)
+                await Task.Delay(100);
+            Assert.DoesNotContain(worker, LabProcess.WorkerPids(ids[0])); // the orphaned worker noticed and stopped
+
+            lab.Start();
+            foreach (var id in ids)
+                Assert.Equal("succeeded", LabProcess.State(await lab.FinishedAsync(id, 240)));
+            var first = await lab.JobAsync(ids[0]);
+            Assert.Contains(first.GetProperty("history").EnumerateArray(),
+                h => h.GetProperty("reason").GetString()!.Contains("is gone (the lab restarted); requeued", StringComparison.Ordinal));
+            var checkpoints = await lab.Http.GetFromJsonAsync<JsonElement>("/api/checkpoints");
+            Assert.Equal(3, checkpoints.GetArrayLength());
+        }
+        finally
+        {
+            lab.Dispose();
+        }
+        var db = new WebLab.Lab.Storage.Database(Path.Combine(data.Path, "lab.db"));
+        Assert.Equal("ok", await db.IntegrityCheckAsync());
+    }
+}
