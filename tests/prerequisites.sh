@@ -5,6 +5,10 @@ set -euo pipefail
 
 need=()
 [ -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ] || need+=(dataset-fashion-mnist)
+# The lab's process tests find and signal worker processes with pgrep and kill.
+command -v pgrep >/dev/null || need+=(procps)
+# The browser tests drive Debian's Chromium through Playwright (no browser download).
+[ -x /usr/bin/chromium ] || need+=(chromium)
 
 [ ${#need[@]} -eq 0 ] && exit 0
 

@@ -29,7 +29,7 @@ public sealed class LabBootstrap(JobRunner runner, JobStore jobs, CheckpointStor
             .FirstOrDefault(j => !j.IsFinished && j.IdempotencyKey?.StartsWith(DemoSourceKey, StringComparison.Ordinal) == true);
         if (pending is not null)
             return;
-        var spec = Demo.Source(output: "", device: "auto");
+        var spec = Demo.Source(output: "", device: "auto", epochs: options.Value.DemoSourceEpochs);
         var (job, _) = await runner.SubmitAsync(new JobSubmission(JobKinds.Pretrain, LabOwner, "Built-in demo source: " + Demo.SourceName,
             JsonSerializer.Serialize(spec, WebLabJson.Compact), Priority: 10, IdempotencyKey: $"{DemoSourceKey}:{Storage.Ids.New("key")}"), cancellationToken);
         log.LogInformation("no built-in demo source yet: queued its pretraining as {Job}", job.Id);

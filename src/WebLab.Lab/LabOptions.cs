@@ -41,6 +41,9 @@ public sealed class LabOptions
     /// <summary>Pretrain the built-in demo source checkpoint on first start when it is missing.</summary>
     public bool CreateDemoSource { get; set; } = true;
 
+    /// <summary>Pretraining epochs of the built-in demo source (fewer make a weaker but quicker source; tests use 1).</summary>
+    public int DemoSourceEpochs { get; set; } = Training.Demo.SourceEpochs;
+
     /// <summary>Run workers at all (tests of the API alone turn this off).</summary>
     public bool RunWorkers { get; set; } = true;
 

@@ -1,7 +1,9 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.Json;
+using Microsoft.Extensions.FileProviders;
 using Microsoft.Extensions.Options;
+using MudBlazor.Services;
 using WebLab.Lab;
 using WebLab.Lab.Catalog;
 using WebLab.Lab.Jobs;
@@ -18,6 +20,7 @@ public static class LabHost
     {
         // appsettings.json ships next to the binaries; the data folder is relative to the working directory.
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+        builder.WebHost.UseStaticWebAssets(); // MudBlazor's _content also when run from build output in Production
         builder.Services.AddWebLab(builder.Configuration);
         var app = builder.Build();
         app.UseWebLab();
@@ -53,6 +56,8 @@ public static class LabHost
         services.AddHostedService<HubRelay>();
         services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
 
+        services.AddRazorComponents().AddInteractiveServerComponents();
+        services.AddMudServices();
         services.AddProblemDetails();
         services.AddOpenApi();
         services.Configure<JsonOptions>(o => CopyJson(o.SerializerOptions));
@@ -75,10 +80,18 @@ public static class LabHost
             return next(context);
         });
         app.UseExceptionHandler(new ExceptionHandlerOptions { ExceptionHandler = Problems.HandleAsync });
-        app.UseStatusCodePages();
+        app.UseStatusCodePages(context => context.HttpContext.Request.Path.StartsWithSegments("/api")
+            ? Results.Problem(statusCode: context.HttpContext.Response.StatusCode).ExecuteAsync(context.HttpContext)
+            : Task.CompletedTask);
+        var ownFiles = Path.Combine(AppContext.BaseDirectory, "weblab-wwwroot");
+        if (Directory.Exists(ownFiles))
+            app.UseStaticFiles(new StaticFileOptions { FileProvider = new PhysicalFileProvider(ownFiles) });
+        app.UseAntiforgery();
+        app.MapStaticAssets();
         app.MapOpenApi();
         app.MapLabApi();
         app.MapHub<JobsHub>(JobsHub.Path);
+        app.MapRazorComponents<Components.App>().AddInteractiveServerRenderMode();
         return app;
     }
 

@@ -16,11 +16,14 @@ public sealed class LabProcess : IDisposable
     private readonly StringBuilder _log = new();
     private Process? _process;
 
-    public LabProcess(string dataDirectory)
+    public LabProcess(string dataDirectory, IReadOnlyDictionary<string, string>? settings = null)
     {
         DataDirectory = dataDirectory;
+        _settings = settings ?? new Dictionary<string, string>();
         Start();
     }
+
+    private readonly IReadOnlyDictionary<string, string> _settings;
 
     public string DataDirectory { get; }
 
@@ -58,6 +61,8 @@ public sealed class LabProcess : IDisposable
         start.Environment["WebLab__Lease"] = "00:00:06";
         start.Environment["WebLab__WorkerStopGrace"] = "00:00:10";
         start.Environment["Logging__LogLevel__Default"] = "Information";
+        foreach (var (key, value) in _settings)
+            start.Environment[key] = value;
         _process = Process.Start(start)!;
         _process.OutputDataReceived += (_, e) => Append(e.Data);
         _process.ErrorDataReceived += (_, e) => Append(e.Data);

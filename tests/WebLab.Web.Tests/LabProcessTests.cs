@@ -74,6 +74,40 @@ public sealed class LabProcessTests(LabFixture fixture)
     }
 
     [Fact]
+    public async Task SafetensorsImport_RoundTripsThroughAnImportJob()
+    {
+        var bytes = await Lab.Http.GetByteArrayAsync($"/api/checkpoints/{fixture.Source}/download?format=safetensors");
+        using var form = new MultipartFormDataContent();
+        form.Add(new ByteArrayContent(bytes), "file", "exported.safetensors");
+        form.Add(new StringContent("resnet8"), "architecture");
+        form.Add(new StringContent("28"), "inputSize");
+        form.Add(new StringContent("a,b,c,d,e"), "classNames");
+        form.Add(new StringContent("0.3"), "mean");
+        form.Add(new StringContent("0.35"), "std");
+        form.Add(new StringContent("re-imported"), "name");
+        var response = await Lab.Http.PostAsync("/api/checkpoints/import", form);
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        var id = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
+        var done = await Lab.FinishedAsync(id);
+        Assert.Equal("succeeded", LabProcess.State(done));
+        var imported = await Lab.Http.GetFromJsonAsync<JsonElement>($"/api/checkpoints/ckpt_{id["job_".Length..]}");
+        Assert.Equal("re-imported", imported.GetProperty("name").GetString());
+        Assert.Equal(["a", "b", "c", "d", "e"], imported.GetProperty("info").GetProperty("classNames").EnumerateArray().Select(c => c.GetString()));
+
+        // Wrong architecture for the weights: the import job fails at once, with the reason.
+        using var wrong = new MultipartFormDataContent();
+        wrong.Add(new ByteArrayContent(bytes), "file", "exported.safetensors");
+        wrong.Add(new StringContent("resnet18"), "architecture");
+        wrong.Add(new StringContent("28"), "inputSize");
+        var bad = await Lab.Http.PostAsync("/api/checkpoints/import", wrong);
+        var badId = (await bad.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
+        var failed = await Lab.FinishedAsync(badId);
+        Assert.Equal("failed", LabProcess.State(failed));
+        Assert.Equal(1, failed.GetProperty("job").GetProperty("attempt").GetInt32());
+        Assert.False(string.IsNullOrEmpty(failed.GetProperty("job").GetProperty("error").GetString()));
+    }
+
+    [Fact]
     public async Task Hub_FollowsAJob_FromSubmitToResult_WithoutGapsOrDuplicates()
     {
         await using var hub = new HubConnectionBuilder().WithUrl(new Uri(Lab.Url, "/hubs/jobs")).Build();

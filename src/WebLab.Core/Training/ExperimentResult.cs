@@ -66,6 +66,8 @@ public sealed record NtgSummary(double Mean, double Std, double[] Ci95, double[]
     {
         double points = -Mean * 100;
         var ci = N > 1 ? $" (95% CI {-Ci95[1] * 100:F1} to {-Ci95[0] * 100:F1} points, {N} seeds)" : $" ({N} seed)";
+        if (Math.Abs(points) < 0.05)
+            return $"transfer made no measurable difference to test error{ci}";
         return points >= 0
             ? $"transfer reduced test error by {points:F1} points{ci}" + (TransferClearlyHelped ? "" : "; the interval includes no effect")
             : $"transfer increased test error by {-points:F1} points{ci} - negative transfer" + (ClearlyNegative ? "" : "; the interval includes no effect");

@@ -66,6 +66,7 @@ public static class Sweeps
             int index = i;
             var forward = progress is null ? null : new InlineProgress<ExperimentEvent>(e => progress.Report(new SweepProgress(index, points.Count, settings, e)));
             var result = Experiment.Run(spec, forward, control, files, cancellationToken);
+            forward?.Report(new ExperimentFinished(result));
             results.Add(new SweepPoint(settings, result));
         }
         return new SweepResult(sweep.Name ?? sweep.Base.Name ?? "sweep", sweep.Axes, results, clock.Elapsed.TotalSeconds, results.Count < points.Count);

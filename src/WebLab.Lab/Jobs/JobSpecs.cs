@@ -120,6 +120,8 @@ public sealed class JobSpecs(DataFolder folder, DatasetStore datasets, Checkpoin
             var colon = error.IndexOf(':', StringComparison.Ordinal);
             add(prefix + (colon > 0 ? error[..colon] : "spec"), colon > 0 ? error[(colon + 1)..].Trim() : error);
         }
+        if (spec.PerClass is >= 1 and < Training.Experiment.MinPerClass)
+            add(prefix + "perClass", $"must be at least {Training.Experiment.MinPerClass}: experiments refuse classes with fewer training images.");
         if (!string.IsNullOrWhiteSpace(spec.Target) && await DatasetErrorAsync(spec.Target, cancellationToken) is { } targetError)
             add(prefix + "target", targetError);
         if (!string.IsNullOrWhiteSpace(spec.Source) && await CheckpointErrorAsync(spec.Source, cancellationToken) is { } sourceError)

@@ -114,8 +114,8 @@ public sealed partial class JobStore
     public async Task<IReadOnlyDictionary<string, int>> QueuePositionsAsync(string lane, CancellationToken cancellationToken = default)
     {
         await using var connection = await db.OpenAsync(cancellationToken);
-        var queued = (await connection.QueryAsync<(string Id, string Owner, int Priority)>(new CommandDefinition(
-            "SELECT id, owner, priority FROM jobs WHERE state = 'queued' AND lane = @lane ORDER BY id", new { lane },
+        var queued = (await connection.QueryAsync<(string Id, string Owner, int Priority)>(new CommandDefinition( // in submission order
+            "SELECT id, owner, priority FROM jobs WHERE state = 'queued' AND lane = @lane ORDER BY rowid", new { lane },
             cancellationToken: cancellationToken))).ToList();
         var lastServed = (await connection.QueryAsync<(string Owner, long Last)>(new CommandDefinition(
             "SELECT owner, MAX(claimed_ms) FROM jobs WHERE claimed_ms IS NOT NULL GROUP BY owner", cancellationToken: cancellationToken)))
@@ -124,7 +124,7 @@ public sealed partial class JobStore
         long tick = long.MaxValue / 2;
         while (queued.Count > 0)
         {
-            var next = queued.OrderByDescending(j => j.Priority).ThenBy(j => lastServed.GetValueOrDefault(j.Owner)).ThenBy(j => j.Id, StringComparer.Ordinal).First();
+            var next = queued.OrderByDescending(j => j.Priority).ThenBy(j => lastServed.GetValueOrDefault(j.Owner)).First(); // stable: ties keep submission order
             positions[next.Id] = positions.Count + 1;
             lastServed[next.Owner] = ++tick;
             queued.Remove(next);

@@ -84,7 +84,7 @@ public sealed partial class JobStore(Database db, TimeProvider? time = null)
             long now = NowMs;
             var updated = await connection.ExecuteAsync(new CommandDefinition("""
                 UPDATE jobs SET state = 'running', attempt = attempt + 1, lease_owner = @leaseOwner, lease_expires_ms = @expires,
-                       claimed_ms = @now, started_at = COALESCE(started_at, @nowIso), device = @device, error = NULL
+                       claimed_ms = MAX(@now, (SELECT COALESCE(MAX(claimed_ms), 0) + 1 FROM jobs)), started_at = COALESCE(started_at, @nowIso), device = @device, error = NULL
                 WHERE id = @id AND state = 'queued'
                 """, new { id, leaseOwner, expires = now + (long)lease.TotalMilliseconds, now, nowIso = NowIso, device },
                 transaction, cancellationToken: cancellationToken));
@@ -103,7 +103,7 @@ public sealed partial class JobStore(Database db, TimeProvider? time = null)
         SELECT j.id FROM jobs j
         LEFT JOIN (SELECT owner, MAX(claimed_ms) AS last FROM jobs WHERE claimed_ms IS NOT NULL GROUP BY owner) s ON s.owner = j.owner
         WHERE j.state = 'queued' AND j.lane = @lane
-        ORDER BY j.priority DESC, COALESCE(s.last, 0) ASC, j.id ASC
+        ORDER BY j.priority DESC, COALESCE(s.last, 0) ASC, j.rowid ASC
         """;
 
     /// <summary>Extends a running job's lease; false when the job is no longer this owner's (cancelled, requeued).</summary>
@@ -187,7 +187,7 @@ public sealed partial class JobStore(Database db, TimeProvider? time = null)
         await using (var connection = await db.OpenAsync(cancellationToken))
         {
             stale = (await connection.QueryAsync<JobRecord>(new CommandDefinition(
-                $"SELECT {Columns} FROM jobs WHERE state = 'running' AND (lease_expires_ms < @now OR (@liveHost IS NOT NULL AND lease_owner NOT LIKE @liveHost || '/%'))",
+                $"SELECT {Columns} FROM jobs WHERE state = 'running' AND (lease_expires_ms < @now OR (@liveHost IS NOT NULL AND substr(lease_owner, 1, length(@liveHost) + 1) <> @liveHost || '/'))",
                 new { now = NowMs, liveHost }, cancellationToken: cancellationToken))).ToList();
         }
         foreach (var job in stale)

@@ -42,39 +42,53 @@ internal static partial class DatasetsApi
         var limit = options.Value.MaxUploadBytes;
         if (context.Request.ContentLength > limit + (1 << 20))
             throw new UploadTooLargeException(limit);
-        var id = Ids.New("ds");
-        var staging = Path.Combine(folder.Temp, id);
-        Directory.CreateDirectory(staging);
+        var (id, staging) = NewStaging(folder);
         try
         {
             var files = await ReceiveAsync(context.Request, staging, folder, limit, ct);
-            var (source, path, fileName) = Arrange(files, staging);
-            var final = folder.DatasetFolder(id);
-            Directory.Move(staging, final);
-            var datasetPath = Path.Combine(final, path);
-            var owner = Users.Of(context);
-            var record = new DatasetRecord
-            {
-                Id = id,
-                Name = string.IsNullOrWhiteSpace(name) ? Path.GetFileNameWithoutExtension(fileName) : name.Trim(),
-                Owner = owner,
-                Source = source,
-                State = DatasetStore.Ingesting,
-                Path = datasetPath,
-                CreatedAt = DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture),
-            };
-            await datasets.AddAsync(record, cancellationToken: ct);
-            var spec = new IngestSpec(id, datasetPath, Path.Combine(final, "thumbnails"));
-            var (job, _) = await runner.SubmitAsync(new JobSubmission(JobKinds.Ingest, owner, $"Ingest {record.Name}",
-                JsonSerializer.Serialize(spec, WebLabJson.Compact)), CancellationToken.None);
-            await datasets.SetJobAsync(id, job.Id, CancellationToken.None);
-            return Results.Accepted($"/api/datasets/{id}", new UploadAccepted(Dto(record with { JobId = job.Id }, null), JobSummary.Of(job, null)));
+            var accepted = await AcceptStagedAsync(id, staging, files, name, Users.Of(context), folder, datasets, runner);
+            return Results.Accepted($"/api/datasets/{id}", accepted);
         }
         finally
         {
             if (Directory.Exists(staging))
                 Directory.Delete(staging, recursive: true);
         }
+    }
+
+    /// <summary>A new dataset id and its staging folder (under the data folder's tmp/).</summary>
+    internal static (string Id, string Staging) NewStaging(DataFolder folder)
+    {
+        var id = Ids.New("ds");
+        var staging = Path.Combine(folder.Temp, id);
+        Directory.CreateDirectory(staging);
+        return (id, staging);
+    }
+
+    /// <summary>Checks the staged files, moves them into the dataset's folder, records it and queues its ingest job.</summary>
+    internal static async Task<UploadAccepted> AcceptStagedAsync(string id, string staging, List<(string Path, string Name)> files, string? name,
+        string owner, DataFolder folder, DatasetStore datasets, JobRunner runner)
+    {
+        var (source, path, fileName) = Arrange(files, staging);
+        var final = folder.DatasetFolder(id);
+        Directory.Move(staging, final);
+        var datasetPath = Path.Combine(final, path);
+        var record = new DatasetRecord
+        {
+            Id = id,
+            Name = string.IsNullOrWhiteSpace(name) ? Path.GetFileNameWithoutExtension(fileName) : name.Trim(),
+            Owner = owner,
+            Source = source,
+            State = DatasetStore.Ingesting,
+            Path = datasetPath,
+            CreatedAt = DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture),
+        };
+        await datasets.AddAsync(record);
+        var spec = new IngestSpec(id, datasetPath, Path.Combine(final, "thumbnails"));
+        var (job, _) = await runner.SubmitAsync(new JobSubmission(JobKinds.Ingest, owner, $"Ingest {record.Name}",
+            JsonSerializer.Serialize(spec, WebLabJson.Compact)), CancellationToken.None);
+        await datasets.SetJobAsync(id, job.Id, CancellationToken.None);
+        return new UploadAccepted(Dto(record with { JobId = job.Id }, null), JobSummary.Of(job, null));
     }
 
     /// <summary>Streams every file of the request to <paramref name="staging"/>; returns (saved path, client file name).</summary>

@@ -14,7 +14,7 @@ public sealed record JobSummary(string Id, string Kind, string Owner, string Nam
     int? Position, JobProgress? Progress, string? Error, string CreatedAt, string? StartedAt, string? FinishedAt, long LastSeq)
 {
     public static JobSummary Of(JobRecord job, int? position) => new(job.Id, job.Kind, job.Owner, job.Name, job.State, job.Attempt, job.MaxAttempts,
-        job.Device, position, job.ProgressJson is null ? null : JsonSerializer.Deserialize<JobProgress>(job.ProgressJson, WebLabJson.Compact),
+        job.Device, position, job.ProgressJson is null || job.IsFinished ? null : JsonSerializer.Deserialize<JobProgress>(job.ProgressJson, WebLabJson.Compact),
         job.Error, job.CreatedAt, job.StartedAt, job.FinishedAt, job.LastSeq);
 }
 

@@ -1,0 +1,91 @@
+using Dapper;
+using WebLab.Lab.Storage;
+
+namespace WebLab.Lab.Tests.Storage;
+
+public sealed class MigrationsTests
+{
+    [Fact]
+    public async Task Migrate_BringsAFreshFileToTheLatestVersion_InWalMode()
+    {
+        await using var lab = TempLab.Empty();
+
+        await lab.Db.MigrateAsync();
+
+        await using var connection = await lab.Db.OpenAsync();
+        Assert.True(Migrations.Latest >= 1);
+        Assert.Equal(Migrations.Latest, await connection.ExecuteScalarAsync<long>("PRAGMA user_version;"));
+        Assert.Equal("wal", await connection.ExecuteScalarAsync<string>("PRAGMA journal_mode;"));
+        var tables = (await connection.QueryAsync<string>("SELECT name FROM sqlite_master WHERE type = 'table'")).ToHashSet();
+        Assert.Superset(new HashSet<string> { "jobs", "job_history", "job_events", "metrics", "datasets", "checkpoints", "files" }, tables);
+        Assert.Equal("ok", await lab.Db.IntegrityCheckAsync());
+    }
+
+    [Fact]
+    public async Task Migrate_ChangesNothing_WhenRunAgain()
+    {
+        await using var lab = await TempLab.CreateAsync();
+        var job = await lab.SubmitAsync();
+        var schemaBefore = await SchemaAsync(lab.Db);
+
+        await lab.Db.MigrateAsync();
+
+        Assert.Equal(schemaBefore, await SchemaAsync(lab.Db));
+        await using var connection = await lab.Db.OpenAsync();
+        Assert.Equal(Migrations.Latest, await connection.ExecuteScalarAsync<long>("PRAGMA user_version;"));
+        Assert.Equal(job, await lab.Jobs.GetAsync(job.Id));
+    }
+
+    [Fact]
+    public async Task Migrate_RefusesAFileFromANewerBuild()
+    {
+        await using var lab = await TempLab.CreateAsync();
+        await using (var connection = await lab.Db.OpenAsync())
+            await connection.ExecuteAsync($"PRAGMA user_version = {Migrations.Latest + 1};");
+
+        var e = await Assert.ThrowsAsync<InvalidOperationException>(() => lab.Db.MigrateAsync());
+
+        Assert.Contains("newer", e.Message, StringComparison.Ordinal);
+        await using var after = await lab.Db.OpenAsync();
+        Assert.Equal(Migrations.Latest + 1, await after.ExecuteScalarAsync<long>("PRAGMA user_version;"));
+    }
+
+    [Fact]
+    public void Migrations_AreNumberedFromOneWithoutGaps()
+    {
+        Assert.Equal(Enumerable.Range(1, Migrations.All.Count), Migrations.All.Select(m => m.Version));
+        Assert.All(Migrations.All, m => Assert.False(string.IsNullOrWhiteSpace(m.Sql)));
+    }
+
+    [Fact]
+    public async Task IntegrityCheck_ReportsAnIndexThatDisagreesWithItsTable()
+    {
+        await using var lab = await TempLab.CreateAsync();
+        await lab.SubmitAsync(owner: "alice");
+        await lab.SubmitAsync(owner: "bob");
+        Assert.Equal("ok", await lab.Db.IntegrityCheckAsync());
+
+        // Rewrite the index's declared columns behind SQLite's back: its stored entries no longer match the rows.
+        await using (var connection = await lab.Db.OpenAsync())
+        {
+            await connection.ExecuteAsync("""
+                PRAGMA writable_schema = ON;
+                UPDATE sqlite_master SET sql = 'CREATE INDEX jobs_owner ON jobs (name, created_at)' WHERE name = 'jobs_owner';
+                PRAGMA writable_schema = OFF;
+                """);
+            Microsoft.Data.Sqlite.SqliteConnection.ClearPool(connection);
+        }
+
+        var report = await lab.Db.IntegrityCheckAsync();
+
+        Assert.NotEqual("ok", report);
+        Assert.Contains("jobs_owner", report, StringComparison.Ordinal);
+    }
+
+    private static async Task<List<string>> SchemaAsync(Database db)
+    {
+        await using var connection = await db.OpenAsync();
+        return (await connection.QueryAsync<string>(
+            "SELECT type || ' ' || name || ': ' || COALESCE(sql, '') FROM sqlite_master ORDER BY name")).ToList();
+    }
+}
