@@ -90,7 +90,8 @@ let percent (fraction: float) = $"%.1f{100.0 * fraction}%%"
 let points (fraction: float) = $"%+.1f{100.0 * fraction}"
 
 let label (settings: Map<string, string>) =
-    settings |> Seq.map (fun kv -> $"{kv.Key}={kv.Value}") |> String.concat ", "
+    if settings.IsEmpty then "result"
+    else settings |> Seq.map (fun kv -> $"{kv.Key}={kv.Value}") |> String.concat ", "
 
 let getJson<'T> (http: HttpClient) (path: string) = task {
     let! response = http.GetAsync path
@@ -193,8 +194,12 @@ let follow (http: HttpClient) (jobId: string) (messages: ChannelReader<Message>)
 let printResult (job: JobDetail) =
     match job.Result with
     | Some result when job.Job.State = "succeeded" ->
-        let sweep = result.Deserialize<SweepResult>(json)
-        printfn $"\nsweep done in {sweep.Seconds:F0} s"
+        // --follow also works for a single experiment: treat it as a sweep of one point.
+        let sweep =
+            if job.Job.Kind = "sweep" then result.Deserialize<SweepResult>(json)
+            else { Points = [ { Settings = Map.empty; Result = result.Deserialize<ExperimentResult>(json) } ]
+                   Seconds = result.GetProperty("seconds").GetDouble() }
+        printfn $"\n{job.Job.Kind} done in {sweep.Seconds:F0} s"
         for p in sweep.Points do
             let accuracy name =
                 p.Result.Arms

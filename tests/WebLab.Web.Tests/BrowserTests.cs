@@ -24,6 +24,10 @@ public sealed class BrowserTests
         });
     }
 
+    /// <summary>Waits until the Blazor circuit is connected (before that, clicks and file inputs go nowhere).</summary>
+    private static Task InteractiveAsync(IPage page) =>
+        Assertions.Expect(page.Locator("#weblab-interactive")).ToHaveAttributeAsync("data-ready", "yes");
+
     private static async Task ShotAsync(IPage page, string name)
     {
         Directory.CreateDirectory(Screenshots);
@@ -52,6 +56,7 @@ public sealed class BrowserTests
         await ShotAsync(page, "home-first-start");
         var run = page.Locator("#run-demo");
         await Assertions.Expect(run).ToBeEnabledAsync(new LocatorAssertionsToBeEnabledOptions { Timeout = 180_000 }); // source pretrained
+        await InteractiveAsync(page);
         await run.ClickAsync();
 
         await page.WaitForFunctionAsync("() => location.pathname.startsWith('/jobs/job_')"); // client-side navigation: no load event
@@ -105,6 +110,7 @@ public sealed class BrowserTests
         page.SetDefaultTimeout(120_000); // the 2-core CI machine may be training in parallel tests
         await page.GotoAsync(new Uri(lab.Url, "/datasets").ToString());
         await Assertions.Expect(page.GetByText("Upload a dataset")).ToBeVisibleAsync();
+        await InteractiveAsync(page);
         await page.Locator("input[type=file]").SetInputFilesAsync(zip);
 
         await page.WaitForFunctionAsync("() => location.pathname.startsWith('/datasets/ds_') || document.querySelector('#upload-error')");

@@ -28,6 +28,7 @@ public sealed class CheckpointStore(Database db)
             INSERT INTO checkpoints (id, name, owner, path, info_json, parent_id, job_id, builtin, created_at)
             VALUES (@Id, @Name, @Owner, @Path, @InfoJson, @ParentId, @JobId, @Builtin, @CreatedAt)
             """, checkpoint, transaction, cancellationToken: cancellationToken));
+        await FileStore.AddAsync(connection, transaction, "checkpoint", checkpoint.Id, "weights", checkpoint.Path, cancellationToken);
     }
 
     public async Task<CheckpointRecord?> GetAsync(string id, CancellationToken cancellationToken = default)
@@ -52,10 +53,19 @@ public sealed class CheckpointStore(Database db)
             "SELECT * FROM checkpoints WHERE builtin = 1 ORDER BY id LIMIT 1", cancellationToken: cancellationToken));
     }
 
+    /// <summary>Deletes a (non built-in) checkpoint's record and its rows in the files table; the caller removes the file.</summary>
     public async Task<bool> DeleteAsync(string id, CancellationToken cancellationToken = default)
     {
-        await using var connection = await db.OpenAsync(cancellationToken);
-        return await connection.ExecuteAsync(new CommandDefinition(
-            "DELETE FROM checkpoints WHERE id = @id AND builtin = 0", new { id }, cancellationToken: cancellationToken)) == 1;
+        var (connection, transaction) = await db.BeginWriteAsync(cancellationToken);
+        await using (connection)
+        await using (transaction)
+        {
+            var deleted = await connection.ExecuteAsync(new CommandDefinition(
+                "DELETE FROM checkpoints WHERE id = @id AND builtin = 0", new { id }, transaction, cancellationToken: cancellationToken)) == 1;
+            if (deleted)
+                await FileStore.DeleteAsync(connection, transaction, "checkpoint", id, cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+            return deleted;
+        }
     }
 }

@@ -35,13 +35,26 @@ public sealed class DatasetStore(Database db)
             INSERT INTO datasets (id, name, owner, source, state, path, manifest_json, error, job_id, created_at)
             VALUES (@Id, @Name, @Owner, @Source, @State, @Path, @ManifestJson, @Error, @JobId, @CreatedAt)
             """;
+        async Task WriteAsync(SqliteConnection c, SqliteTransaction? t)
+        {
+            await c.ExecuteAsync(new CommandDefinition(sql, dataset, t, cancellationToken: cancellationToken));
+            var files = File.Exists(dataset.Path) ? [dataset.Path]
+                : Directory.Exists(dataset.Path) ? Directory.GetFiles(dataset.Path) : Array.Empty<string>();
+            foreach (var file in files)
+                await FileStore.AddAsync(c, t, "dataset", dataset.Id, "data", file, cancellationToken);
+        }
         if (connection is not null)
         {
-            await connection.ExecuteAsync(new CommandDefinition(sql, dataset, transaction, cancellationToken: cancellationToken));
+            await WriteAsync(connection, transaction);
             return;
         }
-        await using var own = await db.OpenAsync(cancellationToken);
-        await own.ExecuteAsync(new CommandDefinition(sql, dataset, cancellationToken: cancellationToken));
+        var (own, ownTransaction) = await db.BeginWriteAsync(cancellationToken);
+        await using (own)
+        await using (ownTransaction)
+        {
+            await WriteAsync(own, ownTransaction);
+            await ownTransaction.CommitAsync(cancellationToken);
+        }
     }
 
     public async Task<DatasetRecord?> GetAsync(string id, CancellationToken cancellationToken = default)
@@ -75,10 +88,18 @@ public sealed class DatasetStore(Database db)
             "UPDATE datasets SET job_id = @jobId WHERE id = @id", new { id, jobId }, cancellationToken: cancellationToken));
     }
 
+    /// <summary>Deletes the record and its rows in the files table (the caller removes the folder).</summary>
     public async Task<bool> DeleteAsync(string id, CancellationToken cancellationToken = default)
     {
-        await using var connection = await db.OpenAsync(cancellationToken);
-        return await connection.ExecuteAsync(new CommandDefinition(
-            "DELETE FROM datasets WHERE id = @id", new { id }, cancellationToken: cancellationToken)) == 1;
+        var (connection, transaction) = await db.BeginWriteAsync(cancellationToken);
+        await using (connection)
+        await using (transaction)
+        {
+            var deleted = await connection.ExecuteAsync(new CommandDefinition(
+                "DELETE FROM datasets WHERE id = @id", new { id }, transaction, cancellationToken: cancellationToken)) == 1;
+            await FileStore.DeleteAsync(connection, transaction, "dataset", id, cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+            return deleted;
+        }
     }
 }

@@ -223,8 +223,24 @@ public sealed partial class JobStore(Database db, TimeProvider? time = null)
         }
     }
 
-    private async Task<bool> FinishRunningAsync(string id, string leaseOwner, JobState to, string reason, string? resultJson, string? error,
-        Func<SqliteConnection, SqliteTransaction, Task>? alsoWrite, CancellationToken cancellationToken)
+    private Task<bool> FinishRunningAsync(string id, string leaseOwner, JobState to, string reason, string? resultJson, string? error,
+        Func<SqliteConnection, SqliteTransaction, Task>? alsoWrite, CancellationToken cancellationToken) =>
+        TransitionRunningAsync(id, leaseOwner, to, reason, 0, """
+            UPDATE jobs SET state = @to, result_json = COALESCE(@resultJson, result_json), error = @error, finished_at = @now,
+                   lease_owner = NULL, lease_expires_ms = NULL
+            WHERE id = @id AND state = 'running' AND lease_owner = @leaseOwner
+            """, new { id, leaseOwner, to = S(to), resultJson, error, now = NowIso }, alsoWrite, cancellationToken);
+
+    private Task<bool> MoveRunningAsync(string id, string leaseOwner, JobState to, string reason, string? error, int attemptDelta,
+        CancellationToken cancellationToken) =>
+        TransitionRunningAsync(id, leaseOwner, to, reason, attemptDelta, """
+            UPDATE jobs SET state = @to, attempt = attempt + @attemptDelta, error = COALESCE(@error, error), lease_owner = NULL, lease_expires_ms = NULL
+            WHERE id = @id AND state = 'running' AND lease_owner = @leaseOwner
+            """, new { id, leaseOwner, to = S(to), error, attemptDelta }, null, cancellationToken);
+
+    /// <summary>Running -> <paramref name="to"/> by <paramref name="update"/>, only while <paramref name="leaseOwner"/> holds the job.</summary>
+    private async Task<bool> TransitionRunningAsync(string id, string leaseOwner, JobState to, string reason, int attemptDelta, string update,
+        object parameters, Func<SqliteConnection, SqliteTransaction, Task>? alsoWrite, CancellationToken cancellationToken)
     {
         var (connection, transaction) = await db.BeginWriteAsync(cancellationToken);
         await using (connection)
@@ -235,36 +251,10 @@ public sealed partial class JobStore(Database db, TimeProvider? time = null)
                 new { id, leaseOwner }, transaction, cancellationToken: cancellationToken));
             if (attempt is null)
                 return false;
-            await connection.ExecuteAsync(new CommandDefinition("""
-                UPDATE jobs SET state = @to, result_json = COALESCE(@resultJson, result_json), error = @error, finished_at = @now,
-                       lease_owner = NULL, lease_expires_ms = NULL
-                WHERE id = @id AND state = 'running' AND lease_owner = @leaseOwner
-                """, new { id, leaseOwner, to = S(to), resultJson, error, now = NowIso }, transaction, cancellationToken: cancellationToken));
-            await HistoryAsync(connection, transaction, id, JobState.Running, to, reason, attempt.Value, cancellationToken);
+            await connection.ExecuteAsync(new CommandDefinition(update, parameters, transaction, cancellationToken: cancellationToken));
+            await HistoryAsync(connection, transaction, id, JobState.Running, to, reason, attempt.Value + attemptDelta, cancellationToken);
             if (alsoWrite is not null)
                 await alsoWrite(connection, transaction);
-            await transaction.CommitAsync(cancellationToken);
-            return true;
-        }
-    }
-
-    private async Task<bool> MoveRunningAsync(string id, string leaseOwner, JobState to, string reason, string? error, int attemptDelta,
-        CancellationToken cancellationToken)
-    {
-        var (connection, transaction) = await db.BeginWriteAsync(cancellationToken);
-        await using (connection)
-        await using (transaction)
-        {
-            var attempt = await connection.ExecuteScalarAsync<int?>(new CommandDefinition(
-                "SELECT attempt FROM jobs WHERE id = @id AND state = 'running' AND lease_owner = @leaseOwner",
-                new { id, leaseOwner }, transaction, cancellationToken: cancellationToken));
-            if (attempt is null)
-                return false;
-            await connection.ExecuteAsync(new CommandDefinition("""
-                UPDATE jobs SET state = @to, attempt = attempt + @attemptDelta, error = COALESCE(@error, error), lease_owner = NULL, lease_expires_ms = NULL
-                WHERE id = @id AND state = 'running' AND lease_owner = @leaseOwner
-                """, new { id, leaseOwner, to = S(to), error, attemptDelta }, transaction, cancellationToken: cancellationToken));
-            await HistoryAsync(connection, transaction, id, JobState.Running, to, reason, attempt.Value + attemptDelta, cancellationToken);
             await transaction.CommitAsync(cancellationToken);
             return true;
         }
