@@ -50,6 +50,7 @@ public static class LabHost
         services.AddSingleton<JobSpecs>();
         services.AddSingleton<LabEvents>();
         services.AddSingleton<JobRunner>();
+        services.AddSingleton<Predictions>();
         services.AddHostedService(sp => sp.GetRequiredService<DataFolderLock>());
         services.AddHostedService(sp => sp.GetRequiredService<JobRunner>());
         services.AddHostedService<LabBootstrap>();

@@ -80,6 +80,13 @@ public sealed class BrowserTests
         Assert.True(await page.Locator(".weblab-heat td").CountAsync() >= 25, "a 5x5 confusion matrix");
         await ShotAsync(page, "experiment-done");
 
+        // Try it: an image through the fine-tuned model gives its top-5 classes.
+        var image = data.File("sneaker.png");
+        await File.WriteAllBytesAsync(image, TestFiles.Image(28, 28, 7, gray: true));
+        await page.Locator("#try-it input[type=file]").SetInputFilesAsync(image);
+        await Assertions.Expect(page.Locator("#predictions tr")).ToHaveCountAsync(5, new LocatorAssertionsToHaveCountOptions { Timeout = 60_000 });
+        await ShotAsync(page, "try-it");
+
         await page.GotoAsync(new Uri(lab.Url, "/queue").ToString());
         await Assertions.Expect(page.Locator("#queue-table")).ToBeVisibleAsync();
         await ShotAsync(page, "queue");

@@ -74,6 +74,29 @@ public sealed class LabProcessTests(LabFixture fixture)
     }
 
     [Fact]
+    public async Task TryIt_PredictsTopFive_InAWorker_AndRefusesACorruptImage()
+    {
+        using var form = new MultipartFormDataContent();
+        form.Add(new ByteArrayContent(TestFiles.Image(28, 28, 3, gray: true)), "image", "shirt.png");
+        var response = await Lab.Http.PostAsync($"/api/checkpoints/{fixture.Source}/predict", form);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var prediction = await response.Content.ReadFromJsonAsync<JsonElement>();
+        var top = prediction.GetProperty("top").EnumerateArray().ToList();
+        Assert.Equal(5, top.Count);
+        var probabilities = top.Select(t => t.GetProperty("probability").GetDouble()).ToList();
+        Assert.Equal(probabilities.OrderDescending(), probabilities);
+        Assert.InRange(probabilities.Sum(), 0.999, 1.001); // five classes: the whole distribution
+        Assert.Contains(top, t => t.GetProperty("name").GetString() == "T-shirt/top");
+
+        using var bad = new MultipartFormDataContent();
+        bad.Add(new ByteArrayContent([0x89, 0x50, 0x4e, 0x47, 1, 2, 3]), "image", "broken.png");
+        var refused = await Lab.Http.PostAsync($"/api/checkpoints/{fixture.Source}/predict", bad);
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        Assert.Contains("broken.png", (await refused.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").GetString());
+        Assert.Empty(Directory.GetFiles(Path.Combine(fixture.Data.Path, "uploads")));
+    }
+
+    [Fact]
     public async Task SafetensorsImport_RoundTripsThroughAnImportJob()
     {
         var bytes = await Lab.Http.GetByteArrayAsync($"/api/checkpoints/{fixture.Source}/download?format=safetensors");

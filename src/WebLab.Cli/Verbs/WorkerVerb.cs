@@ -71,6 +71,7 @@ internal static class WorkerVerb
                 "pretrain" => Pretrain(job, output, control, cancel.Token),
                 "ingest" => Ingest(job, output, cancel.Token),
                 "import" => Import(job),
+                "predict" => Predict(job),
                 _ => throw new BadInputException($"unknown job kind '{job.Kind}'"),
             };
             output.Send(result);
@@ -136,6 +137,14 @@ internal static class WorkerVerb
         var info = CheckpointImporter.Import(spec.SafetensorsPath, spec.Output,
             new ImportOptions(spec.Architecture, spec.InputSize, spec.ClassNames, spec.Mean, spec.Std, spec.Name, spec.SourceDataset));
         return new WorkerResult(Element(info), new OutputCheckpoint(spec.Output, Element(info)));
+    }
+
+    private static WorkerResult Predict(WorkerJob job)
+    {
+        var spec = Spec<PredictSpec>(job);
+        using var predictor = new Predictor(spec.CheckpointPath, job.Device);
+        var scores = predictor.Predict(File.ReadAllBytes(spec.ImagePath), spec.ImageName, spec.TopK);
+        return new WorkerResult(Element(new { image = spec.ImageName, checkpoint = predictor.Info.Name, top = scores }));
     }
 
     private static OutputCheckpoint? CheckpointOf(string? path) =>

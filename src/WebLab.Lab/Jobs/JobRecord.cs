@@ -23,15 +23,18 @@ public static class JobKinds
     public const string Experiment = "experiment";
     public const string Sweep = "sweep";
 
+    /// <summary>Top-k predictions of a checkpoint for one uploaded image ("try it").</summary>
+    public const string Predict = "predict";
+
     /// <summary>Training work: one slot per device.</summary>
     public const string TrainLane = "train";
 
     /// <summary>Quick utility work (decoding uploads, importing weights) that must not wait behind a long training job.</summary>
     public const string UtilityLane = "utility";
 
-    public static IReadOnlyList<string> All { get; } = [Ingest, Import, Pretrain, Experiment, Sweep];
+    public static IReadOnlyList<string> All { get; } = [Ingest, Import, Pretrain, Experiment, Sweep, Predict];
 
-    public static string LaneOf(string kind) => kind is Ingest or Import ? UtilityLane : TrainLane;
+    public static string LaneOf(string kind) => kind is Ingest or Import or Predict ? UtilityLane : TrainLane;
 }
 
 /// <summary>A row of the jobs table.</summary>

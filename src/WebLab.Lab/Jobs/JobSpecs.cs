@@ -167,6 +167,7 @@ public sealed class JobSpecs(DataFolder folder, DatasetStore datasets, Checkpoin
             JobKinds.Pretrain => await ResolvePretrainAsync(Read<PretrainSpec>(job.SpecJson), device, CheckpointFor(job.Id), cancellationToken),
             JobKinds.Ingest => Read<IngestSpec>(job.SpecJson),
             JobKinds.Import => Read<ImportSpec>(job.SpecJson) with { Output = CheckpointFor(job.Id) },
+            JobKinds.Predict => Read<PredictSpec>(job.SpecJson),
             _ => throw new BadInputException($"Unknown job kind '{job.Kind}'."),
         };
         return new WorkerJob(job.Id, job.Kind, device, output, JsonSerializer.SerializeToElement(spec, spec.GetType(), WebLabJson.Compact));

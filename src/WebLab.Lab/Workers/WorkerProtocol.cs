@@ -48,6 +48,9 @@ public sealed record IngestSpec(string DatasetId, string Path, string ThumbnailD
 public sealed record ImportSpec(string SafetensorsPath, string Output, string Architecture, int InputSize, IReadOnlyList<string>? ClassNames,
     float[]? Mean, float[]? Std, string? Name, string? SourceDataset);
 
+/// <summary>Predict: the top-k classes of one image (decoded in the worker, never in the lab's web process).</summary>
+public sealed record PredictSpec(string CheckpointPath, string ImagePath, string ImageName, int TopK = 5);
+
 /// <summary>A line a worker writes on stdout.</summary>
 [JsonPolymorphic(TypeDiscriminatorPropertyName = "type")]
 [JsonDerivedType(typeof(WorkerEvent), "event")]

@@ -27,6 +27,8 @@ internal static class CheckpointsApi
         group.MapPost("/import", ImportAsync).DisableAntiforgery()
             .WithSummary("Import torchvision-layout safetensors weights (multipart: file, architecture, inputSize, optional classNames, mean, std, name, sourceDataset); queues an import job that validates every tensor.");
         group.MapDelete("/{id}", DeleteAsync).WithSummary("Delete a checkpoint (not the built-in one).");
+        group.MapPost("/{id}/predict", PredictAsync).DisableAntiforgery()
+            .WithSummary("Try a checkpoint: the top-5 classes for one image (multipart field 'image'; JPEG, PNG, BMP, WebP).");
     }
 
     private static CheckpointDto Dto(CheckpointRecord c) => new(c.Id, c.Name, c.Owner, c.Builtin, c.ParentId, c.JobId, c.CreatedAt,
@@ -127,6 +129,16 @@ internal static class CheckpointsApi
 
     private static List<string>? SplitList(string? text) =>
         string.IsNullOrWhiteSpace(text) ? null : text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).ToList();
+
+    private static async Task<IResult> PredictAsync(string id, IFormFile? image, HttpContext context, Predictions predictions, CancellationToken ct)
+    {
+        if (image is null)
+            throw new SpecValidationException(new Dictionary<string, string[]> { ["image"] = ["attach one image file."] });
+        if (image.Length > Predictions.MaxImageBytes)
+            throw new WebLab.Lab.Storage.UploadTooLargeException(Predictions.MaxImageBytes);
+        await using var stream = image.OpenReadStream();
+        return Results.Ok(await predictions.PredictAsync(id, stream, image.FileName, Users.Of(context), ct));
+    }
 
     private static async Task<IResult> DeleteAsync(string id, CheckpointStore store, DataFolder folder, CancellationToken ct)
     {
