@@ -74,6 +74,33 @@ public sealed class LabProcessTests(LabFixture fixture)
     }
 
     [Fact]
+    public async Task Sweep_RunsEveryPoint_AndItsPageShowsTheTableAndTheCurves()
+    {
+        var job = await Lab.SubmitAsync(new
+        {
+            kind = "sweep",
+            spec = new
+            {
+                @base = new { target = "fashion-mnist", source = fixture.Source, targetClasses = new[] { "5", "7", "9" }, seeds = 1, probe = false, transfer = new { epochs = 2 } },
+                axes = new[] { new { setting = "perClass", values = new[] { "5", "10" } } },
+            },
+        });
+        var id = job.GetProperty("id").GetString()!;
+        var done = await Lab.FinishedAsync(id);
+        Assert.Equal("succeeded", LabProcess.State(done));
+        var points = done.GetProperty("result").GetProperty("points").EnumerateArray().ToList();
+        Assert.Equal(["5", "10"], points.Select(p => p.GetProperty("settings").GetProperty("perClass").GetString()));
+        var events = await Lab.Http.GetFromJsonAsync<JsonElement>($"/api/jobs/{id}/events");
+        Assert.Equal(2, events.EnumerateArray().Count(e => e.GetProperty("type").GetString() == "point-finished"));
+
+        // The page is rendered on the server first: the table and both charts are in the HTML.
+        var html = await Lab.Http.GetStringAsync($"/jobs/{id}");
+        Assert.Contains("sweep-table", html, StringComparison.Ordinal);
+        Assert.Contains("NTG vs perClass", html, StringComparison.Ordinal);
+        Assert.Contains("training images per class", html, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task TryIt_PredictsTopFive_InAWorker_AndRefusesACorruptImage()
     {
         using var form = new MultipartFormDataContent();
