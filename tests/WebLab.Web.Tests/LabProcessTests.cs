@@ -101,6 +101,28 @@ public sealed class LabProcessTests(LabFixture fixture)
     }
 
     [Fact]
+    public async Task Compare_ShowsOnlyTheSettingsThatDiffer()
+    {
+        var ids = new List<string>();
+        foreach (var batch in new[] { 16, 32 })
+        {
+            var job = await Lab.SubmitAsync(new
+            {
+                kind = "experiment",
+                spec = new { target = "fashion-mnist", source = fixture.Source, targetClasses = new[] { "5", "9" }, perClass = 5, seeds = 1, probe = false,
+                    transfer = new { epochs = 2, batchSize = batch } },
+            });
+            ids.Add(job.GetProperty("id").GetString()!);
+        }
+        foreach (var id in ids)
+            Assert.Equal("succeeded", LabProcess.State(await Lab.FinishedAsync(id)));
+        var html = await Lab.Http.GetStringAsync($"/compare?ids={string.Join(",", ids)}");
+        Assert.Contains("compare-table", html, StringComparison.Ordinal);
+        Assert.Contains("transfer.batchSize", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("transfer.optimizer", html, StringComparison.Ordinal); // the same in both: not listed
+    }
+
+    [Fact]
     public async Task TryIt_PredictsTopFive_InAWorker_AndRefusesACorruptImage()
     {
         using var form = new MultipartFormDataContent();
