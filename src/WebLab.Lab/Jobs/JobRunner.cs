@@ -406,7 +406,8 @@ public sealed class JobRunner : BackgroundService
         /// <summary>Sends <paramref name="command"/> once, then kills the worker if it is still there after <paramref name="grace"/>.</summary>
         public void Abandon(string command, TimeSpan grace)
         {
-            if (Interlocked.Exchange(ref _abandoned, 1) == 1 || Worker is not { } worker)
+            // Not started yet: leave the flag clear so the supervisor's next heartbeat (which fails) abandons it then.
+            if (Worker is not { } worker || Interlocked.Exchange(ref _abandoned, 1) == 1)
                 return;
             worker.Send(command);
             _ = Task.Delay(grace).ContinueWith(_ => worker.Kill(), TaskScheduler.Default);
