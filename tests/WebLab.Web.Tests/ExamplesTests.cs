@@ -1,11 +1,7 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Net;
-using System.Net.Http.Json;
-using System.Net.Sockets;
 using System.Text;
-using System.Text.Json;
 using System.Text.RegularExpressions;
+using WebLab.Tests;
 
 namespace WebLab.Web.Tests;
 
@@ -81,161 +77,39 @@ public sealed class ExamplesTests(ExamplesLab lab) : IClassFixture<ExamplesLab>
 }
 
 /// <summary>
-/// A real lab for the remote scripts: `dotnet WebLab.Web.dll` from this test's output folder on a free port, with its
-/// own data folder and no demo-source pretraining (minutes on a CPU); its source is a tiny pretraining job instead.
+/// A real lab for the remote scripts (a <see cref="LabProcess"/>, no demo-source pretraining); its source is a tiny
+/// pretraining job instead.
 /// </summary>
 public sealed class ExamplesLab : IAsyncLifetime
 {
-    private static readonly TimeSpan s_startTimeout = TimeSpan.FromMinutes(1);
-    private static readonly TimeSpan s_jobTimeout = TimeSpan.FromMinutes(4);
-
-    private readonly ConcurrentQueue<string> _log = new();
-    private readonly Lazy<Task<string>> _source;
+    private readonly TempDir _root = new();
     private readonly Lazy<Task<ScriptRun>> _sweep;
-    private Process? _process;
-    private HttpClient? _http;
+    private LabProcess? _lab;
 
-    public ExamplesLab()
-    {
-        Root = Path.Combine(Path.GetTempPath(), "weblab-examples-" + Guid.NewGuid().ToString("N")[..12]);
-        _source = new(PretrainSourceAsync);
+    public ExamplesLab() =>
         _sweep = new(async () => await Fsi.RunAsync("remote-sweep.fsx",
-            [Url, "--source", await _source.Value, "--per-class", "5,10", "--seeds", "1", "--epochs", "2"],
+            [Url, "--source", await _lab!.PretrainTinySourceAsync(), "--per-class", "5,10", "--seeds", "1", "--epochs", "2"],
             TimeSpan.FromMinutes(5)));
-    }
 
     /// <summary>Scratch folder of this lab: its data folder lives under it, tests may write files into it.</summary>
-    public string Root { get; }
+    public string Root => _root.Path;
 
-    public string Url { get; private set; } = "";
+    public string Url => _lab!.Url.ToString().TrimEnd('/');
 
     /// <summary>remote-sweep.fsx against this lab (perClass 5 and 10, one seed, two epochs), run once.</summary>
     public Task<ScriptRun> SweepAsync() => _sweep.Value;
 
-    public async Task InitializeAsync()
+    public Task InitializeAsync()
     {
-        var host = Path.Combine(AppContext.BaseDirectory, "WebLab.Web.dll");
-        Assert.True(File.Exists(host), $"{host} is missing; referencing src/WebLab.Web should put it there.");
-        Url = $"http://127.0.0.1:{FreePort()}";
-        var info = Fsi.StartInfo(AppContext.BaseDirectory, host, "--urls", Url);
-        info.Environment["WEBLAB_DATA"] = Path.Combine(Root, "data");
-        info.Environment["WebLab__CreateDemoSource"] = "false";
-        _process = new Process { StartInfo = info };
-        _process.OutputDataReceived += (_, e) => Log(e.Data);
-        _process.ErrorDataReceived += (_, e) => Log(e.Data);
-        _process.Start();
-        _process.BeginOutputReadLine();
-        _process.BeginErrorReadLine();
-        _http = new HttpClient { BaseAddress = new Uri(Url), Timeout = TimeSpan.FromSeconds(30) };
-
-        var clock = Stopwatch.StartNew();
-        while (true)
-        {
-            if (_process.HasExited)
-                Assert.Fail($"the lab exited with code {_process.ExitCode} while starting.\n{LogTail()}");
-            if (clock.Elapsed > s_startTimeout)
-                Assert.Fail($"the lab did not answer on {Url} within {s_startTimeout}.\n{LogTail()}");
-            try
-            {
-                using var response = await _http.GetAsync(new Uri("/api/queue", UriKind.Relative));
-                if (response.StatusCode == HttpStatusCode.OK)
-                    return;
-            }
-            catch (HttpRequestException)
-            {
-                // not listening yet
-            }
-            await Task.Delay(250);
-        }
+        _lab = new LabProcess(Path.Combine(Root, "data"));
+        return Task.CompletedTask;
     }
 
-    public async Task DisposeAsync()
+    public Task DisposeAsync()
     {
-        _http?.Dispose();
-        if (_process is not null)
-        {
-            // Its workers are child processes: take the whole tree down.
-            if (!_process.HasExited)
-                _process.Kill(entireProcessTree: true);
-            using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(15));
-            try
-            {
-                await _process.WaitForExitAsync(wait.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                // nothing more to do than what Kill did
-            }
-            _process.Dispose();
-        }
-        try
-        {
-            Directory.Delete(Root, recursive: true);
-        }
-        catch (IOException)
-        {
-            // a file still held open; the folder is under the temp folder anyway
-        }
-    }
-
-    /// <summary>A tiny source on Fashion-MNIST 0-4, pretrained by the lab itself; returns its checkpoint id.</summary>
-    private async Task<string> PretrainSourceAsync()
-    {
-        var spec = new
-        {
-            dataset = "fashion-mnist",
-            classes = new[] { "0", "1", "2", "3", "4" },
-            architecture = "resnet8",
-            epochs = 1,
-            perClass = 100,
-        };
-        using var response = await _http!.PostAsJsonAsync(new Uri("/api/jobs", UriKind.Relative),
-            new { kind = "pretrain", spec, name = "tiny source for the examples" });
-        var body = await response.Content.ReadAsStringAsync();
-        if (response.StatusCode != HttpStatusCode.Created)
-            Assert.Fail($"the pretraining job was refused: {(int)response.StatusCode} {body}");
-        using var summary = JsonDocument.Parse(body);
-        var jobId = summary.RootElement.GetProperty("id").GetString()!;
-        await WaitForSuccessAsync(jobId);
-        // A pretraining job's checkpoint is named after the job: job_X -> ckpt_X.
-        return "ckpt_" + jobId["job_".Length..];
-    }
-
-    private async Task WaitForSuccessAsync(string jobId)
-    {
-        var clock = Stopwatch.StartNew();
-        while (true)
-        {
-            var uri = new Uri($"/api/jobs/{jobId}", UriKind.Relative);
-            using var detail = JsonDocument.Parse(await _http!.GetStringAsync(uri));
-            var job = detail.RootElement.GetProperty("job");
-            var state = job.GetProperty("state").GetString();
-            if (state == "succeeded")
-                return;
-            if (state is not ("queued" or "running"))
-                Assert.Fail($"job {jobId} ended {state}: {job}\n{LogTail()}");
-            if (clock.Elapsed > s_jobTimeout)
-                Assert.Fail($"job {jobId} still {state} after {s_jobTimeout}.\n{LogTail()}");
-            await Task.Delay(500);
-        }
-    }
-
-    private void Log(string? line)
-    {
-        if (line is null)
-            return;
-        _log.Enqueue(line);
-        while (_log.Count > 200)
-            _log.TryDequeue(out _);
-    }
-
-    private string LogTail() => "--- lab output (last lines) ---\n" + string.Join('\n', _log);
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        _lab?.Dispose();
+        _root.Dispose();
+        return Task.CompletedTask;
     }
 }
 

@@ -112,6 +112,21 @@ public sealed class LabProcess : IDisposable
         return JsonDocument.Parse(text).RootElement;
     }
 
+    /// <summary>Pretrains a tiny source (Fashion-MNIST 0-4, 100 per class, 1 epoch) through the queue; returns its checkpoint id.</summary>
+    public async Task<string> PretrainTinySourceAsync()
+    {
+        var job = await SubmitAsync(new
+        {
+            kind = "pretrain",
+            name = "tiny source for tests",
+            spec = new { dataset = "fashion-mnist", classes = new[] { "0", "1", "2", "3", "4" }, architecture = "resnet8", epochs = 1, perClass = 100 },
+        });
+        var id = job.GetProperty("id").GetString()!;
+        var done = await FinishedAsync(id);
+        Assert.True(State(done) == "succeeded", done.ToString());
+        return "ckpt_" + id["job_".Length..]; // a pretraining job's checkpoint is named after the job
+    }
+
     public async Task<JsonElement> JobAsync(string id) => await Http.GetFromJsonAsync<JsonElement>($"/api/jobs/{id}");
 
     /// <summary>Polls until <paramref name="until"/> holds for the job detail; fails with the lab's log on timeout.</summary>

@@ -18,15 +18,7 @@ public sealed class LabFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         Lab = new LabProcess(Data.Path);
-        var job = await Lab.SubmitAsync(new
-        {
-            kind = "pretrain",
-            spec = new { dataset = "fashion-mnist", classes = new[] { "0", "1", "2", "3", "4" }, architecture = "resnet8", epochs = 1, perClass = 100 },
-        });
-        var id = job.GetProperty("id").GetString()!;
-        var done = await Lab.FinishedAsync(id);
-        Assert.True(LabProcess.State(done) == "succeeded", done.ToString());
-        Source = "ckpt_" + id["job_".Length..];
+        Source = await Lab.PretrainTinySourceAsync();
     }
 
     public Task DisposeAsync()

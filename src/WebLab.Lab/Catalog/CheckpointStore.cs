@@ -45,6 +45,15 @@ public sealed class CheckpointStore(Database db)
             "SELECT * FROM checkpoints ORDER BY builtin DESC, id DESC", cancellationToken: cancellationToken))).ToList();
     }
 
+    /// <summary>What users may write instead of a checkpoint id for the built-in demo source.</summary>
+    public const string DemoAlias = "demo";
+
+    /// <summary>The checkpoint a user names: a ckpt_ id or <see cref="DemoAlias"/>; null when there is none.</summary>
+    public async Task<CheckpointRecord?> FindAsync(string reference, CancellationToken cancellationToken = default) =>
+        reference == DemoAlias ? await BuiltinAsync(cancellationToken)
+        : Ids.IsValid(reference, "ckpt") ? await GetAsync(reference, cancellationToken)
+        : null;
+
     /// <summary>The built-in demo source, once it exists.</summary>
     public async Task<CheckpointRecord?> BuiltinAsync(CancellationToken cancellationToken = default)
     {

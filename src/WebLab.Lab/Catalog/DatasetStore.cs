@@ -81,6 +81,20 @@ public sealed class DatasetStore(Database db)
             """, new { id, state = error is null ? Ready : Failed, manifestJson, error }, transaction, cancellationToken: cancellationToken)) == 1;
     }
 
+    /// <summary>
+    /// The dataset as users should see it: one still "ingesting" whose ingest job ended without updating it (a lost
+    /// worker after the last attempt, a cancel) is failed, with the job's error.
+    /// </summary>
+    public static async Task<DatasetRecord> WithIngestOutcomeAsync(DatasetRecord dataset, Jobs.JobStore jobs, CancellationToken cancellationToken = default)
+    {
+        if (dataset.State != Ingesting || dataset.JobId is null)
+            return dataset;
+        var job = await jobs.GetAsync(dataset.JobId, cancellationToken);
+        return job is { State: Jobs.JobState.Failed or Jobs.JobState.Cancelled }
+            ? dataset with { State = Failed, Error = job.Error ?? $"ingest {job.State.ToString().ToLowerInvariant()}" }
+            : dataset;
+    }
+
     public async Task SetJobAsync(string id, string jobId, CancellationToken cancellationToken = default)
     {
         await using var connection = await db.OpenAsync(cancellationToken);

@@ -64,6 +64,10 @@ public sealed record JobRecord
     public string? FinishedAt { get; init; }
 
     public bool IsFinished => State is JobState.Succeeded or JobState.Failed or JobState.Cancelled;
+
+    /// <summary>The last stored progress snapshot, or null.</summary>
+    public Workers.JobProgress? ReadProgress() =>
+        ProgressJson is null ? null : System.Text.Json.JsonSerializer.Deserialize<Workers.JobProgress>(ProgressJson, WebLabJson.Compact);
 }
 
 /// <summary>A row of job_history.</summary>

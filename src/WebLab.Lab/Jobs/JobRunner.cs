@@ -373,12 +373,7 @@ public sealed class JobRunner : BackgroundService
     public async Task PublishStateAsync(JobRecord job, string reason)
     {
         _events.Publish(new JobStateMessage(job.Id, job.Kind, job.Owner, job.Name, job.State, reason, job.Attempt, job.Error));
-        var positions = new Dictionary<string, int>();
-        foreach (var lane in new[] { JobKinds.TrainLane, JobKinds.UtilityLane })
-        {
-            foreach (var (id, position) in await _jobs.QueuePositionsAsync(lane))
-                positions[id] = position;
-        }
+        var positions = await _jobs.QueuePositionsAsync();
         _events.Publish(new QueueChangedMessage(positions, await _jobs.CountAsync(JobState.Running), positions.Count));
     }
 

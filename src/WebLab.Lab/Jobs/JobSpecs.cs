@@ -22,7 +22,7 @@ public sealed class SpecValidationException(IReadOnlyDictionary<string, string[]
 public sealed class JobSpecs(DataFolder folder, DatasetStore datasets, CheckpointStore checkpoints)
 {
     /// <summary>The name of the built-in demo source checkpoint in specs.</summary>
-    public const string DemoSource = "demo";
+    public const string DemoSource = CheckpointStore.DemoAlias;
 
     /// <summary>Kinds users submit through the jobs API (ingest and import come from uploads).</summary>
     public static IReadOnlyList<string> Submittable { get; } = [JobKinds.Pretrain, JobKinds.Experiment, JobKinds.Sweep];
@@ -202,13 +202,13 @@ public sealed class JobSpecs(DataFolder folder, DatasetStore datasets, Checkpoin
 
     private async Task<string> CheckpointPathAsync(string reference, CancellationToken cancellationToken)
     {
-        var record = reference == DemoSource ? await checkpoints.BuiltinAsync(cancellationToken) : await checkpoints.GetAsync(reference, cancellationToken);
+        var record = await checkpoints.FindAsync(reference, cancellationToken);
         return record?.Path ?? throw new BadInputException(await CheckpointErrorAsync(reference, cancellationToken) ?? $"no checkpoint '{reference}'.");
     }
 
     /// <summary>The lab checkpoint id a spec's source names (for lineage), or null.</summary>
     public async Task<string?> SourceCheckpointIdAsync(string reference, CancellationToken cancellationToken = default) =>
-        reference == DemoSource ? (await checkpoints.BuiltinAsync(cancellationToken))?.Id : Ids.IsValid(reference, "ckpt") ? reference : null;
+        (await checkpoints.FindAsync(reference, cancellationToken))?.Id;
 
     private static T Read<T>(JsonElement element) => Read<T>(element.GetRawText());
 

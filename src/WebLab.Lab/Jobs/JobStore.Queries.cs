@@ -107,6 +107,18 @@ public sealed partial class JobStore
             "DELETE FROM jobs WHERE id = @id AND state IN ('succeeded', 'failed', 'cancelled')", new { id }, cancellationToken: cancellationToken)) == 1;
     }
 
+    /// <summary>Position in line (1 = next) of every queued job, each within its own lane.</summary>
+    public async Task<IReadOnlyDictionary<string, int>> QueuePositionsAsync(CancellationToken cancellationToken = default)
+    {
+        var positions = new Dictionary<string, int>();
+        foreach (var lane in new[] { JobKinds.TrainLane, JobKinds.UtilityLane })
+        {
+            foreach (var (id, position) in await QueuePositionsAsync(lane, cancellationToken))
+                positions[id] = position;
+        }
+        return positions;
+    }
+
     /// <summary>
     /// Position in line (1 = next) of every queued job of a lane, as the claim order would serve them: the fairness
     /// rule is replayed in memory, each pick marking its submitter as just served.

@@ -40,8 +40,7 @@ internal static class CheckpointsApi
     private static async Task<IResult> GetAsync(string id, CheckpointStore store, CancellationToken ct) =>
         await FindAsync(id, store, ct) is { } c ? Results.Ok(Dto(c)) : Problems.NotFound($"No checkpoint '{id}'.");
 
-    private static async Task<CheckpointRecord?> FindAsync(string id, CheckpointStore store, CancellationToken ct) =>
-        id == JobSpecs.DemoSource ? await store.BuiltinAsync(ct) : Ids.IsValid(id, "ckpt") ? await store.GetAsync(id, ct) : null;
+    private static Task<CheckpointRecord?> FindAsync(string id, CheckpointStore store, CancellationToken ct) => store.FindAsync(id, ct);
 
     private static async Task<IResult> DownloadAsync(string id, string? format, CheckpointStore store, CancellationToken ct)
     {

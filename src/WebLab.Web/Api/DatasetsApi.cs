@@ -207,7 +207,7 @@ internal static partial class DatasetsApi
     {
         var list = new List<DatasetDto>();
         foreach (var d in await datasets.ListAsync(ct))
-            list.Add(Dto(await EffectiveAsync(d, jobs, ct), null, summaryOnly: true));
+            list.Add(Dto(await DatasetStore.WithIngestOutcomeAsync(d, jobs, ct), null, summaryOnly: true));
         return Results.Ok(list);
     }
 
@@ -215,18 +215,7 @@ internal static partial class DatasetsApi
     {
         if (!Ids.IsValid(id, "ds") || await datasets.GetAsync(id, ct) is not { } dataset)
             return Problems.NotFound($"No dataset '{id}'.");
-        return Results.Ok(Dto(await EffectiveAsync(dataset, jobs, ct), $"/api/datasets/{id}/thumbnails/"));
-    }
-
-    /// <summary>A dataset whose ingest job ended without updating it (lost worker after the last attempt) is shown as failed.</summary>
-    private static async Task<DatasetRecord> EffectiveAsync(DatasetRecord dataset, JobStore jobs, CancellationToken ct)
-    {
-        if (dataset.State != DatasetStore.Ingesting || dataset.JobId is null)
-            return dataset;
-        var job = await jobs.GetAsync(dataset.JobId, ct);
-        return job is { State: JobState.Failed or JobState.Cancelled }
-            ? dataset with { State = DatasetStore.Failed, Error = job.Error ?? $"ingest {job.State.ToString().ToLowerInvariant()}" }
-            : dataset;
+        return Results.Ok(Dto(await DatasetStore.WithIngestOutcomeAsync(dataset, jobs, ct), $"/api/datasets/{id}/thumbnails/"));
     }
 
     private static DatasetDto Dto(DatasetRecord d, string? thumbnailBase, bool summaryOnly = false)

@@ -14,7 +14,7 @@ public sealed record JobSummary(string Id, string Kind, string Owner, string Nam
     int? Position, JobProgress? Progress, string? Error, string CreatedAt, string? StartedAt, string? FinishedAt, long LastSeq)
 {
     public static JobSummary Of(JobRecord job, int? position) => new(job.Id, job.Kind, job.Owner, job.Name, job.State, job.Attempt, job.MaxAttempts,
-        job.Device, position, job.ProgressJson is null || job.IsFinished ? null : JsonSerializer.Deserialize<JobProgress>(job.ProgressJson, WebLabJson.Compact),
+        job.Device, position, job.IsFinished ? null : job.ReadProgress(),
         job.Error, job.CreatedAt, job.StartedAt, job.FinishedAt, job.LastSeq);
 }
 
@@ -73,19 +73,8 @@ internal static class JobsApi
                 });
         }
         var list = await store.ListAsync(filter, kind, owner, Math.Clamp(limit ?? 200, 1, 1000), ct);
-        var positions = await PositionsAsync(store, ct);
+        var positions = await store.QueuePositionsAsync(ct);
         return Results.Ok(list.Select(j => JobSummary.Of(j, positions.GetValueOrDefault(j.Id) is var p and > 0 ? p : null)).ToList());
-    }
-
-    internal static async Task<Dictionary<string, int>> PositionsAsync(JobStore store, CancellationToken ct)
-    {
-        var positions = new Dictionary<string, int>();
-        foreach (var lane in new[] { JobKinds.TrainLane, JobKinds.UtilityLane })
-        {
-            foreach (var (id, position) in await store.QueuePositionsAsync(lane, ct))
-                positions[id] = position;
-        }
-        return positions;
     }
 
     private static async Task<IResult> GetAsync(string id, JobStore store, CancellationToken ct)
@@ -93,7 +82,7 @@ internal static class JobsApi
         var job = await store.GetAsync(id, ct);
         if (job is null)
             return Problems.NotFound($"No job '{id}'.");
-        var positions = await PositionsAsync(store, ct);
+        var positions = await store.QueuePositionsAsync(ct);
         var curves = (await store.MetricsAsync(id, ct))
             .Select(m => new CurvePoint(m.Point, m.Arm, m.Seed, m.Epoch, JsonDocument.Parse(m.ValuesJson).RootElement)).ToList();
         return Results.Ok(new JobDetail(JobSummary.Of(job, positions.GetValueOrDefault(id) is var p and > 0 ? p : null),
@@ -145,7 +134,7 @@ internal static class JobsApi
     {
         var running = await store.ListAsync(JobState.Running, cancellationToken: ct);
         var queued = await store.ListAsync(JobState.Queued, cancellationToken: ct);
-        var positions = await PositionsAsync(store, ct);
+        var positions = await store.QueuePositionsAsync(ct);
         return Results.Ok(new
         {
             devices = runner.TrainDevices,
@@ -156,7 +145,7 @@ internal static class JobsApi
 
     private static async Task<IResult> DemoAsync(HttpContext context, JobSpecs specs, JobRunner runner, CancellationToken ct)
     {
-        var spec = Demo.Experiment(JobSpecs.DemoSource);
+        var spec = Demo.Experiment(Lab.Catalog.CheckpointStore.DemoAlias);
         var request = new SubmitJobRequest(Lab.Jobs.JobKinds.Experiment, JsonSerializer.SerializeToElement(spec, WebLabJson.Compact), spec.Name);
         return await SubmitAsync(request, context, specs, runner, ct);
     }

@@ -22,8 +22,7 @@ public sealed class Predictions(DataFolder folder, JobRunner runner, JobStore jo
 
     public async Task<Prediction> PredictAsync(string checkpointId, Stream image, string imageName, string owner, CancellationToken cancellationToken)
     {
-        var checkpoint = (checkpointId == JobSpecs.DemoSource ? await checkpoints.BuiltinAsync(cancellationToken)
-                             : Ids.IsValid(checkpointId, "ckpt") ? await checkpoints.GetAsync(checkpointId, cancellationToken) : null)
+        var checkpoint = await checkpoints.FindAsync(checkpointId, cancellationToken)
                          ?? throw new BadInputException($"No checkpoint '{checkpointId}'.");
         var extension = Path.GetExtension(imageName) is { Length: > 1 and <= 5 } e && e[1..].All(char.IsLetterOrDigit) ? e : ".img";
         var path = Path.Combine(folder.Uploads, Ids.New("up") + extension);

@@ -54,7 +54,7 @@ public sealed class JobLive(JobStore store, LabEvents events) : IAsyncDisposable
             foreach (var e in logged.Where(e => e.Type is "log" or "started" or "run" or "probe"))
                 Log.Add(Describe(e.Type, JsonDocument.Parse(e.PayloadJson).RootElement));
             LastSeq = logged.Count == 0 ? 0 : logged[^1].Seq;
-            Progress = job?.ProgressJson is { } p ? JsonSerializer.Deserialize<JobProgress>(p, WebLabJson.Compact) : null;
+            Progress = job?.ReadProgress();
             SetResult(job?.ResultJson);
         }
     }

@@ -1,0 +1,14 @@
+using System.Globalization;
+
+namespace WebLab.Web.Components;
+
+/// <summary>How the pages write the numbers people compare.</summary>
+internal static class Format
+{
+    /// <summary>A fraction as a percentage: 0.909 -> "90.9 %".</summary>
+    public static string Percent(double fraction, string digits = "0.0") =>
+        (fraction * 100).ToString(digits, CultureInfo.InvariantCulture) + " %";
+
+    /// <summary>A fraction as signed points: -0.029 -> "-2.9".</summary>
+    public static string Points(double fraction) => (fraction * 100).ToString("+0.0;-0.0", CultureInfo.InvariantCulture);
+}

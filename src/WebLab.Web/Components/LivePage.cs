@@ -1,0 +1,57 @@
+using Microsoft.AspNetCore.Components;
+using WebLab.Lab.Jobs;
+
+namespace WebLab.Web.Components;
+
+/// <summary>
+/// A page that reloads itself from the database when the lab says something relevant happened. The subscription
+/// ends with the page (circuit closed, navigation away).
+/// </summary>
+public abstract class LivePage : ComponentBase, IDisposable
+{
+    private readonly CancellationTokenSource _stop = new();
+
+    [Inject] protected LabEvents Events { get; set; } = null!;
+
+    /// <summary>
+    /// Calls <paramref name="reload"/> and re-renders for every message <paramref name="relevant"/> picks; progress
+    /// events reload at most once per <paramref name="progressEvery"/> (default: 1 s).
+    /// </summary>
+    protected void Watch(Func<LabMessage, bool> relevant, Func<Task> reload, TimeSpan? progressEvery = null) =>
+        _ = PumpAsync(relevant, reload, progressEvery ?? TimeSpan.FromSeconds(1));
+
+    private async Task PumpAsync(Func<LabMessage, bool> relevant, Func<Task> reload, TimeSpan progressEvery)
+    {
+        var lastProgress = DateTime.MinValue;
+        try
+        {
+            await foreach (var message in Events.SubscribeAsync(_stop.Token))
+            {
+                if (!relevant(message))
+                    continue;
+                if (message is JobEventMessage)
+                {
+                    if (DateTime.UtcNow - lastProgress < progressEvery)
+                        continue;
+                    lastProgress = DateTime.UtcNow;
+                }
+                await InvokeAsync(async () =>
+                {
+                    await reload();
+                    StateHasChanged();
+                });
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // the page is gone
+        }
+    }
+
+    public void Dispose()
+    {
+        _stop.Cancel();
+        _stop.Dispose();
+        GC.SuppressFinalize(this);
+    }
+}
