@@ -23,6 +23,11 @@ internal sealed class ExperimentView(string? prefix = null) : IProgress<Experime
             case ProbeFinished p:
                 Line($"  probe (linear head on frozen source features, stage {p.Probe.Stage}): test accuracy {p.Probe.TestAccuracy:P1} after {p.Probe.Seconds:F1} s");
                 break;
+            case PresetChosen c:
+                Line($"  preset {c.Preset}" + (c.Recommendation is { } rec ? $" (size {rec.Size:F2}, similarity {rec.Similarity:F2}: {rec.Region})" : ""));
+                foreach (var reason in c.Recommendation?.Reasons.Concat(c.Recommendation.Adjustments) ?? [])
+                    Line($"    - {reason}");
+                break;
             case TrainingUpdate u:
                 Bar(u);
                 break;

@@ -45,9 +45,33 @@ internal sealed class DialOptions
         _patience, _scratchLr, _scratchEpochs, _set,
     ];
 
-    /// <summary>Applies the options that were given to <paramref name="spec"/>.</summary>
+    private IEnumerable<(Option Option, string Dial)> Named =>
+    [
+        (_blocks, "blocksTransferred"), (_freeze, "frozenBlocks"), (_linearProbe, "linearProbe"), (_headStage, "headStage"), (_headLr, "headLearningRate"),
+        (_layerDecay, "layerDecay"), (_blockLrs, "blockLearningRates"), (_l2, "l2"), (_l2spAlpha, "l2SPAlpha"), (_l2spBlocks, "l2SPBlocks"),
+        (_bssEta, "bssEta"), (_bssK, "bssK"), (_optimizer, "optimizer"), (_momentum, "momentum"), (_noNesterov, "nesterov"), (_schedule, "schedule"),
+        (_warmup, "warmupFraction"), (_decaySpeed, "decaySpeed"), (_epochs, "epochs"), (_steps, "steps"), (_batch, "batchSize"),
+        (_labelSmoothing, "labelSmoothing"), (_mixup, "mixupAlpha"), (_headFirst, "headFirst"), (_noAugment, "augment"), (_patience, "patience"),
+    ];
+
+    /// <summary>
+    /// Applies the options that were given to <paramref name="spec"/>. With a preset whose dials are resolved at run time,
+    /// the given options become overrides on top of the preset.
+    /// </summary>
     public ExperimentSpec Apply(ParseResult parse, ExperimentSpec spec)
     {
+        if (spec.DialsFromPreset)
+        {
+            var explicitDials = Apply(parse, spec with { Preset = null }).Dials;
+            var values = System.Text.Json.JsonSerializer.SerializeToNode(explicitDials, WebLabJson.Options)!.AsObject();
+            foreach (var (option, dial) in Named.Where(n => parse.GetResult(n.Option) is not null))
+            {
+                var value = values[dial];
+                var text = value is System.Text.Json.Nodes.JsonValue v && v.TryGetValue<string>(out var str) ? str : value?.ToJsonString() ?? "null";
+                spec = DialNames.With(spec, dial, text);
+            }
+            return spec with { Scratch = Apply(parse, spec with { Preset = null }).Scratch };
+        }
         var d = spec.Dials;
         d = d with
         {

@@ -17,18 +17,23 @@ internal static class ExperimentVerb
         public Option<int> FirstSeed { get; } = new("--first-seed") { DefaultValueFactory = _ => 0 };
         public Option<string?> Name { get; } = new("--name") { Description = "display name" };
         public Option<bool> NoProbe { get; } = new("--no-probe") { Description = "skip the frozen-feature probe" };
+        public Option<string?> Preset { get; } = new("--preset")
+        {
+            Description = "a best-practice preset (" + string.Join(", ", Transfer.Presets.All.Select(p => p.Id)) +
+                          ") or auto (analyse, then let the recommender choose); dial options given as well adjust it",
+        };
         public Option<string> Device { get; } = Cli.Device();
         public Option<string?> Json { get; } = Cli.JsonFile();
         public Option<bool> NoInstall { get; } = Cli.NoInstall();
         public DialOptions Dials { get; } = new();
 
         public IEnumerable<Option> All =>
-            new Option[] { Target, TargetClasses, PerClass, Source, Seeds, FirstSeed, Name, NoProbe, Device, Json, NoInstall }.Concat(Dials.All);
+            new Option[] { Target, TargetClasses, PerClass, Source, Seeds, FirstSeed, Name, NoProbe, Preset, Device, Json, NoInstall }.Concat(Dials.All);
 
         public ExperimentSpec Spec(ParseResult parse, string? checkpoint) => Dials.Apply(parse, new ExperimentSpec(
             parse.GetRequiredValue(Target), parse.GetRequiredValue(Source), PretrainVerb.Split(parse.GetValue(TargetClasses)),
             parse.GetValue(PerClass), Seeds: parse.GetValue(Seeds), FirstSeed: parse.GetValue(FirstSeed), Device: parse.GetValue(Device)!,
-            Name: parse.GetValue(Name), CheckpointPath: checkpoint, Probe: !parse.GetValue(NoProbe)));
+            Name: parse.GetValue(Name), CheckpointPath: checkpoint, Probe: !parse.GetValue(NoProbe), Preset: parse.GetValue(Preset)));
     }
 
     public static Command Create()

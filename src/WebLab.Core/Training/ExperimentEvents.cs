@@ -9,6 +9,7 @@ namespace WebLab.Training;
 [JsonPolymorphic(TypeDiscriminatorPropertyName = "type")]
 [JsonDerivedType(typeof(ExperimentStarted), "started")]
 [JsonDerivedType(typeof(ProbeFinished), "probe")]
+[JsonDerivedType(typeof(PresetChosen), "preset")]
 [JsonDerivedType(typeof(TrainingUpdate), "progress")]
 [JsonDerivedType(typeof(RunFinished), "run")]
 [JsonDerivedType(typeof(ExperimentFinished), "finished")]
@@ -20,6 +21,10 @@ public sealed record ExperimentStarted(string Name, TargetSummary Target, Source
 
 /// <summary>The frozen-feature probe's result: the first number an experiment shows.</summary>
 public sealed record ProbeFinished(ProbeResult Probe) : ExperimentEvent;
+
+/// <summary>The dials came from a preset (and, for "auto", from the recommender's analysis).</summary>
+public sealed record PresetChosen(string Preset, Transfer.TransferDials Dials, Transfer.Recommendation? Recommendation, Transfer.AnalysisResult? Analysis)
+    : ExperimentEvent;
 
 /// <summary>A throttled training record, with the whole experiment's progress.</summary>
 public sealed record TrainingUpdate(TrainingProgress Progress, double OverallFraction, double? OverallEtaSeconds) : ExperimentEvent;

@@ -110,7 +110,8 @@ public sealed record ExperimentResult(
     ProbeResult? Probe,
     IReadOnlyList<string> Warnings,
     string? Checkpoint,
-    bool Stopped)
+    bool Stopped,
+    Transfer.Recommendation? Recommendation = null)
 {
     [JsonIgnore]
     public ArmResult TransferArm => Arms.First(a => a.Name == Experiment.TransferArm);

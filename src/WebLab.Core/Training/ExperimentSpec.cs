@@ -18,7 +18,11 @@ namespace WebLab.Training;
 /// <param name="Name">Display name.</param>
 /// <param name="CheckpointPath">Where to save the transfer arm's best-validation model (null = not saved).</param>
 /// <param name="Probe">Fit the frozen-feature probe first (a first result within seconds).</param>
-/// <param name="Preset">Name of the preset the dials came from, for the record.</param>
+/// <param name="Preset">
+/// A preset id or "auto". With no <paramref name="Transfer"/> dials the experiment takes them from the preset for the
+/// target's size ("auto": from the recommender, after a transferability analysis); with dials given it is only recorded.
+/// </param>
+/// <param name="Overrides">Settings applied on top of the preset's dials, by name as in <see cref="DialNames"/> (e.g. "l2spAlpha" -> "0").</param>
 public sealed record ExperimentSpec(
     string Target,
     string Source,
@@ -32,8 +36,15 @@ public sealed record ExperimentSpec(
     string? Name = null,
     string? CheckpointPath = null,
     bool Probe = true,
-    string? Preset = null)
+    string? Preset = null,
+    IReadOnlyDictionary<string, string>? Overrides = null)
 {
+    /// <summary>The preset id that means "let the recommender choose".</summary>
+    public const string AutoPreset = "auto";
+
+    /// <summary>True when the dials come from <see cref="Preset"/> at run time.</summary>
+    public bool DialsFromPreset => Transfer is null && Preset is { Length: > 0 } && Preset != "custom";
+
     /// <summary>The transfer dials (defaults when none were given).</summary>
     public TransferDials Dials => Transfer ?? new TransferDials();
 
@@ -54,6 +65,8 @@ public sealed record ExperimentSpec(
             errors.Add("perClass: must be 1 or more.");
         if (Scratch?.LearningRate is <= 0 or > 10)
             errors.Add("scratch.learningRate: must be in (0, 10].");
+        if (DialsFromPreset && Preset != AutoPreset && !Presets.All.Any(p => p.Id.Equals(Preset, StringComparison.OrdinalIgnoreCase)))
+            errors.Add($"preset: unknown '{Preset}'. Known: {AutoPreset}, {string.Join(", ", Presets.All.Select(p => p.Id))}.");
         errors.AddRange(Dials.Validate().Select(e => "transfer." + e));
         return errors;
     }

@@ -13,7 +13,7 @@ namespace WebLab.Transfer;
 /// </summary>
 public static class DialNames
 {
-    private static readonly HashSet<string> s_experiment = new(StringComparer.OrdinalIgnoreCase) { "perClass", "seeds", "firstSeed", "targetClasses", "device" };
+    private static readonly HashSet<string> s_experiment = new(StringComparer.OrdinalIgnoreCase) { "perClass", "seeds", "firstSeed", "targetClasses", "device", "preset" };
 
     /// <summary>Every transfer dial name.</summary>
     public static IReadOnlyList<string> TransferDials { get; } =
@@ -23,7 +23,16 @@ public static class DialNames
     /// <summary>Returns <paramref name="spec"/> with one setting changed; unknown names and bad values are input errors.</summary>
     public static ExperimentSpec With(ExperimentSpec spec, string name, string value)
     {
-        var node = JsonSerializer.SerializeToNode(spec with { Transfer = spec.Dials, Scratch = spec.ScratchArm }, WebLabJson.Options)!.AsObject();
+        bool transferDial = !name.StartsWith("scratch.", StringComparison.OrdinalIgnoreCase) && !s_experiment.Contains(name);
+        if (transferDial && spec.DialsFromPreset)
+        {
+            // The preset's dials are only known at run time: keep the setting as an override (checked now on the defaults).
+            var dial = Canonical(name, TransferDials);
+            With(spec with { Preset = null }, dial, value);
+            return spec with { Overrides = new Dictionary<string, string>(spec.Overrides ?? new Dictionary<string, string>()) { [dial] = value } };
+        }
+        var node = JsonSerializer.SerializeToNode(spec with { Transfer = transferDial ? spec.Dials : spec.Transfer, Scratch = spec.ScratchArm },
+            WebLabJson.Options)!.AsObject();
         JsonObject target;
         string key;
         if (name.StartsWith("scratch.", StringComparison.OrdinalIgnoreCase))

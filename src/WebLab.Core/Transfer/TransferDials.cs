@@ -7,7 +7,7 @@ namespace WebLab.Transfer;
 /// Every dial of a transfer strategy (field guide sections 3, 4 and 6; the "non-binary" view: dials, not switches).
 /// Blocks count in depth order: the stem is block 1, then the stages; the head is always new when classes differ.
 /// </summary>
-/// <param name="BlocksTransferred">Blocks copied from the source (0 = none; null = every block but a new head); the rest are re-initialised.</param>
+/// <param name="BlocksTransferred">Blocks copied from the source (0 = none; null = every block but a new head; -k = all but the top k body blocks); the rest are re-initialised.</param>
 /// <param name="FrozenBlocks">The first k blocks are frozen (no updates, BatchNorm statistics held).</param>
 /// <param name="LinearProbe">Freeze every transferred block: only the head trains (CS231n "small and similar").</param>
 /// <param name="HeadStage">Put the head on the features of this stage (1..n) instead of the last (CS231n "small and different").</param>
@@ -70,7 +70,6 @@ public sealed record TransferDials(
             if (!ok)
                 errors.Add(message);
         }
-        Check(BlocksTransferred is null or >= 0, "blocksTransferred must be 0 or more.");
         Check(FrozenBlocks >= 0, "frozenBlocks must be 0 or more.");
         Check(HeadStage is null or >= 1, "headStage must be 1 or more.");
         Check(HeadLearningRate > 0 && HeadLearningRate <= 10, "headLearningRate must be in (0, 10].");

@@ -26,7 +26,10 @@ public static class TransferPlan
     {
         var body = blocks.Where(b => b.Role != BlockRole.Head).ToList();
         int transferable = body.Count + (headTransferable ? 1 : 0);
-        int transferred = d.BlocksTransferred ?? body.Count;
+        int transferred = d.BlocksTransferred is < 0 and var relative ? body.Count + relative : d.BlocksTransferred ?? body.Count;
+        if (transferred < 0)
+            throw new BadInputException(
+                $"blocksTransferred is {d.BlocksTransferred}: this model has only {body.Count} transferable blocks ({string.Join(", ", body.Select(b => b.Name))}).");
         if (transferred > transferable)
             throw new BadInputException(
                 $"blocksTransferred is {transferred}, but this model has {body.Count} transferable blocks ({string.Join(", ", body.Select(b => b.Name))})" +

@@ -1,0 +1,160 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Text.Json;
+using WebLab.Cli.Study;
+using WebLab.Training;
+using WebLab.Transfer;
+
+namespace WebLab.Cli.Verbs;
+
+/// <summary>weblab study: the validation study - do the presets, the recommender and the measures hold up on real data here?</summary>
+internal static class StudyVerb
+{
+    public static Command Create()
+    {
+        var source = new Option<string?>("--source") { Description = "source checkpoint (default: the demo source; pretrained first if missing)" };
+        var output = new Option<string>("--out") { Description = "folder for results.md, plane.svg and raw.json (raw.json doubles as a resume cache)", DefaultValueFactory = _ => "bench/study" };
+        var seeds = new Option<int>("--seeds") { DefaultValueFactory = _ => 3 };
+        var tasks = new Option<int>("--correlation-tasks") { Description = "random target tasks for the rank correlations", DefaultValueFactory = _ => 12 };
+        var fresh = new Option<bool>("--fresh") { Description = "ignore raw.json and run everything again" };
+        var device = Cli.Device();
+        var command = new Command("study",
+            "Validation study: every preset on similar and dissimilar targets of two sizes (3 seeds), the recommender's choice and regret, " +
+            "rank correlations of the transferability measures with measured gains, and the survey's claims; writes a results page.")
+        {
+            source, output, seeds, tasks, fresh, device,
+        };
+        command.SetAction((parse, cancellationToken) =>
+        {
+            var sourcePath = parse.GetValue(source) ?? DemoVerb.DefaultCheckpoint;
+            if (!File.Exists(sourcePath))
+            {
+                if (parse.GetValue(source) is not null)
+                    throw new BadInputException($"Source checkpoint {sourcePath} does not exist.");
+                Console.Error.WriteLine($"study: pretraining the demo source first ({sourcePath})");
+                if (PretrainVerb.Run(Demo.Source(sourcePath, parse.GetValue(device)!), false, false, cancellationToken) != 0)
+                    return Task.FromResult(1);
+            }
+            var folder = parse.GetValue(output)!;
+            Directory.CreateDirectory(folder);
+            var runner = new StudyRunner(sourcePath, folder, parse.GetValue(seeds), parse.GetValue(device)!, parse.GetValue(fresh));
+            var results = runner.Run(parse.GetValue(tasks), cancellationToken);
+            StudyReport.Write(folder, results);
+            Console.Error.WriteLine($"study: wrote {Path.Combine(folder, "results.md")} ({results.Seconds / 60:F1} min)");
+            return Task.FromResult(0);
+        });
+        return command;
+    }
+}
+
+/// <summary>One experiment's numbers as the study keeps them (points for accuracies and NTG).</summary>
+internal sealed record StudyRun(string Label, double Transfer, double TransferStd, double Scratch, double ScratchStd, double Ntg, double NtgLow, double NtgHigh,
+    double Seconds, string Preset)
+{
+    public static StudyRun From(string label, ExperimentResult r) => new(label, 100 * r.TransferArm.TestAccuracy.Mean, 100 * r.TransferArm.TestAccuracy.Std,
+        100 * r.ScratchArm.TestAccuracy.Mean, 100 * r.ScratchArm.TestAccuracy.Std, 100 * r.Ntg!.Mean, 100 * r.Ntg.Ci95[0], 100 * r.Ntg.Ci95[1], r.Seconds,
+        r.Preset ?? "custom");
+}
+
+internal sealed record StudyTaskResult(StudyTask Task, AnalysisResult Analysis, Recommendation Recommendation, IReadOnlyList<StudyRun> Presets,
+    IReadOnlyList<StudyRun> Ablations);
+
+internal sealed record CorrelationRow(StudyTask Task, AnalysisResult Analysis, double Size, double Similarity, StudyRun Run);
+
+internal sealed record StudyResults(string Machine, DateTimeOffset Date, double Seconds, int Seeds, string Source, IReadOnlyList<StudyTaskResult> Tasks,
+    IReadOnlyList<CorrelationRow> Correlation);
+
+/// <summary>Runs the study's experiments, caching each finished one in raw.json so an interrupted study resumes.</summary>
+internal sealed class StudyRunner(string source, string folder, int seeds, string device, bool fresh)
+{
+    private readonly string _cachePath = Path.Combine(folder, "raw.json");
+    private Dictionary<string, JsonElement> _cache = new();
+
+    public StudyResults Run(int correlationTasks, CancellationToken cancellationToken)
+    {
+        if (!fresh && File.Exists(_cachePath))
+            _cache = JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(File.ReadAllText(_cachePath), WebLabJson.Options) ?? new();
+        var clock = Stopwatch.StartNew();
+        double cachedSeconds = _cache.TryGetValue("seconds", out var s) ? s.GetDouble() : 0;
+        var tasks = new List<StudyTaskResult>();
+        foreach (var task in StudyPlan.PresetTasks)
+        {
+            var (analysis, recommendation) = Analyse(task, cancellationToken);
+            var runs = new List<StudyRun>();
+            foreach (var preset in Presets.All)
+            {
+                if (preset.Id == "bit-hyperrule" && analysis.Size.Examples > StudyPlan.BitMaxExamples)
+                    continue;
+                runs.Add(Experiment($"A/{task.Id}/{preset.Id}", preset.Id, StudyPlan.Spec(task, source, seeds, device) with { Preset = preset.Id },
+                    cancellationToken));
+            }
+            var ablations = new List<StudyRun>();
+            if (task.PerClass <= 20)
+            {
+                foreach (var (id, label, overrides) in StudyPlan.Ablations)
+                    ablations.Add(Experiment($"C/{task.Id}/{id}", label,
+                        StudyPlan.Spec(task, source, seeds, device) with { Preset = "small-similar", Overrides = overrides }, cancellationToken));
+            }
+            tasks.Add(new StudyTaskResult(task, analysis, recommendation, runs, ablations));
+        }
+        var rows = new List<CorrelationRow>();
+        foreach (var task in StudyPlan.CorrelationTasks(correlationTasks))
+        {
+            var (analysis, recommendation) = Analyse(task, cancellationToken);
+            var run = Experiment($"B/{task.Id}", "fixed recipe", StudyPlan.Spec(task, source, seeds, device) with { Transfer = StudyPlan.CorrelationRecipe },
+                cancellationToken);
+            rows.Add(new CorrelationRow(task, analysis, recommendation.Size, recommendation.Similarity, run));
+        }
+        double seconds = cachedSeconds + clock.Elapsed.TotalSeconds;
+        _cache["seconds"] = JsonSerializer.SerializeToElement(seconds);
+        Save();
+        return new StudyResults(Machine(), DateTimeOffset.Now, seconds, seeds, source, tasks, rows);
+    }
+
+    private (AnalysisResult, Recommendation) Analyse(StudyTask task, CancellationToken cancellationToken)
+    {
+        var analysis = Cached($"analysis/{task.Id}", () =>
+        {
+            Console.Error.WriteLine($"study: analyse {task.Label}");
+            return Analysis.Run(new AnalysisSpec(task.Dataset, source, task.Classes, task.PerClass, Device: device), cancellationToken: cancellationToken);
+        });
+        return (analysis, Recommender.Recommend(analysis));
+    }
+
+    private StudyRun Experiment(string key, string label, ExperimentSpec spec, CancellationToken cancellationToken) => Cached(key, () =>
+    {
+        Console.Error.WriteLine($"study: {key}");
+        var result = Training.Experiment.Run(spec, new ExperimentView("  "), cancellationToken: cancellationToken);
+        var run = StudyRun.From(label, result);
+        Console.Error.WriteLine($"  -> transfer {run.Transfer:F1} %, scratch {run.Scratch:F1} %, NTG {run.Ntg:+0.0;-0.0} points ({run.Seconds:F0} s)");
+        return run;
+    });
+
+    private T Cached<T>(string key, Func<T> compute)
+    {
+        if (_cache.TryGetValue(key, out var element))
+            return element.Deserialize<T>(WebLabJson.Options)!;
+        var value = compute();
+        _cache[key] = JsonSerializer.SerializeToElement(value, WebLabJson.Options);
+        Save();
+        return value;
+    }
+
+    private void Save()
+    {
+        var temp = _cachePath + ".tmp";
+        File.WriteAllText(temp, JsonSerializer.Serialize(_cache, WebLabJson.Options));
+        File.Move(temp, _cachePath, overwrite: true);
+    }
+
+    private static string Machine()
+    {
+        var cpu = File.Exists("/proc/cpuinfo")
+            ? File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim()
+            : null;
+        var os = File.Exists("/etc/os-release")
+            ? File.ReadLines("/etc/os-release").FirstOrDefault(l => l.StartsWith("PRETTY_NAME=", StringComparison.Ordinal))?.Split('=', 2)[1].Trim('"')
+            : null;
+        return $"{cpu ?? "unknown CPU"}, {Environment.ProcessorCount} cores, {os ?? Environment.OSVersion.ToString()}, .NET {Environment.Version}, TorchSharp CPU";
+    }
+}

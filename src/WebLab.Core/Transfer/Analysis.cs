@@ -1,0 +1,210 @@
+using System.Diagnostics;
+using TorchSharp;
+using WebLab.Checkpoints;
+using WebLab.Data;
+using WebLab.Models;
+using WebLab.Runtime;
+using WebLab.Training;
+using static TorchSharp.torch;
+
+namespace WebLab.Transfer;
+
+/// <summary>An "analyse" job: transferability of a source checkpoint to a target, before any real training.</summary>
+/// <param name="Target">Target dataset: catalogue id or path.</param>
+/// <param name="Source">Source checkpoint (.weblab).</param>
+/// <param name="TargetClasses">Classes of the target to use; null = all.</param>
+/// <param name="PerClass">Training images per class; null = all.</param>
+/// <param name="Seed">Seed of the subsample, the random-init baseline and the short fine-tune.</param>
+/// <param name="FineTuneSteps">Updates of the short fine-tune whose gap to the probe measures fit (0 = skip it).</param>
+/// <param name="Device">"auto", "cpu" or "cuda".</param>
+public sealed record AnalysisSpec(
+    string Target,
+    string Source,
+    IReadOnlyList<string>? TargetClasses = null,
+    int? PerClass = null,
+    int Seed = 0,
+    int FineTuneSteps = 60,
+    string Device = "auto")
+{
+    public IReadOnlyList<string> Validate()
+    {
+        var errors = new List<string>();
+        if (string.IsNullOrWhiteSpace(Target))
+            errors.Add("target: required.");
+        if (string.IsNullOrWhiteSpace(Source))
+            errors.Add("source: required.");
+        if (PerClass is < Experiment.MinPerClass)
+            errors.Add($"perClass: must be {Experiment.MinPerClass} or more.");
+        if (FineTuneSteps is < 0 or > 10_000)
+            errors.Add("fineTuneSteps: must be in 0..10000.");
+        return errors;
+    }
+}
+
+/// <summary>One measure's value, with what it is and what it cost.</summary>
+/// <param name="Id">leep, nce, hscore, logme, knn, probe, probe-random, fine-tune, probe-gap.</param>
+/// <param name="Stage">The stage whose features it used (null: the source head's outputs or the whole model).</param>
+/// <param name="Seconds">Its own compute time, excluding the shared feature extraction.</param>
+public sealed record MeasureValue(string Id, string Name, double Value, int? Stage, double Seconds, string Range, string Reference);
+
+/// <summary>Per-stage results: which depth's frozen features fit the target best.</summary>
+public sealed record StageMeasures(int Stage, int Width, double ProbeAccuracy, double KnnAccuracy, double LogMe, double HScore, double Seconds);
+
+/// <summary>The target's size figures as the recommender uses them.</summary>
+public sealed record SizeFigures(int Examples, int MinPerClass, int Classes, long ModelParameters, int InputSize);
+
+/// <summary>Everything an analysis produced.</summary>
+public sealed record AnalysisResult(
+    TargetSummary Target,
+    SourceSummary Source,
+    SizeFigures Size,
+    IReadOnlyList<MeasureValue> Measures,
+    IReadOnlyList<StageMeasures> Stages,
+    double FeatureSeconds,
+    double Seconds,
+    string Device)
+{
+    /// <summary>A measure by id at its default stage (the head's input), or null.</summary>
+    public double? Get(string id) => Measures.FirstOrDefault(m => m.Id == id)?.Value;
+}
+
+/// <summary>Computes every transferability measure of <see cref="Measures"/> plus the probe, kNN and short fine-tune.</summary>
+public static class Analysis
+{
+    /// <summary>Neighbours of the kNN measure (fewer when a class has fewer training images).</summary>
+    public const int KnnK = 5;
+
+    /// <summary>Runs <paramref name="spec"/>; <paramref name="status"/> gets one line per stage of work.</summary>
+    public static AnalysisResult Run(AnalysisSpec spec, IProgress<string>? status = null, DatasetFileOptions? files = null,
+        CancellationToken cancellationToken = default)
+    {
+        var errors = spec.Validate();
+        if (errors.Count > 0)
+            throw new BadInputException("Invalid analysis: " + string.Join(" ", errors));
+        var clock = Stopwatch.StartNew();
+        TorchRuntime.Initialize();
+        var device = TorchRuntime.ResolveDevice(spec.Device);
+        using var source = Checkpoint.Load(spec.Source, device);
+        var info = source.Info;
+        using var dataset = DatasetLoader.Load(spec.Target, new DatasetLoadOptions(ImageTransform.CacheSizeFor(info.InputSize), Files: files),
+            cancellationToken: cancellationToken);
+        var classes = spec.TargetClasses is null ? Enumerable.Range(0, dataset.ClassNames.Count).ToArray() : dataset.ResolveClasses(spec.TargetClasses);
+        using var splits = Splits.Make(dataset, new SplitOptions(classes, spec.PerClass, Seed: spec.Seed, HoldoutSeed: spec.Seed));
+        var counts = splits.Train.ClassCounts();
+        int k = splits.ClassNames.Count;
+        var small = Array.FindIndex(counts, c => c < Experiment.MinPerClass);
+        if (small >= 0)
+            throw new BadInputException(
+                $"Class '{splits.ClassNames[small]}' has {counts[small]} training image(s); at least {Experiment.MinPerClass} per class are needed.");
+        var target = new TargetSummary(dataset.Entry?.Id ?? dataset.Name, splits.ClassNames, spec.PerClass, splits.Train.Count, splits.Val.Count,
+            splits.Test.Count, counts);
+        var transform = new ImageTransform(info.InputSize, info.Channels, info.Mean, info.Std, Augmentation.Off);
+        var measures = new List<MeasureValue>();
+        var stages = new List<StageMeasures>();
+        double featureSeconds = 0;
+        var train = splits.Train.Labels;
+        var val = splits.Val.Labels;
+
+        for (int stage = 1; stage <= source.Model.Stages; stage++)
+        {
+            status?.Report($"features of stage {stage}/{source.Model.Stages}");
+            var featureClock = Stopwatch.StartNew();
+            using var trainFeatures = LinearProbe.Features(source.Model, splits.Train, transform, device, stage, cancellationToken);
+            using var valFeatures = LinearProbe.Features(source.Model, splits.Val, transform, device, stage, cancellationToken);
+            featureSeconds += featureClock.Elapsed.TotalSeconds;
+            var stageClock = Stopwatch.StartNew();
+            var probe = Timed(() => LinearProbe.FitSelected(trainFeatures, train, valFeatures, val, k).ValAccuracy);
+            var knn = Timed(() => Measures.KnnAccuracy(trainFeatures, train, valFeatures, val, Math.Min(KnnK, counts.Min())));
+            var logMe = Timed(() => Measures.LogMe(trainFeatures, train, k));
+            var hScore = Timed(() => Measures.HScore(trainFeatures, train, k));
+            stages.Add(new StageMeasures(stage, (int)trainFeatures.shape[1], probe.Value, knn.Value, logMe.Value, hScore.Value,
+                stageClock.Elapsed.TotalSeconds));
+            if (stage == source.Model.Stages)
+            {
+                measures.Add(new("probe", "Linear probe accuracy (val)", probe.Value, stage, probe.Seconds, "0..1",
+                    "Field guide 5 and 8: a linear classifier on frozen features"));
+                measures.Add(new("knn", $"{KnnK}-NN accuracy (val, cosine)", knn.Value, stage, knn.Seconds, "0..1", "Field guide 5"));
+                measures.Add(new("logme", "LogME (evidence per example)", logMe.Value, stage, logMe.Seconds, "higher is better",
+                    "Field guide 5; You et al., ICML 2021"));
+                measures.Add(new("hscore", "H-score", hScore.Value, stage, hScore.Seconds, $"0..{k - 1}",
+                    "Field guide 5; Bao et al., ICIP 2019"));
+                status?.Report("source head: LEEP and NCE");
+                var head = Timed(() => SourceHead(source.Model, trainFeatures, train, k));
+                measures.Add(new("leep", "LEEP", head.Value.Leep, null, head.Seconds, $"{Math.Log(1.0 / k):F2}..0",
+                    "Field guide 5; Nguyen et al., ICML 2020"));
+                measures.Add(new("nce", "NCE (−H(Y|Z))", head.Value.Nce, null, head.Seconds, $"{Math.Log(1.0 / k):F2}..0",
+                    "Field guide 5; Tran et al., ICCV 2019"));
+            }
+        }
+
+        var modelSpec = new ModelSpec(info.Architecture, k, info.Channels, info.InputSize, info.HeadStage);
+        IReadOnlyList<ModelBlock> blocks;
+        long parameters;
+        using (var shape = Architectures.Create(modelSpec))
+        {
+            blocks = shape.Blocks;
+            parameters = shape.ParameterCount;
+        }
+
+        status?.Report("random-init features (the baseline a probe must beat)");
+        var random = Timed(() => RandomFeatureProbe(modelSpec, blocks, splits, transform, device, spec.Seed, cancellationToken));
+        measures.Add(new("probe-random", "Linear probe on random-init features (val)", random.Value, source.Model.Stages, random.Seconds, "0..1",
+            "Baseline for the probe: what the architecture gives without the source"));
+
+        if (spec.FineTuneSteps > 0)
+        {
+            status?.Report($"short fine-tune ({spec.FineTuneSteps} updates)");
+            var fineTune = Timed(() => ShortFineTune(modelSpec, blocks, info, source.Model, splits, device, spec, cancellationToken));
+            measures.Add(new("fine-tune", $"Short fine-tune accuracy (val, {spec.FineTuneSteps} updates)", fineTune.Value, null, fineTune.Seconds,
+                "0..1", "Field guide 2: the probe vs short fine-tune gap"));
+            measures.Add(new("probe-gap", "Short fine-tune minus probe (points)", 100 * (fineTune.Value - stages[^1].ProbeAccuracy), null, 0,
+                "points; large = features fit poorly", "Field guide 2 and 5"));
+        }
+
+        var sourceSummary = new SourceSummary(spec.Source, info.Name, info.Architecture, info.SourceDataset, info.ClassNames, info.TestAccuracy);
+        var size = new SizeFigures(splits.Train.Count, counts.Min(), k, parameters, info.InputSize);
+        return new AnalysisResult(target, sourceSummary, size, measures, stages, featureSeconds, clock.Elapsed.TotalSeconds, TorchRuntime.Describe(device));
+    }
+
+    private static (double Leep, double Nce) SourceHead(BlockModel source, Tensor features, IReadOnlyList<int> labels, int classes)
+    {
+        using var scope = torch.NewDisposeScope();
+        using var _ = torch.no_grad();
+        var probabilities = source.Classify(features.to(source.parameters().First().device)).softmax(1).cpu();
+        var predictions = probabilities.argmax(1).data<long>().Select(p => (int)p).ToArray();
+        return (Measures.Leep(probabilities, labels, classes), Measures.Nce(predictions, labels));
+    }
+
+    private static double RandomFeatureProbe(ModelSpec spec, IReadOnlyList<ModelBlock> blocks, DataSplits splits, ImageTransform transform, Device device,
+        int seed, CancellationToken cancellationToken)
+    {
+        var plan = TransferPlan.ForScratch(blocks, new TransferDials(), new ScratchDials());
+        using var model = TransferPlan.Build(spec, plan, null, seed);
+        model.to(device);
+        using var train = LinearProbe.Features(model, splits.Train, transform, device, cancellationToken: cancellationToken);
+        using var val = LinearProbe.Features(model, splits.Val, transform, device, cancellationToken: cancellationToken);
+        return LinearProbe.FitSelected(train, splits.Train.Labels, val, splits.Val.Labels, splits.ClassNames.Count).ValAccuracy;
+    }
+
+    /// <summary>Fine-tunes every block with the common defaults for a few updates; returns the best validation accuracy.</summary>
+    private static double ShortFineTune(ModelSpec spec, IReadOnlyList<ModelBlock> blocks, CheckpointInfo info, BlockModel source, DataSplits splits,
+        Device device, AnalysisSpec analysis, CancellationToken cancellationToken)
+    {
+        var dials = new TransferDials(Steps: analysis.FineTuneSteps, Augment: false);
+        var plan = TransferPlan.ForTransfer(blocks, TransferPlan.HeadTransferable(info, splits.ClassNames, spec.HeadStage), dials);
+        using var model = TransferPlan.Build(spec, plan, source, analysis.Seed);
+        model.to(device);
+        var transform = new ImageTransform(info.InputSize, info.Channels, info.Mean, info.Std, Augmentation.Off);
+        var settings = dials.TrainerSettings(analysis.Seed, 1, 0);
+        var result = Trainer.Run(model, TransferPlan.Groups(model, plan), splits, transform, settings, device,
+            new RunLabel("transfer", analysis.Seed, "short fine-tune"), null, null, cancellationToken);
+        return result.BestValAccuracy;
+    }
+
+    private static (T Value, double Seconds) Timed<T>(Func<T> work)
+    {
+        var clock = Stopwatch.StartNew();
+        var value = work();
+        return (value, clock.Elapsed.TotalSeconds);
+    }
+}
