@@ -67,6 +67,23 @@ public sealed class ApiTests(LabApiFactory factory) : IClassFixture<LabApiFactor
     }
 
     [Fact]
+    public async Task AnalyseAndPresetSpecs_AreValidated_WithFieldErrors()
+    {
+        var analyse = await Client().PostAsJsonAsync("/api/jobs",
+            new { kind = "analyse", spec = new { target = "no-such-data", source = "nope", perClass = 2, fineTuneSteps = -1 } });
+        var errors = (await ProblemAsync(analyse, HttpStatusCode.BadRequest)).GetProperty("errors");
+        Assert.Contains("neither a dataset of this lab", errors.GetProperty("target")[0].GetString());
+        Assert.Contains("not a checkpoint id", errors.GetProperty("source")[0].GetString());
+        Assert.Contains("5 or more", errors.GetProperty("perClass")[0].GetString());
+        Assert.Contains("0..10000", errors.GetProperty("fineTuneSteps")[0].GetString());
+
+        var preset = await Client().PostAsJsonAsync("/api/jobs",
+            Experiment(new { target = "fashion-mnist", source = "demo", preset = "fastest-please", seeds = 1 }));
+        var presetErrors = (await ProblemAsync(preset, HttpStatusCode.BadRequest)).GetProperty("errors");
+        Assert.Contains("unknown 'fastest-please'. Known: auto, small-similar", presetErrors.GetProperty("preset")[0].GetString());
+    }
+
+    [Fact]
     public async Task UnknownOrInternalKinds_AreRefused()
     {
         foreach (var kind in new[] { "mine-bitcoin", "ingest" })

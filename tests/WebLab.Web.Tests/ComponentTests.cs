@@ -50,4 +50,40 @@ public sealed class ComponentTests : BunitContext
         Assert.Empty(chart.FindAll("polyline"));
         Assert.Equal(2, chart.FindAll("line.axis").Count);
     }
+
+    [Fact]
+    public void PlaneChart_DrawsTheRegions_AndPlacesTheTarget()
+    {
+        var chart = Render<PlaneChart>(p => p.Add(c => c.Size, 0.5).Add(c => c.Similarity, 1.0).Add(c => c.Highlight, "small-similar")
+            .Add(c => c.Label, "<script>x</script>"));
+        Assert.Equal(5, chart.FindAll("rect.region").Count);
+        Assert.Single(chart.FindAll("rect.region.chosen.region-small-similar"));
+        var target = chart.Find("circle.target");
+        // size 0.5 is the middle of -0.5..1.5 (x = 56 + 0.5 x 492 = 302); similarity 1 is the top of the plot (y = 10).
+        Assert.Equal("302", target.GetAttribute("cx"));
+        Assert.Equal("10", target.GetAttribute("cy"));
+        Assert.DoesNotContain("<script>", chart.Markup, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AnalysisView_ShowsTheChoice_TheReasons_AndEveryMeasure()
+    {
+        var analysis = new WebLab.Transfer.AnalysisResult(
+            new WebLab.Training.TargetSummary("<b>mine</b>", ["a", "b"], 10, 20, 10, 10, [10, 10]),
+            new WebLab.Training.SourceSummary("s", "src", "resnet8", "d", ["x", "y"], 0.9),
+            new WebLab.Transfer.SizeFigures(20, 10, 2, 77_429, 28),
+            [new("leep", "LEEP", -0.4, null, 0.01, "-0.69..0", "Field guide 5"), new("probe", "Linear probe accuracy (val)", 0.9, 3, 0.2, "0..1", "Field guide 5")],
+            [new WebLab.Transfer.StageMeasures(1, 16, 0.8, 0.7, -0.3, 0.5, 0.1), new WebLab.Transfer.StageMeasures(2, 32, 0.9, 0.8, -0.2, 0.7, 0.1)],
+            0.5, 3.2, "cpu");
+        var report = new WebLab.Transfer.AnalysisReport(analysis, WebLab.Transfer.Recommender.Recommend(analysis with
+        {
+            Measures = [.. analysis.Measures, new("fine-tune", "ft", 0.92, null, 1, "0..1", "")],
+        }));
+        var view = Render<AnalysisView>(p => p.Add(c => c.Report, report));
+        Assert.Contains(report.Recommendation.PresetTag, view.Find("#recommended-preset").TextContent, StringComparison.Ordinal);
+        Assert.Equal(report.Recommendation.Reasons.Count + report.Recommendation.Adjustments.Count, view.FindAll("ul.weblab-reasons li").Count);
+        Assert.Contains("LEEP", view.Markup, StringComparison.Ordinal);
+        Assert.Equal(2, view.FindAll("tbody")[1].Children.Length);
+        Assert.DoesNotContain("<b>mine</b>", view.Markup, StringComparison.Ordinal);
+    }
 }

@@ -54,7 +54,7 @@ internal static class AnalyseVerb
             Print(analysis);
             var recommendation = Recommender.Recommend(analysis);
             Print(recommendation);
-            Cli.WriteJson(parse, options.Json, new { analysis, recommendation });
+            Cli.WriteJson(parse, options.Json, new AnalysisReport(analysis, recommendation));
             return Task.FromResult(0);
         });
         return command;

@@ -15,14 +15,15 @@ internal static class StudyVerb
         var source = new Option<string?>("--source") { Description = "source checkpoint (default: the demo source; pretrained first if missing)" };
         var output = new Option<string>("--out") { Description = "folder for results.md, plane.svg and raw.json (raw.json doubles as a resume cache)", DefaultValueFactory = _ => "bench/study" };
         var seeds = new Option<int>("--seeds") { DefaultValueFactory = _ => 3 };
-        var tasks = new Option<int>("--correlation-tasks") { Description = "random target tasks for the rank correlations", DefaultValueFactory = _ => 12 };
+        var tasks = new Option<int>("--correlation-tasks") { Description = "random target tasks for the rank correlations", DefaultValueFactory = _ => 10 };
         var fresh = new Option<bool>("--fresh") { Description = "ignore raw.json and run everything again" };
+        var reportOnly = new Option<bool>("--report-only") { Description = "write the results page from what raw.json holds; run nothing" };
         var device = Cli.Device();
         var command = new Command("study",
             "Validation study: every preset on similar and dissimilar targets of two sizes (3 seeds), the recommender's choice and regret, " +
             "rank correlations of the transferability measures with measured gains, and the survey's claims; writes a results page.")
         {
-            source, output, seeds, tasks, fresh, device,
+            source, output, seeds, tasks, fresh, reportOnly, device,
         };
         command.SetAction((parse, cancellationToken) =>
         {
@@ -37,7 +38,8 @@ internal static class StudyVerb
             }
             var folder = parse.GetValue(output)!;
             Directory.CreateDirectory(folder);
-            var runner = new StudyRunner(sourcePath, folder, parse.GetValue(seeds), parse.GetValue(device)!, parse.GetValue(fresh));
+            var runner = new StudyRunner(sourcePath, folder, parse.GetValue(seeds), parse.GetValue(device)!, parse.GetValue(fresh),
+                parse.GetValue(reportOnly));
             var results = runner.Run(parse.GetValue(tasks), cancellationToken);
             StudyReport.Write(folder, results);
             Console.Error.WriteLine($"study: wrote {Path.Combine(folder, "results.md")} ({results.Seconds / 60:F1} min)");
@@ -65,7 +67,7 @@ internal sealed record StudyResults(string Machine, DateTimeOffset Date, double 
     IReadOnlyList<CorrelationRow> Correlation);
 
 /// <summary>Runs the study's experiments, caching each finished one in raw.json so an interrupted study resumes.</summary>
-internal sealed class StudyRunner(string source, string folder, int seeds, string device, bool fresh)
+internal sealed class StudyRunner(string source, string folder, int seeds, string device, bool fresh, bool reportOnly)
 {
     private readonly string _cachePath = Path.Combine(folder, "raw.json");
     private Dictionary<string, JsonElement> _cache = new();
@@ -76,52 +78,70 @@ internal sealed class StudyRunner(string source, string folder, int seeds, strin
             _cache = JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(File.ReadAllText(_cachePath), WebLabJson.Options) ?? new();
         var clock = Stopwatch.StartNew();
         double cachedSeconds = _cache.TryGetValue("seconds", out var s) ? s.GetDouble() : 0;
-        var tasks = new List<StudyTaskResult>();
-        foreach (var task in StudyPlan.PresetTasks)
-        {
-            var (analysis, recommendation) = Analyse(task, cancellationToken);
-            var runs = new List<StudyRun>();
-            foreach (var preset in Presets.All)
-            {
-                if (preset.Id == "bit-hyperrule" && analysis.Size.Examples > StudyPlan.BitMaxExamples)
-                    continue;
-                runs.Add(Experiment($"A/{task.Id}/{preset.Id}", preset.Id, StudyPlan.Spec(task, source, seeds, device) with { Preset = preset.Id },
-                    cancellationToken));
-            }
-            var ablations = new List<StudyRun>();
-            if (task.PerClass <= 20)
-            {
-                foreach (var (id, label, overrides) in StudyPlan.Ablations)
-                    ablations.Add(Experiment($"C/{task.Id}/{id}", label,
-                        StudyPlan.Spec(task, source, seeds, device) with { Preset = "small-similar", Overrides = overrides }, cancellationToken));
-            }
-            tasks.Add(new StudyTaskResult(task, analysis, recommendation, runs, ablations));
-        }
+        // Small targets first (the recommender's main use), then the correlation tasks, then the larger targets.
+        var order = StudyPlan.PresetTasks.OrderBy(t => t.PerClass).ToList();
+        var tasks = new Dictionary<string, StudyTaskResult>();
+        foreach (var task in order.Where(t => t.PerClass <= 20))
+            tasks[task.Id] = RunTask(task, cancellationToken);
         var rows = new List<CorrelationRow>();
         foreach (var task in StudyPlan.CorrelationTasks(correlationTasks))
         {
-            var (analysis, recommendation) = Analyse(task, cancellationToken);
+            var analysed = Analyse(task, cancellationToken);
             var run = Experiment($"B/{task.Id}", "fixed recipe", StudyPlan.Spec(task, source, seeds, device) with { Transfer = StudyPlan.CorrelationRecipe },
                 cancellationToken);
-            rows.Add(new CorrelationRow(task, analysis, recommendation.Size, recommendation.Similarity, run));
+            if (analysed is var (analysis, recommendation) && run is not null)
+                rows.Add(new CorrelationRow(task, analysis, recommendation.Size, recommendation.Similarity, run));
         }
+        foreach (var task in order.Where(t => t.PerClass > 20))
+            tasks[task.Id] = RunTask(task, cancellationToken);
         double seconds = cachedSeconds + clock.Elapsed.TotalSeconds;
-        _cache["seconds"] = JsonSerializer.SerializeToElement(seconds);
-        Save();
-        return new StudyResults(Machine(), DateTimeOffset.Now, seconds, seeds, source, tasks, rows);
+        if (!reportOnly)
+        {
+            _cache["seconds"] = JsonSerializer.SerializeToElement(seconds);
+            Save();
+        }
+        var complete = StudyPlan.PresetTasks.Where(t => tasks[t.Id].Presets.Count > 0).Select(t => tasks[t.Id]).ToList();
+        return new StudyResults(Machine(), DateTimeOffset.Now, seconds, seeds, source, complete, rows);
     }
 
-    private (AnalysisResult, Recommendation) Analyse(StudyTask task, CancellationToken cancellationToken)
+    private StudyTaskResult RunTask(StudyTask task, CancellationToken cancellationToken)
+    {
+        var analysed = Analyse(task, cancellationToken);
+        var runs = new List<StudyRun>();
+        var ablations = new List<StudyRun>();
+        if (analysed is not var (analysis, recommendation))
+            return new StudyTaskResult(task, null!, null!, runs, ablations);
+        foreach (var preset in Presets.All)
+        {
+            if (preset.Id == "bit-hyperrule" && analysis.Size.Examples > StudyPlan.BitMaxExamples)
+                continue;
+            if (Experiment($"A/{task.Id}/{preset.Id}", preset.Id, StudyPlan.Spec(task, source, seeds, device) with { Preset = preset.Id },
+                    cancellationToken) is { } run)
+                runs.Add(run);
+        }
+        if (task.PerClass <= 20)
+        {
+            foreach (var (id, label, overrides) in StudyPlan.Ablations)
+            {
+                if (Experiment($"C/{task.Id}/{id}", label,
+                        StudyPlan.Spec(task, source, seeds, device) with { Preset = "small-similar", Overrides = overrides }, cancellationToken) is { } run)
+                    ablations.Add(run);
+            }
+        }
+        return new StudyTaskResult(task, analysis, recommendation, runs, ablations);
+    }
+
+    private (AnalysisResult, Recommendation)? Analyse(StudyTask task, CancellationToken cancellationToken)
     {
         var analysis = Cached($"analysis/{task.Id}", () =>
         {
             Console.Error.WriteLine($"study: analyse {task.Label}");
             return Analysis.Run(new AnalysisSpec(task.Dataset, source, task.Classes, task.PerClass, Device: device), cancellationToken: cancellationToken);
         });
-        return (analysis, Recommender.Recommend(analysis));
+        return analysis is null ? null : (analysis, Recommender.Recommend(analysis));
     }
 
-    private StudyRun Experiment(string key, string label, ExperimentSpec spec, CancellationToken cancellationToken) => Cached(key, () =>
+    private StudyRun? Experiment(string key, string label, ExperimentSpec spec, CancellationToken cancellationToken) => Cached(key, () =>
     {
         Console.Error.WriteLine($"study: {key}");
         var result = Training.Experiment.Run(spec, new ExperimentView("  "), cancellationToken: cancellationToken);
@@ -130,10 +150,12 @@ internal sealed class StudyRunner(string source, string folder, int seeds, strin
         return run;
     });
 
-    private T Cached<T>(string key, Func<T> compute)
+    private T? Cached<T>(string key, Func<T> compute) where T : class
     {
         if (_cache.TryGetValue(key, out var element))
             return element.Deserialize<T>(WebLabJson.Options)!;
+        if (reportOnly)
+            return null;
         var value = compute();
         _cache[key] = JsonSerializer.SerializeToElement(value, WebLabJson.Options);
         Save();

@@ -5,6 +5,7 @@ using WebLab.Checkpoints;
 using WebLab.Data;
 using WebLab.Lab.Workers;
 using WebLab.Training;
+using WebLab.Transfer;
 
 namespace WebLab.Cli.Verbs;
 
@@ -72,6 +73,7 @@ internal static class WorkerVerb
                 "ingest" => Ingest(job, output, cancel.Token),
                 "import" => Import(job),
                 "predict" => Predict(job),
+                "analyse" => Analyse(job, output, cancel.Token),
                 _ => throw new BadInputException($"unknown job kind '{job.Kind}'"),
             };
             output.Send(result);
@@ -129,6 +131,14 @@ internal static class WorkerVerb
         var manifest = DatasetReport.Build(spec.Path, spec.ThumbnailDirectory, status: new InlineProgress<string>(s =>
             output.Event("log", new { level = "info", message = s })), cancellationToken: cancellationToken);
         return new WorkerResult(Element(manifest));
+    }
+
+    private static WorkerResult Analyse(WorkerJob job, Emitter output, CancellationToken cancellationToken)
+    {
+        var spec = Spec<AnalysisSpec>(job);
+        var analysis = Analysis.Run(spec, new InlineProgress<string>(s => output.Event("log", new { level = "info", message = s })),
+            Cli.Files(noInstall: false), cancellationToken);
+        return new WorkerResult(Element(new AnalysisReport(analysis, Recommender.Recommend(analysis))));
     }
 
     private static WorkerResult Import(WorkerJob job)

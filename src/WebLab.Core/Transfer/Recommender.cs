@@ -107,3 +107,6 @@ public static class Recommender
         return new Recommendation(preset.Id, preset.Tag, u, v, region, dials, reasons, adjustments);
     }
 }
+
+/// <summary>What an "analyse" job produces: the measures and the recommender's reading of them.</summary>
+public sealed record AnalysisReport(AnalysisResult Analysis, Recommendation Recommendation);

@@ -25,7 +25,7 @@ public sealed class JobSpecs(DataFolder folder, DatasetStore datasets, Checkpoin
     public const string DemoSource = CheckpointStore.DemoAlias;
 
     /// <summary>Kinds users submit through the jobs API (ingest and import come from uploads).</summary>
-    public static IReadOnlyList<string> Submittable { get; } = [JobKinds.Pretrain, JobKinds.Experiment, JobKinds.Sweep];
+    public static IReadOnlyList<string> Submittable { get; } = [JobKinds.Pretrain, JobKinds.Experiment, JobKinds.Sweep, JobKinds.Analyse];
 
     /// <summary>Validates a submitted spec and returns it normalised (compact JSON).</summary>
     public async Task<string> ValidateAsync(string kind, JsonElement spec, CancellationToken cancellationToken = default)
@@ -58,6 +58,21 @@ public sealed class JobSpecs(DataFolder folder, DatasetStore datasets, Checkpoin
                     var experiment = Read<ExperimentSpec>(spec);
                     await CheckExperimentAsync(experiment, "", Add, cancellationToken);
                     normalised = Compact(experiment with { CheckpointPath = null });
+                    break;
+                }
+                case JobKinds.Analyse:
+                {
+                    var analysis = Read<Transfer.AnalysisSpec>(spec);
+                    foreach (var error in analysis.Validate())
+                    {
+                        var colon = error.IndexOf(':', StringComparison.Ordinal);
+                        Add(error[..colon], error[(colon + 1)..].Trim());
+                    }
+                    if (!string.IsNullOrWhiteSpace(analysis.Target) && await DatasetErrorAsync(analysis.Target, cancellationToken) is { } targetError)
+                        Add("target", targetError);
+                    if (!string.IsNullOrWhiteSpace(analysis.Source) && await CheckpointErrorAsync(analysis.Source, cancellationToken) is { } sourceError)
+                        Add("source", sourceError);
+                    normalised = Compact(analysis);
                     break;
                 }
                 case JobKinds.Sweep:
@@ -168,6 +183,7 @@ public sealed class JobSpecs(DataFolder folder, DatasetStore datasets, Checkpoin
             JobKinds.Ingest => Read<IngestSpec>(job.SpecJson),
             JobKinds.Import => Read<ImportSpec>(job.SpecJson) with { Output = CheckpointFor(job.Id) },
             JobKinds.Predict => Read<PredictSpec>(job.SpecJson),
+            JobKinds.Analyse => await ResolveAnalysisAsync(Read<Transfer.AnalysisSpec>(job.SpecJson), device, cancellationToken),
             _ => throw new BadInputException($"Unknown job kind '{job.Kind}'."),
         };
         return new WorkerJob(job.Id, job.Kind, device, output, JsonSerializer.SerializeToElement(spec, spec.GetType(), WebLabJson.Compact));
@@ -185,6 +201,14 @@ public sealed class JobSpecs(DataFolder folder, DatasetStore datasets, Checkpoin
             Source = await CheckpointPathAsync(spec.Source, cancellationToken),
             Device = device,
             CheckpointPath = checkpoint,
+        };
+
+    private async Task<Transfer.AnalysisSpec> ResolveAnalysisAsync(Transfer.AnalysisSpec spec, string device, CancellationToken cancellationToken) =>
+        spec with
+        {
+            Target = await DatasetPathAsync(spec.Target, cancellationToken),
+            Source = await CheckpointPathAsync(spec.Source, cancellationToken),
+            Device = device,
         };
 
     private async Task<SweepSpec> ResolveSweepAsync(SweepSpec spec, string device, CancellationToken cancellationToken) =>
