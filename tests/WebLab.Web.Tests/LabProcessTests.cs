@@ -93,6 +93,30 @@ public sealed class LabProcessTests(LabFixture fixture)
     }
 
     [Fact]
+    public async Task Analyse_RunsInAUtilityWorker_AndItsPageShowsTheRecommendation()
+    {
+        var job = await Lab.SubmitAsync(new
+        {
+            kind = "analyse",
+            spec = new { target = "fashion-mnist", source = fixture.Source, targetClasses = new[] { "5", "7", "9" }, perClass = 10, fineTuneSteps = 10 },
+        });
+        var id = job.GetProperty("id").GetString()!;
+        Assert.Equal("analyse", job.GetProperty("kind").GetString());
+        var done = await Lab.FinishedAsync(id);
+        Assert.Equal("succeeded", LabProcess.State(done));
+        var result = done.GetProperty("result");
+        var measures = result.GetProperty("analysis").GetProperty("measures").EnumerateArray().Select(m => m.GetProperty("id").GetString()).ToList();
+        Assert.Contains("leep", measures);
+        Assert.Contains("logme", measures);
+        var preset = result.GetProperty("recommendation").GetProperty("preset").GetString();
+        Assert.Contains(preset, new[] { "small-similar", "small-dissimilar", "linear-probe" }); // 30 images: the small side of the plane
+
+        var html = await Lab.Http.GetStringAsync($"/jobs/{id}");
+        Assert.Contains("recommended-preset", html, StringComparison.Ordinal);
+        Assert.Contains("weblab-plane", html, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Compare_ShowsOnlyTheSettingsThatDiffer()
     {
         var ids = new List<string>();
