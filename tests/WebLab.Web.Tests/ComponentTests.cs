@@ -85,5 +85,13 @@ public sealed class ComponentTests : BunitContext
         Assert.Contains("LEEP", view.Markup, StringComparison.Ordinal);
         Assert.Equal(2, view.FindAll("tbody")[1].Children.Length);
         Assert.DoesNotContain("<b>mine</b>", view.Markup, StringComparison.Ordinal);
+        Assert.NotNull(view.Find("#track-record-empty"));
+
+        var withHistory = Render<AnalysisView>(p => p
+            .Add(c => c.Report, report)
+            .Add(c => c.TrackRecord, [new("leep", "LEEP", -0.5, 4), new("logme", "LogME", double.NaN, 2)]));
+        var rows = withHistory.FindAll("#track-record tbody tr").Select(r => r.Children.Select(c => c.TextContent).ToArray()).ToList();
+        Assert.Equal([["LEEP", "-0.50", "4"], ["LogME", "-", "2"]], rows);
+        Assert.Empty(withHistory.FindAll("#track-record-empty"));
     }
 }

@@ -92,7 +92,7 @@ public static class Experiment
                 first.Test.Count, counts);
         }
         warnings.AddRange(dataset.Problems.Take(5).Select(p => $"Skipped {p.Path}: {p.Reason}"));
-        var (presetSpec, recommendation) = ResolvePreset(spec, target.TrainSize, progress, files, cancellationToken);
+        var (presetSpec, recommendation, analysis) = ResolvePreset(spec, target.TrainSize, progress, files, cancellationToken);
         spec = presetSpec;
         var dials = spec.Dials;
 
@@ -198,7 +198,7 @@ public static class Experiment
                 checkpoint = spec.CheckpointPath;
             }
             return new ExperimentResult(name, target, sourceSummary, spec.Preset, deviceName, clock.Elapsed.TotalSeconds, seeds[..runs[TransferArm].Count],
-                arms, Ntg(runs), probe, warnings, checkpoint, stopped, recommendation);
+                arms, Ntg(runs), probe, warnings, checkpoint, stopped, recommendation, analysis);
         }
         finally
         {
@@ -210,13 +210,13 @@ public static class Experiment
     /// Fills in the transfer dials from the spec's preset for a training set of <paramref name="trainSize"/> images ("auto": analyse,
     /// then recommend), then applies the spec's overrides. The returned spec records the preset as "id@version".
     /// </summary>
-    private static (ExperimentSpec Spec, Recommendation? Recommendation) ResolvePreset(ExperimentSpec spec, int trainSize,
+    private static (ExperimentSpec Spec, Recommendation? Recommendation, AnalysisResult? Analysis) ResolvePreset(ExperimentSpec spec, int trainSize,
         IProgress<ExperimentEvent>? progress, DatasetFileOptions? files, CancellationToken cancellationToken)
     {
         Recommendation? recommendation = null;
+        AnalysisResult? analysis = null;
         if (spec.DialsFromPreset)
         {
-            AnalysisResult? analysis = null;
             Preset preset;
             TransferDials dials;
             if (spec.Preset!.Equals(ExperimentSpec.AutoPreset, StringComparison.OrdinalIgnoreCase))
@@ -246,7 +246,7 @@ public static class Experiment
         var errors = spec.Validate();
         if (errors.Count > 0)
             throw new BadInputException("Invalid experiment: " + string.Join(" ", errors));
-        return (spec, recommendation);
+        return (spec, recommendation, analysis);
     }
 
     private static int BatchesPerEpoch(int trainSize, int batchSize)

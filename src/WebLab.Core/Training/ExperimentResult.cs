@@ -111,7 +111,8 @@ public sealed record ExperimentResult(
     IReadOnlyList<string> Warnings,
     string? Checkpoint,
     bool Stopped,
-    Transfer.Recommendation? Recommendation = null)
+    Transfer.Recommendation? Recommendation = null,
+    Transfer.AnalysisResult? Analysis = null)
 {
     [JsonIgnore]
     public ArmResult TransferArm => Arms.First(a => a.Name == Experiment.TransferArm);
