@@ -6,7 +6,7 @@ var root = new RootCommand("weblab - transfer learning for image classification,
 foreach (var verb in new[]
          {
              DemoVerb.Create(), DatasetsVerb.Create(), PretrainVerb.Create(), CheckpointsVerb.Create(), ImportVerb.Create(),
-             ExportVerb.Create(), PredictVerb.Create(), ExperimentVerb.Create(), SweepVerb.Create(), WorkerVerb.Create(),
+             ExportVerb.Create(), PredictVerb.Create(), ExperimentVerb.Create(), SweepVerb.Create(), BenchVerb.Create(), WorkerVerb.Create(),
          })
     root.Subcommands.Add(verb);
 return await Cli.InvokeAsync(root, args);

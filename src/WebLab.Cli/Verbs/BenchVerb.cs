@@ -1,0 +1,88 @@
+using System.CommandLine;
+using WebLab.Cli.Bench;
+using WebLab.Runtime;
+
+namespace WebLab.Cli.Verbs;
+
+/// <summary>
+/// weblab bench NAME: issue 7's benchmarks. Each prints its table with ratios against its goal, writes it to
+/// --results (bench/results by default) and exits 3 when a goal is missed (never asserted in unit tests).
+/// </summary>
+internal static class BenchVerb
+{
+    public static Command Create()
+    {
+        var command = new Command("bench", "Benchmarks: WebLab vs PyTorch, the data pipeline, end to end, memory (bench/README.md).");
+        command.Subcommands.Add(TrainStep());
+        command.Subcommands.Add(Inference());
+        return command;
+    }
+
+    private static Command TrainStep()
+    {
+        var warmup = new Option<int>("--warmup") { Description = "untimed steps per repeat", DefaultValueFactory = _ => 5 };
+        var steps = new Option<int>("--steps") { Description = "timed steps per repeat", DefaultValueFactory = _ => 20 };
+        var (threads, repeats, results, chroot) = Common();
+        var plainMalloc = PlainMalloc();
+        var command = new Command("train-step", "Training steps/s of WebLab's trainer vs a PyTorch loop (ResNet-20 32 px b128, ResNet-18 64 px b32).")
+        {
+            warmup, steps, threads, repeats, results, chroot, plainMalloc,
+        };
+        command.SetAction(parse => TrainStepBench.Run(Options(parse, threads, repeats, results), Reference(parse, chroot, plainMalloc),
+            parse.GetValue(warmup), parse.GetValue(steps)));
+        return command;
+    }
+
+    private static Command Inference()
+    {
+        var batches = new Option<int>("--batches") { Description = "batches per repeat", DefaultValueFactory = _ => 8 };
+        var (threads, repeats, results, chroot) = Common();
+        var plainMalloc = PlainMalloc();
+        var command = new Command("inference", "Inference images/s of WebLab's evaluation vs PyTorch (ResNet-20 32 px, ResNet-18 64 px, batch 256).")
+        {
+            batches, threads, repeats, results, chroot, plainMalloc,
+        };
+        command.SetAction(parse => InferenceBench.Run(Options(parse, threads, repeats, results), Reference(parse, chroot, plainMalloc),
+            parse.GetValue(batches)));
+        return command;
+    }
+
+    private static Option<bool> PlainMalloc() => new("--pytorch-default-malloc")
+    {
+        Description = "run PyTorch with glibc's default allocator settings instead of WebLab's (slower; a researcher's unset environment)",
+    };
+
+    private static PyTorchReference Reference(ParseResult parse, Option<string> chroot, Option<bool> plainMalloc) =>
+        new(parse.GetValue(chroot)!, tunedAllocator: !parse.GetValue(plainMalloc));
+
+    private static (Option<int> Threads, Option<int> Repeats, Option<string?> Results, Option<string> Chroot) Common() =>
+    (
+        new Option<int>("--threads") { Description = "intra-op threads on both sides", DefaultValueFactory = _ => Environment.ProcessorCount },
+        new Option<int>("--repeats") { Description = "interleaved repeats (median reported)", DefaultValueFactory = _ => 5 },
+        new Option<string?>("--results") { Description = "folder for the results file; 'none' prints only", DefaultValueFactory = _ => DefaultResults() },
+        new Option<string>("--chroot")
+        {
+            Description = "the PyTorch chroot made by bench/pytorch/setup.sh",
+            DefaultValueFactory = _ => Environment.GetEnvironmentVariable("WEBLAB_BENCH_CHROOT") is { Length: > 0 } root ? root : PyTorchReference.DefaultRoot,
+        }
+    );
+
+    private static BenchOptions Options(ParseResult parse, Option<int> threads, Option<int> repeats, Option<string?> results)
+    {
+        TorchRuntime.Initialize();
+        var folder = parse.GetValue(results);
+        return new BenchOptions(Math.Max(1, parse.GetValue(threads)), Math.Max(1, parse.GetValue(repeats)),
+            folder is null || folder == "none" ? null : folder, "weblab " + string.Join(' ', parse.Tokens.Select(t => t.Value)));
+    }
+
+    /// <summary>bench/results of the repository we are run from (found upwards from the working directory), else ./bench-results.</summary>
+    private static string DefaultResults()
+    {
+        for (var dir = new DirectoryInfo(Environment.CurrentDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "WebLab.sln")))
+                return Path.Combine(dir.FullName, "bench", "results");
+        }
+        return Path.Combine(Environment.CurrentDirectory, "bench-results");
+    }
+}
