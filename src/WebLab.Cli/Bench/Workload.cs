@@ -8,7 +8,7 @@ using static TorchSharp.torch;
 namespace WebLab.Cli.Bench;
 
 /// <summary>A model, input size and batch measured in both engines.</summary>
-internal sealed record Workload(string Model, int Size, int Batch)
+internal sealed record Workload(string Model, int Size, int Batch, int Channels = 3)
 {
     public const int Classes = 10;
 
@@ -18,11 +18,11 @@ internal sealed record Workload(string Model, int Size, int Batch)
     /// <summary>Inference runs at the product's evaluation batch (Evaluation.Run's default).</summary>
     public static IReadOnlyList<Workload> Inference { get; } = [new("resnet20", 32, 256), new("resnet18", 64, 256)];
 
-    public override string ToString() => $"{Model} {Size}px b{Batch}";
+    public override string ToString() => $"{Model} {Size}px b{Batch}" + (Channels == 1 ? " grey" : "");
 
     /// <summary>The arguments bench/pytorch's scripts take for this workload.</summary>
     public IEnumerable<string> ScriptArguments(int threads) =>
-        ["--model", Model, "--size", $"{Size}", "--batch", $"{Batch}", "--classes", $"{Classes}", "--threads", $"{threads}"];
+        ["--model", Model, "--size", $"{Size}", "--batch", $"{Batch}", "--channels", $"{Channels}", "--classes", $"{Classes}", "--threads", $"{threads}"];
 }
 
 /// <summary>
@@ -40,11 +40,13 @@ internal sealed class WebLabWorkload : IDisposable
     {
         Workload = workload;
         torch.manual_seed(0);
-        _model = Architectures.Create(new ModelSpec(workload.Model, Workload.Classes, 3, workload.Size));
+        _model = Architectures.Create(new ModelSpec(workload.Model, Workload.Classes, workload.Channels, workload.Size));
         _plan = TransferPlan.ForScratch(_model.Blocks, new TransferDials(), new ScratchDials());
         int cache = ImageTransform.CacheSizeFor(workload.Size);
-        _data = new DataSplits(Synthetic(images, cache), Synthetic(0, cache), Synthetic(0, cache));
-        Transform = new ImageTransform(workload.Size, 3, [0.5f, 0.5f, 0.5f], [0.25f, 0.25f, 0.25f], Augmentation.For(workload.Size, flip: true));
+        int c = workload.Channels;
+        _data = new DataSplits(Synthetic(images, c, cache), Synthetic(0, c, cache), Synthetic(0, c, cache));
+        Transform = new ImageTransform(workload.Size, c, [.. Enumerable.Repeat(0.5f, c)], [.. Enumerable.Repeat(0.25f, c)],
+            Augmentation.For(workload.Size, flip: true));
     }
 
     public Workload Workload { get; }
@@ -82,9 +84,9 @@ internal sealed class WebLabWorkload : IDisposable
         return evaluation.Count / clock.Elapsed.TotalSeconds;
     }
 
-    private static LabeledImages Synthetic(int count, int size)
+    private static LabeledImages Synthetic(int count, int channels, int size)
     {
-        var pixels = torch.randint(0, 256, [count, 3, size, size], ScalarType.Byte);
+        var pixels = torch.randint(0, 256, [count, channels, size, size], ScalarType.Byte);
         var labels = Enumerable.Range(0, count).Select(i => i % Workload.Classes).ToArray();
         var names = Enumerable.Range(0, Workload.Classes).Select(c => $"{c}").ToArray();
         return new LabeledImages(pixels, labels, names, Enumerable.Range(0, count).Select(i => $"synthetic#{i}").ToArray());

@@ -15,6 +15,28 @@ internal static class BenchVerb
         var command = new Command("bench", "Benchmarks: WebLab vs PyTorch, the data pipeline, end to end, memory (bench/README.md).");
         command.Subcommands.Add(TrainStep());
         command.Subcommands.Add(Inference());
+        command.Subcommands.Add(Pipeline());
+        return command;
+    }
+
+    private static Command Pipeline()
+    {
+        var work = new Option<string>("--work")
+        {
+            Description = "folder for the generated sample zips (kept between runs)",
+            DefaultValueFactory = _ => Path.Combine(Path.GetTempPath(), "weblab-bench"),
+        };
+        var pngs = new Option<int>("--pngs") { Description = "28 px PNGs (from Fashion-MNIST) in the first sample", DefaultValueFactory = _ => 4000 };
+        var jpegs = new Option<int>("--jpegs") { Description = "500x375 JPEGs in the second sample", DefaultValueFactory = _ => 300 };
+        var noInstall = Cli.NoInstall();
+        var (threads, repeats, results, _) = Common();
+        repeats.DefaultValueFactory = _ => 3;
+        var command = new Command("pipeline", "Decode + augment + collate throughput (28 px PNGs, 500x375 JPEGs to 224 px) vs the trainer's consumption, and its loader wait.")
+        {
+            work, pngs, jpegs, noInstall, threads, repeats, results,
+        };
+        command.SetAction(parse => PipelineBench.Run(Options(parse, threads, repeats, results), parse.GetValue(work)!, parse.GetValue(pngs),
+            parse.GetValue(jpegs), parse.GetValue(noInstall)));
         return command;
     }
 
