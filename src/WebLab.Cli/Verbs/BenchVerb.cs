@@ -16,6 +16,49 @@ internal static class BenchVerb
         command.Subcommands.Add(TrainStep());
         command.Subcommands.Add(Inference());
         command.Subcommands.Add(Pipeline());
+        command.Subcommands.Add(EndToEnd());
+        command.Subcommands.Add(Memory());
+        return command;
+    }
+
+    private static Command EndToEnd()
+    {
+        var web = new Option<string>("--web")
+        {
+            Description = "the built host (WebLab.Web.dll)",
+            DefaultValueFactory = _ => Path.Combine(RepoRoot() ?? ".", "src", "WebLab.Web", "bin", "Release", "net10.0", "WebLab.Web.dll"),
+        };
+        var data = new Option<string>("--data")
+        {
+            Description = "the lab's data folder; one that already holds the demo source skips its ~2 min pretraining (kept between runs)",
+            DefaultValueFactory = _ => Path.Combine(Path.GetTempPath(), "weblab-bench", "lab"),
+        };
+        var (threads, repeats, results, _) = Common();
+        repeats.DefaultValueFactory = _ => 3;
+        var command = new Command("e2e", "The demo experiment through a real lab: submit to result, and time to the first result (probe).")
+        {
+            web, data, repeats, results,
+        };
+        command.SetAction(parse => EndToEndBench.Run(Options(parse, threads, repeats, results), parse.GetValue(web)!, parse.GetValue(data)!));
+        return command;
+    }
+
+    private static Command Memory()
+    {
+        var experiments = new Option<int>("--experiments") { Description = "experiments to run back to back", DefaultValueFactory = _ => 50 };
+        var work = new Option<string>("--work")
+        {
+            Description = "folder for the tiny source checkpoint (kept between runs)",
+            DefaultValueFactory = _ => Path.Combine(Path.GetTempPath(), "weblab-bench"),
+        };
+        var noInstall = Cli.NoInstall();
+        var (threads, repeats, results, _) = Common();
+        var command = new Command("memory", "Small experiments back to back in one process: RSS, managed and native heap at 1, 10 and the last; fails on growth.")
+        {
+            experiments, work, noInstall, results,
+        };
+        command.SetAction(parse => MemoryBench.Run(Options(parse, threads, repeats, results), parse.GetValue(work)!,
+            Math.Max(10, parse.GetValue(experiments)), parse.GetValue(noInstall)));
         return command;
     }
 
@@ -98,13 +141,16 @@ internal static class BenchVerb
     }
 
     /// <summary>bench/results of the repository we are run from (found upwards from the working directory), else ./bench-results.</summary>
-    private static string DefaultResults()
+    private static string DefaultResults() =>
+        RepoRoot() is { } root ? Path.Combine(root, "bench", "results") : Path.Combine(Environment.CurrentDirectory, "bench-results");
+
+    private static string? RepoRoot()
     {
         for (var dir = new DirectoryInfo(Environment.CurrentDirectory); dir is not null; dir = dir.Parent)
         {
             if (File.Exists(Path.Combine(dir.FullName, "WebLab.sln")))
-                return Path.Combine(dir.FullName, "bench", "results");
+                return dir.FullName;
         }
-        return Path.Combine(Environment.CurrentDirectory, "bench-results");
+        return null;
     }
 }
