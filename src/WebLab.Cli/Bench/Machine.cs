@@ -20,6 +20,11 @@ internal static class Machine
     /// <summary>Today as the results files write it.</summary>
     public static string Date => DateTime.Now.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
 
+    /// <summary>The 1, 5 and 15 minute load averages (how busy the shared machine was), or "n/a".</summary>
+    public static string LoadAverage => File.Exists("/proc/loadavg")
+        ? string.Join(" / ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3))
+        : "n/a";
+
     private static string? ReadField(string path, string key)
     {
         if (!File.Exists(path))

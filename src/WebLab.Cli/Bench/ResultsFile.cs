@@ -28,6 +28,8 @@ internal sealed class ResultsFile(string title, string command)
         text.AppendLine($"# {title}").AppendLine();
         text.AppendLine($"- date: {Machine.Date}");
         text.AppendLine($"- machine: {Machine.Describe()}");
+        text.AppendLine($"- load average when written (1/5/15 min): {Machine.LoadAverage} - other people's builds share these cores; " +
+            "read ratios, which interleaving keeps fair, before absolute rates");
         text.AppendLine($"- command: `{command}`").AppendLine();
         text.AppendLine("| " + string.Join(" | ", _header) + " |");
         text.AppendLine("|" + string.Concat(_header.Select(_ => "---|")));
