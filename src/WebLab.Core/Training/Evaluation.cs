@@ -28,7 +28,9 @@ public sealed record Evaluation(
         var predictions = new int[data.Count];
         double lossSum = 0;
         model.eval();
-        using (torch.no_grad())
+        // Inference mode, not just no_grad: nothing computed here is ever differentiated, and libtorch then skips
+        // version counters and view tracking on every intermediate.
+        using (torch.inference_mode())
         {
             var loader = new BatchLoader(data, transform, batchSize, device, train: false, seed: 0);
             foreach (var batch in loader.Epoch(0))

@@ -110,8 +110,11 @@ public static class Trainer
             {
                 SetTrainMode(model, frozen);
                 var epochClock = Stopwatch.StartNew();
-                double ceSum = 0, bssSum = 0;
-                int seen = 0, correct = 0;
+                // Loss and hit counts stay on the device; they are read only for a progress record or at the epoch's end.
+                using var ceSum = new DeviceSum();
+                using var bssSum = new DeviceSum();
+                using var correct = new DeviceSum();
+                int seen = 0;
                 foreach (var batch in loader.Epoch(epoch, cancellationToken))
                 {
                     using var _ = batch;
@@ -128,10 +131,10 @@ public static class Trainer
                         loss.backward();
                         penalties.AddGradients();
                         optimizer.step();
-                        // One host sync per step: the loss value for the curve (and the accuracy count).
-                        ceSum += ce.item<float>() * batch.Count;
-                        bssSum += bss * batch.Count;
-                        correct += hits;
+                        ceSum.Add(ce.mul(batch.Count));
+                        if (bss is not null)
+                            bssSum.Add(bss.mul(batch.Count));
+                        correct.Add(hits);
                     }
                     trainSeconds += stepClock.Elapsed.TotalSeconds;
                     seen += batch.Count;
@@ -141,8 +144,9 @@ public static class Trainer
                     if (progress is not null && clock.Elapsed - lastReport >= s_progressInterval && step < totalSteps)
                     {
                         lastReport = clock.Elapsed;
-                        progress.Report(Record(label, epoch, epochs, step, totalSteps, ceSum / seen, Parts(ceSum / seen, bssSum / seen, null),
-                            (double)correct / seen, null, groupLrs[^1] * factor, images / Math.Max(1e-9, trainSeconds), clock.Elapsed, false));
+                        double ceMean = ceSum.Value / seen;
+                        progress.Report(Record(label, epoch, epochs, step, totalSteps, ceMean, Parts(ceMean, bssSum.Value / seen, null),
+                            correct.Value / seen, null, groupLrs[^1] * factor, images / Math.Max(1e-9, trainSeconds), clock.Elapsed, false));
                     }
                     if (step >= totalSteps)
                         break;
@@ -157,9 +161,10 @@ public static class Trainer
 
                 var val = data.Val.Count > 0 ? Evaluation.Run(model, data.Val, transform, device) : null;
                 var (l2, l2sp) = penalties.Values();
-                var parts = Parts(ceSum / seen, bssSum / seen, (l2, l2sp));
-                double valAccuracy = val?.Accuracy ?? (double)correct / seen;
-                var metrics = new EpochMetrics(epoch, step, ceSum / seen + bssSum / seen + l2 + l2sp, parts, (double)correct / seen,
+                double ceEpoch = ceSum.Value / seen, bssEpoch = bssSum.Value / seen, trainAccuracy = correct.Value / seen;
+                var parts = Parts(ceEpoch, bssEpoch, (l2, l2sp));
+                double valAccuracy = val?.Accuracy ?? trainAccuracy;
+                var metrics = new EpochMetrics(epoch, step, ceEpoch + bssEpoch + l2 + l2sp, parts, trainAccuracy,
                     val?.Loss ?? double.NaN, valAccuracy, groupLrs[^1] * schedule.Factor(Math.Max(0, step - 1), totalSteps),
                     epochClock.Elapsed.TotalSeconds);
                 curve.Add(metrics);
@@ -197,7 +202,7 @@ public static class Trainer
         }
     }
 
-    private static (Tensor Loss, Tensor Ce, double Bss, int Hits) Forward(BlockModel model, Batch batch, TrainerSettings settings, Random rng)
+    private static (Tensor Loss, Tensor Ce, Tensor? Bss, Tensor Hits) Forward(BlockModel model, Batch batch, TrainerSettings settings, Random rng)
     {
         var x = batch.Images;
         var y = batch.Labels;
@@ -216,15 +221,14 @@ public static class Trainer
         if (yMix is not null)
             ce = ce.mul(lambda).add_(nn.functional.cross_entropy(logits, yMix, label_smoothing: settings.LabelSmoothing), alpha: 1 - lambda);
         var loss = ce;
-        double bssValue = 0;
+        Tensor? bss = null;
         if (settings.BssEta > 0)
         {
-            var bss = BatchSpectralShrinkage.Penalty(features, settings.BssK, settings.BssEta);
+            bss = BatchSpectralShrinkage.Penalty(features, settings.BssK, settings.BssEta);
             loss = ce + bss;
-            bssValue = bss.item<float>();
         }
-        int hits = (int)logits.argmax(1).eq(y).sum().item<long>();
-        return (loss, ce, bssValue, hits);
+        var hits = logits.argmax(1).eq(y).sum();
+        return (loss, ce, bss, hits);
     }
 
     private static Dictionary<string, double> Parts(double ce, double bss, (double L2, double L2SP)? penalties)
@@ -302,6 +306,34 @@ public static class Trainer
             return;
         foreach (var tensor in tensors.Values)
             tensor.Dispose();
+    }
+}
+
+/// <summary>
+/// A running sum kept on the training device (float64), so adding a step's loss or hit count costs no host sync;
+/// <see cref="Value"/> syncs once, when a progress record or the epoch's metrics need it.
+/// </summary>
+internal sealed class DeviceSum : IDisposable
+{
+    private Tensor? _sum;
+
+    /// <summary>Adds a scalar tensor (any dtype, no gradient kept). Safe inside a dispose scope: the sum outlives it.</summary>
+    public void Add(Tensor value)
+    {
+        using var _ = torch.no_grad();
+        var next = _sum is null ? value.detach().to(ScalarType.Float64) : _sum.add(value.detach());
+        next.DetachFromDisposeScope();
+        _sum?.Dispose();
+        _sum = next;
+    }
+
+    /// <summary>The sum so far (0 before anything was added); one host sync.</summary>
+    public double Value => _sum is null ? 0 : _sum.item<double>();
+
+    public void Dispose()
+    {
+        _sum?.Dispose();
+        _sum = null;
     }
 }
 

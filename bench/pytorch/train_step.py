@@ -1,0 +1,67 @@
+"""Training steps/s of a WebLab model in plain PyTorch: what a researcher's own loop would do.
+
+Same model (models.py mirrors WebLab's ResNet.cs), same threads, same optimiser as WebLab's trainer
+(SGD, momentum 0.9, Nesterov, L2 5e-4 on every weight - WebLab adds it to the gradient after backward,
+which is what torch.optim.SGD's weight_decay does), cross-entropy, synthetic data generated up front.
+Prints one JSON object: steps/s per repeat and their median.
+
+  python3 train_step.py --model resnet20 --size 32 --batch 128 --threads 2
+"""
+import argparse
+import json
+import time
+
+import torch
+
+from models import ResNet, median
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--model", default="resnet20")
+    p.add_argument("--size", type=int, default=32)
+    p.add_argument("--batch", type=int, default=128)
+    p.add_argument("--classes", type=int, default=10)
+    p.add_argument("--channels", type=int, default=3)
+    p.add_argument("--threads", type=int, default=0, help="0: leave torch's default")
+    p.add_argument("--warmup", type=int, default=5)
+    p.add_argument("--steps", type=int, default=20)
+    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--lr", type=float, default=0.1)
+    p.add_argument("--weight-decay", type=float, default=5e-4)
+    args = p.parse_args()
+
+    if args.threads > 0:
+        torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    model = ResNet(args.model, args.classes, args.channels)
+    model.train()
+    optimizer = torch.optim.SGD(model.parameters(), lr=args.lr, momentum=0.9, nesterov=True, weight_decay=args.weight_decay)
+    # A few distinct batches, cycled: fresh memory each step as a loader would give, no decode cost.
+    batches = [(torch.randn(args.batch, args.channels, args.size, args.size),
+                torch.randint(0, args.classes, (args.batch,))) for _ in range(4)]
+
+    def step(i):
+        x, y = batches[i % len(batches)]
+        optimizer.zero_grad()
+        loss = torch.nn.functional.cross_entropy(model(x), y)
+        loss.backward()
+        optimizer.step()
+
+    for i in range(args.warmup):
+        step(i)
+    rates = []
+    for _ in range(args.repeats):
+        start = time.perf_counter()
+        for i in range(args.steps):
+            step(i)
+        rates.append(args.steps / (time.perf_counter() - start))
+    print(json.dumps({
+        "engine": "pytorch", "torch": torch.__version__, "threads": torch.get_num_threads(),
+        "model": args.model, "size": args.size, "batch": args.batch,
+        "steps_per_s": median(rates), "repeats": rates,
+    }))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,100 @@
+using TorchSharp;
+using WebLab.Data;
+using WebLab.Models;
+using WebLab.Training;
+using WebLab.Transfer;
+using static TorchSharp.torch;
+
+namespace WebLab.Cli.Bench;
+
+/// <summary>A model, input size and batch measured in both engines.</summary>
+internal sealed record Workload(string Model, int Size, int Batch, int Channels = 3)
+{
+    public const int Classes = 10;
+
+    /// <summary>Issue 7's pair: CIFAR-style ResNet-20 at 32 px, batch 128; torchvision ResNet-18 at 64 px, batch 32.</summary>
+    public static IReadOnlyList<Workload> Training { get; } = [new("resnet20", 32, 128), new("resnet18", 64, 32)];
+
+    /// <summary>Inference runs at the product's evaluation batch (Evaluation.Run's default).</summary>
+    public static IReadOnlyList<Workload> Inference { get; } = [new("resnet20", 32, 256), new("resnet18", 64, 256)];
+
+    public override string ToString() => $"{Model} {Size}px b{Batch}" + (Channels == 1 ? " grey" : "");
+
+    /// <summary>The arguments bench/pytorch's scripts take for this workload.</summary>
+    public IEnumerable<string> ScriptArguments(int threads) =>
+        ["--model", Model, "--size", $"{Size}", "--batch", $"{Batch}", "--channels", $"{Channels}", "--classes", $"{Classes}", "--threads", $"{threads}"];
+}
+
+/// <summary>
+/// A workload set up in WebLab the way an experiment's scratch arm is: the architecture from the registry,
+/// parameter groups and L2 from <see cref="TransferPlan"/>, the trainer's SGD (momentum 0.9, Nesterov),
+/// cosine schedule and augmentation, and a uint8 image cache at the training resolution (random pixels).
+/// </summary>
+internal sealed class WebLabWorkload : IDisposable
+{
+    private readonly BlockModel _model;
+    private readonly DataSplits _data;
+    private readonly IReadOnlyList<BlockPlan> _plan;
+
+    public WebLabWorkload(Workload workload, int images)
+    {
+        Workload = workload;
+        torch.manual_seed(0);
+        _model = Architectures.Create(new ModelSpec(workload.Model, Workload.Classes, workload.Channels, workload.Size));
+        _plan = TransferPlan.ForScratch(_model.Blocks, new TransferDials(), new ScratchDials());
+        int cache = ImageTransform.CacheSizeFor(workload.Size);
+        int c = workload.Channels;
+        _data = new DataSplits(Synthetic(images, c, cache), Synthetic(0, c, cache), Synthetic(0, c, cache));
+        Transform = new ImageTransform(workload.Size, c, [.. Enumerable.Repeat(0.5f, c)], [.. Enumerable.Repeat(0.25f, c)],
+            Augmentation.For(workload.Size, flip: true));
+    }
+
+    public Workload Workload { get; }
+
+    public ImageTransform Transform { get; }
+
+    /// <summary>
+    /// Runs the product's <see cref="Trainer"/> for <paramref name="warmup"/> + <paramref name="steps"/> steps and
+    /// returns steps/s between the first progress record after the warmup and the last one (both are taken at step
+    /// boundaries, so the figure is exact and excludes the run's setup and first steps), with the loader-wait fraction.
+    /// </summary>
+    public (double StepsPerSecond, double LoaderWait) Train(int warmup, int steps)
+    {
+        var settings = new TrainerSettings(OptimizerKind.Sgd, Momentum: 0.9, Nesterov: true, Steps: warmup + steps,
+            BatchSize: Workload.Batch, Schedule: new Schedule());
+        var marks = new List<(int Step, double Seconds)>();
+        var progress = new InlineProgress<TrainingProgress>(p =>
+        {
+            if (!p.EpochEnd && p.Step >= warmup)
+                marks.Add((p.Step, p.ElapsedSeconds));
+        });
+        var result = Trainer.Run(_model, TransferPlan.Groups(_model, _plan), _data, Transform, settings, torch.CPU,
+            new RunLabel("bench", 0, "train-step"), progress);
+        if (marks.Count < 2)
+            throw new InvalidOperationException($"{Workload}: too few progress records to time; raise --steps");
+        var (first, last) = (marks[0], marks[^1]);
+        return ((last.Step - first.Step) / (last.Seconds - first.Seconds), result.LoaderWaitFraction);
+    }
+
+    /// <summary>Images/s of the product's evaluation (loader, transform, forward, loss, predictions) over the cache.</summary>
+    public double Evaluate()
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var evaluation = Evaluation.Run(_model, _data.Train, Transform with { Augment = Augmentation.Off }, torch.CPU, Workload.Batch);
+        return evaluation.Count / clock.Elapsed.TotalSeconds;
+    }
+
+    private static LabeledImages Synthetic(int count, int channels, int size)
+    {
+        var pixels = torch.randint(0, 256, [count, channels, size, size], ScalarType.Byte);
+        var labels = Enumerable.Range(0, count).Select(i => i % Workload.Classes).ToArray();
+        var names = Enumerable.Range(0, Workload.Classes).Select(c => $"{c}").ToArray();
+        return new LabeledImages(pixels, labels, names, Enumerable.Range(0, count).Select(i => $"synthetic#{i}").ToArray());
+    }
+
+    public void Dispose()
+    {
+        _data.Dispose();
+        _model.Dispose();
+    }
+}

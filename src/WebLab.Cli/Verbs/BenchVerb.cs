@@ -1,0 +1,156 @@
+using System.CommandLine;
+using WebLab.Cli.Bench;
+using WebLab.Runtime;
+
+namespace WebLab.Cli.Verbs;
+
+/// <summary>
+/// weblab bench NAME: issue 7's benchmarks. Each prints its table with ratios against its goal, writes it to
+/// --results (bench/results by default) and exits 3 when a goal is missed (never asserted in unit tests).
+/// </summary>
+internal static class BenchVerb
+{
+    public static Command Create()
+    {
+        var command = new Command("bench", "Benchmarks: WebLab vs PyTorch, the data pipeline, end to end, memory (bench/README.md).");
+        command.Subcommands.Add(TrainStep());
+        command.Subcommands.Add(Inference());
+        command.Subcommands.Add(Pipeline());
+        command.Subcommands.Add(EndToEnd());
+        command.Subcommands.Add(Memory());
+        return command;
+    }
+
+    private static Command EndToEnd()
+    {
+        var web = new Option<string>("--web")
+        {
+            Description = "the built host (WebLab.Web.dll)",
+            DefaultValueFactory = _ => Path.Combine(RepoRoot() ?? ".", "src", "WebLab.Web", "bin", "Release", "net10.0", "WebLab.Web.dll"),
+        };
+        var data = new Option<string>("--data")
+        {
+            Description = "the lab's data folder; one that already holds the demo source skips its ~2 min pretraining (kept between runs)",
+            DefaultValueFactory = _ => Path.Combine(Path.GetTempPath(), "weblab-bench", "lab"),
+        };
+        var (threads, repeats, results, _) = Common();
+        repeats.DefaultValueFactory = _ => 3;
+        var command = new Command("e2e", "The demo experiment through a real lab: submit to result, and time to the first result (probe).")
+        {
+            web, data, repeats, results,
+        };
+        command.SetAction(parse => EndToEndBench.Run(Options(parse, threads, repeats, results), parse.GetValue(web)!, parse.GetValue(data)!));
+        return command;
+    }
+
+    private static Command Memory()
+    {
+        var experiments = new Option<int>("--experiments") { Description = "experiments to run back to back", DefaultValueFactory = _ => 50 };
+        var work = new Option<string>("--work")
+        {
+            Description = "folder for the tiny source checkpoint (kept between runs)",
+            DefaultValueFactory = _ => Path.Combine(Path.GetTempPath(), "weblab-bench"),
+        };
+        var noInstall = Cli.NoInstall();
+        var (threads, repeats, results, _) = Common();
+        var command = new Command("memory", "Small experiments back to back in one process: RSS, managed and native heap at 1, 10 and the last; fails on growth.")
+        {
+            experiments, work, noInstall, results,
+        };
+        command.SetAction(parse => MemoryBench.Run(Options(parse, threads, repeats, results), parse.GetValue(work)!,
+            Math.Max(10, parse.GetValue(experiments)), parse.GetValue(noInstall)));
+        return command;
+    }
+
+    private static Command Pipeline()
+    {
+        var work = new Option<string>("--work")
+        {
+            Description = "folder for the generated sample zips (kept between runs)",
+            DefaultValueFactory = _ => Path.Combine(Path.GetTempPath(), "weblab-bench"),
+        };
+        var pngs = new Option<int>("--pngs") { Description = "28 px PNGs (from Fashion-MNIST) in the first sample", DefaultValueFactory = _ => 4000 };
+        var jpegs = new Option<int>("--jpegs") { Description = "500x375 JPEGs in the second sample", DefaultValueFactory = _ => 300 };
+        var noInstall = Cli.NoInstall();
+        var (threads, repeats, results, _) = Common();
+        repeats.DefaultValueFactory = _ => 3;
+        var command = new Command("pipeline", "Decode + augment + collate throughput (28 px PNGs, 500x375 JPEGs to 224 px) vs the trainer's consumption, and its loader wait.")
+        {
+            work, pngs, jpegs, noInstall, threads, repeats, results,
+        };
+        command.SetAction(parse => PipelineBench.Run(Options(parse, threads, repeats, results), parse.GetValue(work)!, parse.GetValue(pngs),
+            parse.GetValue(jpegs), parse.GetValue(noInstall)));
+        return command;
+    }
+
+    private static Command TrainStep()
+    {
+        var warmup = new Option<int>("--warmup") { Description = "untimed steps per repeat", DefaultValueFactory = _ => 5 };
+        var steps = new Option<int>("--steps") { Description = "timed steps per repeat", DefaultValueFactory = _ => 20 };
+        var (threads, repeats, results, chroot) = Common();
+        var plainMalloc = PlainMalloc();
+        var command = new Command("train-step", "Training steps/s of WebLab's trainer vs a PyTorch loop (ResNet-20 32 px b128, ResNet-18 64 px b32).")
+        {
+            warmup, steps, threads, repeats, results, chroot, plainMalloc,
+        };
+        command.SetAction(parse => TrainStepBench.Run(Options(parse, threads, repeats, results), Reference(parse, chroot, plainMalloc),
+            parse.GetValue(warmup), parse.GetValue(steps)));
+        return command;
+    }
+
+    private static Command Inference()
+    {
+        var batches = new Option<int>("--batches") { Description = "batches per repeat", DefaultValueFactory = _ => 8 };
+        var (threads, repeats, results, chroot) = Common();
+        var plainMalloc = PlainMalloc();
+        var command = new Command("inference", "Inference images/s of WebLab's evaluation vs PyTorch (ResNet-20 32 px, ResNet-18 64 px, batch 256).")
+        {
+            batches, threads, repeats, results, chroot, plainMalloc,
+        };
+        command.SetAction(parse => InferenceBench.Run(Options(parse, threads, repeats, results), Reference(parse, chroot, plainMalloc),
+            parse.GetValue(batches)));
+        return command;
+    }
+
+    private static Option<bool> PlainMalloc() => new("--pytorch-default-malloc")
+    {
+        Description = "run PyTorch with glibc's default allocator settings instead of WebLab's (slower; a researcher's unset environment)",
+    };
+
+    private static PyTorchReference Reference(ParseResult parse, Option<string> chroot, Option<bool> plainMalloc) =>
+        new(parse.GetValue(chroot)!, tunedAllocator: !parse.GetValue(plainMalloc));
+
+    private static (Option<int> Threads, Option<int> Repeats, Option<string?> Results, Option<string> Chroot) Common() =>
+    (
+        new Option<int>("--threads") { Description = "intra-op threads on both sides", DefaultValueFactory = _ => Environment.ProcessorCount },
+        new Option<int>("--repeats") { Description = "interleaved repeats (median reported)", DefaultValueFactory = _ => 5 },
+        new Option<string?>("--results") { Description = "folder for the results file; 'none' prints only", DefaultValueFactory = _ => DefaultResults() },
+        new Option<string>("--chroot")
+        {
+            Description = "the PyTorch chroot made by bench/pytorch/setup.sh",
+            DefaultValueFactory = _ => Environment.GetEnvironmentVariable("WEBLAB_BENCH_CHROOT") is { Length: > 0 } root ? root : PyTorchReference.DefaultRoot,
+        }
+    );
+
+    private static BenchOptions Options(ParseResult parse, Option<int> threads, Option<int> repeats, Option<string?> results)
+    {
+        TorchRuntime.Initialize();
+        var folder = parse.GetValue(results);
+        return new BenchOptions(Math.Max(1, parse.GetValue(threads)), Math.Max(1, parse.GetValue(repeats)),
+            folder is null || folder == "none" ? null : folder, "weblab " + string.Join(' ', parse.Tokens.Select(t => t.Value)));
+    }
+
+    /// <summary>bench/results of the repository we are run from (found upwards from the working directory), else ./bench-results.</summary>
+    private static string DefaultResults() =>
+        RepoRoot() is { } root ? Path.Combine(root, "bench", "results") : Path.Combine(Environment.CurrentDirectory, "bench-results");
+
+    private static string? RepoRoot()
+    {
+        for (var dir = new DirectoryInfo(Environment.CurrentDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "WebLab.sln")))
+                return dir.FullName;
+        }
+        return null;
+    }
+}
