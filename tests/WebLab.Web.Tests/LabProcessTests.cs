@@ -122,7 +122,7 @@ public sealed class LabProcessTests(LabFixture fixture)
         Assert.Contains("sweep-heat-accuracy", html, StringComparison.Ordinal);
         Assert.Contains("NTG, points (blue: transfer helped, red: negative transfer)", html, StringComparison.Ordinal);
         Assert.DoesNotContain("still to run", html, StringComparison.Ordinal);
-        Assert.Equal(8, System.Text.RegularExpressions.Regex.Count(html, "data-point=\"perClass=(5|10), epochs=(1|3)\" style=\"background: #"));
+        Assert.Equal(8, System.Text.RegularExpressions.Regex.Count(html, "style=\"background: #[0-9a-f]{6}; color: #[0-9a-f]{6}\" data-point=\"perClass=(5|10), epochs=(1|3)\""));
     }
 
     private async Task<int> PointsFinished(string id) =>
