@@ -59,6 +59,7 @@ public static class LabHost
 
         services.AddRazorComponents().AddInteractiveServerComponents();
         services.AddMudServices();
+        services.AddScoped<Components.CurrentUser>();
         services.AddProblemDetails();
         services.AddOpenApi();
         services.Configure<JsonOptions>(o => CopyJson(o.SerializerOptions));

@@ -57,9 +57,12 @@ public sealed class BrowserTests
         var run = page.Locator("#run-demo");
         await Assertions.Expect(run).ToBeEnabledAsync(new LocatorAssertionsToBeEnabledOptions { Timeout = 180_000 }); // source pretrained
         await InteractiveAsync(page);
+        await NameYourselfAsync(page, "newcomer");
         await run.ClickAsync();
 
         await page.WaitForFunctionAsync("() => location.pathname.startsWith('/jobs/job_')"); // client-side navigation: no load event
+        await Assertions.Expect(page.GetByText("experiment by newcomer")).ToBeVisibleAsync(); // the job carries the name from the app bar
+        await Assertions.Expect(page.Locator("#cancel")).ToBeVisibleAsync(); // and it is yours to cancel
         await Assertions.Expect(page.Locator("#progress-bar")).ToBeVisibleAsync(new LocatorAssertionsToBeVisibleOptions { Timeout = 60_000 });
         var firstText = await page.Locator("#progress-text").InnerTextAsync();
         // Curves appear and grow while it runs (transfer solid, scratch dashed).
@@ -80,6 +83,16 @@ public sealed class BrowserTests
         Assert.True(await page.Locator(".weblab-heat td").CountAsync() >= 25, "a 5x5 confusion matrix");
         await ShotAsync(page, "experiment-done");
 
+        // A confusion cell off the diagonal opens the test images the model got wrong there, rendered by the worker.
+        await page.Locator("#confusion td[role=button]").First.ClickAsync();
+        var misclassified = page.Locator("#misclassified");
+        await Assertions.Expect(misclassified).ToContainTextAsync("True class");
+        await Assertions.Expect(misclassified).ToContainTextAsync("predicted");
+        Assert.True(await misclassified.Locator("img.weblab-thumb").CountAsync() >= 1, "the cell's images are shown");
+        await page.WaitForFunctionAsync("() => [...document.querySelectorAll('#misclassified img.weblab-thumb')].every(i => i.complete && i.naturalWidth === 28)");
+        await misclassified.ScrollIntoViewIfNeededAsync();
+        await ShotAsync(page, "confusion-cell");
+
         // Try it: an image through the fine-tuned model gives its top-5 classes.
         var image = data.File("sneaker.png");
         await File.WriteAllBytesAsync(image, TestFiles.Image(28, 28, 7, gray: true));
@@ -94,6 +107,103 @@ public sealed class BrowserTests
         await Assertions.Expect(page.GetByText("Recent experiments")).ToBeVisibleAsync();
         await Assertions.Expect(page.GetByText("Demo: Fashion-MNIST")).ToBeVisibleAsync();
         await ShotAsync(page, "home");
+    }
+
+    /// <summary>Types a name into the app bar (the change lands when the field is left) and waits for its cookie.</summary>
+    private static async Task NameYourselfAsync(IPage page, string name)
+    {
+        await page.Locator("#user-name").FillAsync(name);
+        await page.Locator("#user-name").PressAsync("Enter");
+        await page.WaitForFunctionAsync("() => document.cookie.includes('weblab-user=')");
+    }
+
+    /// <summary>The page's background as the browser computed it (MudBlazor's palette variable).</summary>
+    private static Task<string> BackgroundAsync(IPage page) =>
+        page.EvaluateAsync<string>("() => getComputedStyle(document.querySelector('.mud-layout') ?? document.body).backgroundColor");
+
+    [Fact]
+    public async Task DarkModeAndName_PersistAcrossReloads_AndTheQueueShowsYourJobsAndPlace()
+    {
+        if (Environment.GetEnvironmentVariable("WEBLAB_SKIP_BROWSER_TESTS") == "1")
+            return;
+        using var data = new TempDir();
+        using var lab = new LabProcess(data.Path);
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await LaunchAsync(playwright);
+        var context = await browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1400, Height = 900 } });
+        var page = await context.NewPageAsync();
+        page.SetDefaultTimeout(60_000);
+
+        await page.GotoAsync(new Uri(lab.Url, "/queue").ToString());
+        await InteractiveAsync(page);
+        var light = await BackgroundAsync(page);
+        await page.Locator("#toggle-dark").ClickAsync();
+        await page.WaitForFunctionAsync("() => document.cookie.includes('weblab-theme=dark')");
+        var dark = await BackgroundAsync(page);
+        Assert.NotEqual(light, dark);
+        await NameYourselfAsync(page, "Ada Lovelace");
+
+        // Reload with Blazor's script blocked: what shows is the server's first HTML alone, and it is dark already (no flash
+        // of the light theme) with the name filled in. Then a normal reload, and a new visit, stay that way.
+        await page.RouteAsync("**/_framework/blazor.web.js", route => route.AbortAsync());
+        await page.ReloadAsync();
+        Assert.Equal(dark, await BackgroundAsync(page));
+        Assert.Equal("Ada Lovelace", await page.Locator("#user-name").InputValueAsync());
+        await page.UnrouteAsync("**/_framework/blazor.web.js");
+        await page.ReloadAsync();
+        await InteractiveAsync(page);
+        Assert.Equal(dark, await BackgroundAsync(page));
+        var visit = await context.NewPageAsync();
+        await visit.GotoAsync(lab.Url.ToString());
+        Assert.Equal(dark, await BackgroundAsync(visit));
+        await visit.CloseAsync();
+
+        // The queue: one job running (the CPU slot) and three waiting, two of them Ada's. Her rows are marked, only they can be
+        // cancelled, and her place in line is spelled out - live, as the queue moves.
+        var mine = page.Locator("#queue-table tr.weblab-mine");
+        async Task<int> NextOfMineAsync() =>
+            (await mine.Locator("td:first-child").AllInnerTextsAsync()).Select(int.Parse).Min();
+        async Task<string> Submit(string owner, int epochs = 1, int perClass = 10)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/api/jobs")
+            {
+                Content = System.Net.Http.Json.JsonContent.Create(new
+                {
+                    kind = "pretrain",
+                    spec = new { dataset = "fashion-mnist", classes = new[] { "0", "1" }, architecture = "resnet8", epochs, perClass },
+                }),
+            };
+            request.Headers.Add("X-WebLab-User", owner);
+            var response = await lab.Http.SendAsync(request);
+            Assert.True(response.IsSuccessStatusCode);
+            return System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetString()!;
+        }
+        var running = await Submit("bob", epochs: 30, perClass: 500); // keeps the only training slot busy for the rest of the test
+        await lab.WaitAsync(running, d => LabProcess.State(d) == "running");
+        var first = await Submit("Ada Lovelace");
+        await Submit("bob");
+        var second = await Submit("Ada Lovelace");
+        await Assertions.Expect(mine).ToHaveCountAsync(2);
+        await Assertions.Expect(page.Locator("#queue-table tbody tr")).ToHaveCountAsync(4);
+        await Assertions.Expect(page.Locator("#queue-table button.cancel")).ToHaveCountAsync(2);
+        Assert.Equal(2, await mine.Locator("button.cancel").CountAsync());
+        await Assertions.Expect(page.Locator("#your-place")).ToContainTextAsync($"2 waiting, the next at position {await NextOfMineAsync()} in line");
+        await ShotAsync(page, "queue-dark-yours");
+
+        await page.Locator($"#queue-table tr[data-job='{first}'] button.cancel").ClickAsync();
+        await Assertions.Expect(mine).ToHaveCountAsync(1);
+        await Assertions.Expect(page.Locator("#your-place")).ToContainTextAsync($"1 waiting, the next at position {await NextOfMineAsync()} in line");
+
+        // On someone else's job page there is no cancel button; on your own there is.
+        await page.GotoAsync(new Uri(lab.Url, $"/jobs/{second}").ToString());
+        await InteractiveAsync(page);
+        await Assertions.Expect(page.Locator("#cancel")).ToBeVisibleAsync();
+        await page.GotoAsync(new Uri(lab.Url, "/queue").ToString());
+        var bobs = page.Locator("#queue-table tbody tr:not(.weblab-mine) a").First;
+        await bobs.ClickAsync();
+        await Assertions.Expect(page.Locator("#not-yours")).ToContainTextAsync("Only bob can cancel");
+        Assert.Equal(0, await page.Locator("#cancel").CountAsync());
+        await ShotAsync(page, "job-not-yours-dark");
     }
 
     [Fact]

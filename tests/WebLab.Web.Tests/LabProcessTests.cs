@@ -117,6 +117,70 @@ public sealed class LabProcessTests(LabFixture fixture)
     }
 
     [Fact]
+    public async Task TwoDialSweep_ShowsItsPointsWhileItRuns_ThenHeatmapsOfTheGrid()
+    {
+        var job = await Lab.SubmitAsync(new
+        {
+            kind = "sweep",
+            spec = new
+            {
+                @base = new { target = "fashion-mnist", source = fixture.Source, targetClasses = new[] { "5", "9" }, seeds = 1, probe = false },
+                axes = new[] { new { setting = "perClass", values = new[] { "5", "10" } }, new { setting = "epochs", values = new[] { "1", "3" } } },
+            },
+        });
+        var id = job.GetProperty("id").GetString()!;
+        // After the first point, the page (rebuilt from the database on every load) already shows it, the rest pending.
+        var deadline = DateTime.UtcNow.AddMinutes(3);
+        while (await PointsFinished(id) == 0 && DateTime.UtcNow < deadline)
+            await Task.Delay(200);
+        var live = await Lab.Http.GetStringAsync($"/jobs/{id}");
+        if (LabProcess.State(await Lab.JobAsync(id)) == "running")
+        {
+            Assert.Matches("[123] of 4 points done; each point appears here as it finishes", live);
+            Assert.Contains("sweep-heat-ntg", live, StringComparison.Ordinal);
+            Assert.Contains("still to run", live, StringComparison.Ordinal);
+        }
+        Assert.Equal("succeeded", LabProcess.State(await Lab.FinishedAsync(id)));
+        var html = await Lab.Http.GetStringAsync($"/jobs/{id}");
+        Assert.Contains("sweep-heat-ntg", html, StringComparison.Ordinal);
+        Assert.Contains("sweep-heat-accuracy", html, StringComparison.Ordinal);
+        Assert.Contains("NTG, points (blue: transfer helped, red: negative transfer)", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("still to run", html, StringComparison.Ordinal);
+        Assert.Equal(8, System.Text.RegularExpressions.Regex.Count(html, "style=\"background: #[0-9a-f]{6}; color: #[0-9a-f]{6}\" data-point=\"perClass=(5|10), epochs=(1|3)\""));
+    }
+
+    private async Task<int> PointsFinished(string id) =>
+        (await Lab.Http.GetFromJsonAsync<JsonElement>($"/api/jobs/{id}/events")).EnumerateArray().Count(e => e.GetProperty("type").GetString() == "point-finished");
+
+    [Fact]
+    public async Task Experiment_RendersItsMisclassifiedTestImages_ForEveryConfusionCell()
+    {
+        var job = await Lab.SubmitAsync(new
+        {
+            kind = "experiment",
+            spec = new { target = "fashion-mnist", source = fixture.Source, targetClasses = new[] { "5", "7", "9" }, perClass = 5, seeds = 1, probe = false,
+                transfer = new { epochs = 2 } },
+        });
+        var id = job.GetProperty("id").GetString()!;
+        var done = await Lab.FinishedAsync(id);
+        Assert.Equal("succeeded", LabProcess.State(done));
+        var run = done.GetProperty("result").GetProperty("arms")[0].GetProperty("runs")[0];
+        var confusion = run.GetProperty("confusion");
+        var (truth, predicted) = Enumerable.Range(0, 3).SelectMany(r => Enumerable.Range(0, 3).Select(c => (r, c)))
+            .First(rc => rc.r != rc.c && confusion[rc.r][rc.c].GetInt32() > 0); // 5 images per class, 2 epochs: mistakes are certain
+        var cell = await Lab.Http.GetFromJsonAsync<JsonElement>($"/api/jobs/{id}/confusion/transfer/{run.GetProperty("seed").GetInt32()}/{truth}/{predicted}");
+        var items = cell.GetProperty("items").EnumerateArray().ToList();
+        Assert.Equal(Math.Min(100, confusion[truth][predicted].GetInt32()), items.Count);
+        Assert.All(items, i => Assert.StartsWith("test#", i.GetProperty("itemId").GetString(), StringComparison.Ordinal));
+        foreach (var item in items.Take(3))
+        {
+            var png = await Lab.Http.GetByteArrayAsync(item.GetProperty("image").GetString());
+            using var bitmap = SkiaSharp.SKBitmap.Decode(png);
+            Assert.Equal((28, 28), (bitmap.Width, bitmap.Height)); // Fashion-MNIST at its own size, not the model's input size
+        }
+    }
+
+    [Fact]
     public async Task Compare_ShowsOnlyTheSettingsThatDiffer()
     {
         var ids = new List<string>();

@@ -3,6 +3,7 @@ using System.Runtime.InteropServices;
 using System.Text.Json;
 using WebLab.Checkpoints;
 using WebLab.Data;
+using WebLab.Lab.Storage;
 using WebLab.Lab.Workers;
 using WebLab.Training;
 using WebLab.Transfer;
@@ -103,7 +104,32 @@ internal static class WorkerVerb
         var spec = Spec<ExperimentSpec>(job);
         var result = Training.Experiment.Run(spec, new InlineProgress<ExperimentEvent>(e => output.Experiment(e, 0, 1, null)), control,
             Cli.Files(noInstall: false), cancellationToken);
+        RenderMisclassified(spec, result, job.OutputDirectory, output, cancellationToken);
         return new WorkerResult(Element(result), CheckpointOf(result.Checkpoint));
+    }
+
+    /// <summary>
+    /// PNGs of the misclassified test images the result lists per confusion cell, into the job's folder before the
+    /// result is sent, so they exist once the job has succeeded; the web process only serves the files. Not worth
+    /// failing an experiment over: a problem here is logged and the job page shows the item ids alone.
+    /// </summary>
+    private static void RenderMisclassified(ExperimentSpec spec, ExperimentResult result, string outputDirectory, Emitter output,
+        CancellationToken cancellationToken)
+    {
+        var ids = result.Arms.SelectMany(a => a.Runs).SelectMany(r => r.ConfusionCells.Values).SelectMany(v => v).Distinct().ToList();
+        if (ids.Count == 0)
+            return;
+        try
+        {
+            using var dataset = DatasetLoader.Load(spec.Target, new DatasetLoadOptions(Files: Cli.Files(noInstall: false)),
+                cancellationToken: cancellationToken);
+            var written = ItemImages.Write(dataset, ids, Path.Combine(outputDirectory, DataFolder.ItemImagesFolder), cancellationToken);
+            output.Event("log", new { level = "info", message = $"rendered {written} misclassified test images" });
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            output.Event("log", new { level = "warning", message = $"the misclassified test images were not rendered: {e.Message}" });
+        }
     }
 
     private static WorkerResult Sweep(WorkerJob job, Emitter output, RunControl control, CancellationToken cancellationToken)

@@ -36,6 +36,11 @@ public sealed class DataFolder
 
     public string JobFolder(string jobId) => Path.Combine(Jobs, Checked(jobId, "job"));
 
+    /// <summary>Inside a job's folder: PNGs of the dataset items its result points at (WebLab.Data.ItemImages).</summary>
+    public const string ItemImagesFolder = "items";
+
+    public string JobItemImages(string jobId) => Path.Combine(JobFolder(jobId), ItemImagesFolder);
+
     /// <summary>A fresh temporary path (same file system as the data, so renames are atomic).</summary>
     public string TempFile(string extension = ".tmp") => Path.Combine(Temp, Ids.New("tmp") + extension);
 

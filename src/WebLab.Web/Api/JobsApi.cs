@@ -1,5 +1,6 @@
 using System.Text.Json;
 using WebLab.Lab.Jobs;
+using WebLab.Lab.Storage;
 using WebLab.Lab.Workers;
 using WebLab.Training;
 
@@ -36,9 +37,9 @@ internal static class JobsApi
         jobs.MapGet("", ListAsync).WithSummary("Jobs, newest first; filter by state, kind, owner.");
         jobs.MapGet("/{id}", GetAsync).WithSummary("A job: state, progress, queue position, spec, history, curves and result.");
         jobs.MapGet("/{id}/events", EventsAsync).WithSummary("The job's events after seq `after` (a late joiner's history before the hub's live stream).");
-        jobs.MapPost("/{id}/cancel", CancelAsync).WithSummary("Cancel a queued or running job.");
-        jobs.MapPost("/{id}/stop", StopAsync).WithSummary("Finish a running experiment early, keeping its best model so far.");
-        jobs.MapDelete("/{id}", DeleteAsync).WithSummary("Delete a finished job and its history.");
+        jobs.MapPost("/{id}/cancel", CancelAsync).WithSummary("Cancel a queued or running job (your own: 403 otherwise).");
+        jobs.MapPost("/{id}/stop", StopAsync).WithSummary("Finish a running experiment early, keeping its best model so far (your own: 403 otherwise).");
+        jobs.MapDelete("/{id}", DeleteAsync).WithSummary("Delete a finished job, its history and files (your own: 403 otherwise).");
         api.MapGet("/queue", QueueAsync).WithTags("Jobs").WithSummary("Running and queued jobs, in the order they will run.");
         api.MapPost("/demo", DemoAsync).WithTags("Jobs")
             .WithSummary("Run the built-in demo: Fashion-MNIST clothes -> shoes & bags, 20 images per class, transfer vs scratch, 3 seeds.");
@@ -103,31 +104,46 @@ internal static class JobsApi
         var job = await store.GetAsync(id, ct);
         if (job is null)
             return Problems.NotFound($"No job '{id}'.");
+        if (NotYours(job, context, "cancel") is { } refused)
+            return refused;
         if (job.IsFinished)
             return Problems.Conflict($"Job '{id}' has already finished ({job.State.ToString().ToLowerInvariant()}).");
         await runner.CancelAsync(id, $"cancelled by {Users.Of(context)}", ct);
         return Results.Ok(JobSummary.Of((await store.GetAsync(id, ct))!, null));
     }
 
-    private static async Task<IResult> StopAsync(string id, JobStore store, JobRunner runner, CancellationToken ct)
+    private static async Task<IResult> StopAsync(string id, HttpContext context, JobStore store, JobRunner runner, CancellationToken ct)
     {
         var job = await store.GetAsync(id, ct);
         if (job is null)
             return Problems.NotFound($"No job '{id}'.");
+        if (NotYours(job, context, "stop") is { } refused)
+            return refused;
         if (job.State != JobState.Running || !runner.Stop(id))
             return Problems.Conflict($"Job '{id}' is not running; only a running job can be stopped early.");
         return Results.Accepted($"/api/jobs/{id}", JobSummary.Of(job, null));
     }
 
-    private static async Task<IResult> DeleteAsync(string id, JobStore store, CancellationToken ct)
+    private static async Task<IResult> DeleteAsync(string id, HttpContext context, JobStore store, DataFolder folder, CancellationToken ct)
     {
         var job = await store.GetAsync(id, ct);
         if (job is null)
             return Problems.NotFound($"No job '{id}'.");
+        if (NotYours(job, context, "delete") is { } refused)
+            return refused;
         if (!job.IsFinished)
             return Problems.Conflict($"Job '{id}' is {job.State.ToString().ToLowerInvariant()}; cancel it first.");
-        await store.DeleteAsync(id, ct);
+        if (await store.DeleteAsync(id, ct))
+            folder.DeleteOwned(folder.JobFolder(id)); // its worker files and rendered images; checkpoints live on in the zoo
         return Results.NoContent();
+    }
+
+    /// <summary>403 unless the caller owns the job ("cancel your own", see <see cref="Users.MayControl"/>).</summary>
+    private static IResult? NotYours(JobRecord job, HttpContext context, string action)
+    {
+        var user = Users.Of(context);
+        return Users.MayControl(user, job) ? null
+            : Problems.Forbidden($"Job '{job.Id}' belongs to '{job.Owner}'; only they can {action} it (you are '{user}', from the {Users.Header} header or the {Users.Cookie} cookie).");
     }
 
     private static async Task<IResult> QueueAsync(JobStore store, JobRunner runner, CancellationToken ct)

@@ -9,6 +9,7 @@ internal static class LabApi
         JobsApi.Map(api);
         DatasetsApi.Map(api);
         CheckpointsApi.Map(api);
+        MisclassifiedApi.Map(api);
         api.MapGet("/health", () => Results.Ok(new { status = "ok" })).WithTags("Lab").ExcludeFromDescription();
     }
 }

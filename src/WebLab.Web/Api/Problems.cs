@@ -25,5 +25,7 @@ internal static class Problems
 
     public static IResult NotFound(string what) => Results.Problem(what, statusCode: StatusCodes.Status404NotFound, title: "Not found");
 
+    public static IResult Forbidden(string what) => Results.Problem(what, statusCode: StatusCodes.Status403Forbidden, title: "Not your job");
+
     public static IResult Conflict(string what) => Results.Problem(what, statusCode: StatusCodes.Status409Conflict, title: "Conflict");
 }

@@ -1,3 +1,5 @@
+using WebLab.Lab.Jobs;
+
 namespace WebLab.Web.Api;
 
 /// <summary>
@@ -8,15 +10,28 @@ namespace WebLab.Web.Api;
 internal static class Users
 {
     public const string Header = "X-WebLab-User";
+    public const string Cookie = "weblab-user";
     public const string Anonymous = "anonymous";
 
     public static string Of(HttpContext context)
     {
-        var name = context.Request.Headers[Header].ToString().Trim();
-        if (name.Length == 0)
-            name = context.Request.Cookies["weblab-user"]?.Trim() ?? "";
-        if (name.Length is 0 or > 64 || !name.All(c => char.IsLetterOrDigit(c) || c is '.' or '_' or '-' or '@' or ' '))
-            return Anonymous;
-        return name;
+        var name = context.Request.Headers[Header].ToString();
+        return Normalize(name.Trim().Length == 0 ? context.Request.Cookies[Cookie] : name);
     }
+
+    /// <summary>A name as given (trimmed) when it is one the lab accepts: 1-64 letters, digits, spaces and <c>. _ - @</c>; otherwise anonymous.</summary>
+    public static string Normalize(string? raw)
+    {
+        var name = raw?.Trim() ?? "";
+        return IsValid(name) ? name : Anonymous;
+    }
+
+    public static bool IsValid(string name) =>
+        name.Length is > 0 and <= 64 && name.All(c => char.IsLetterOrDigit(c) || c is '.' or '_' or '-' or '@' or ' ');
+
+    /// <summary>
+    /// "Cancel your own": only a job's owner cancels, stops or deletes it. The lab's own jobs (the demo source) belong
+    /// to nobody who can, so a visitor cannot take the demo away from everyone else.
+    /// </summary>
+    public static bool MayControl(string user, JobRecord job) => string.Equals(user, job.Owner, StringComparison.Ordinal);
 }

@@ -24,6 +24,17 @@ public sealed class JobLive(JobStore store, LabEvents events) : IAsyncDisposable
 
     public string? ResultJson { get; private set; }
 
+    /// <summary>
+    /// A sweep's results: the final result once it has one, before that the points finished so far (each worker
+    /// "point-finished" event carries its experiment's result), so the table and curves fill in live.
+    /// </summary>
+    public SweepResult? Sweep { get; private set; }
+
+    /// <summary>How many points the sweep's grid has (0 for other jobs).</summary>
+    public int SweepSize { get; private set; }
+
+    private readonly List<SweepPoint> _sweepPoints = [];
+
     /// <summary>(arm, seed) -> epoch -> values, from epoch-end metrics.</summary>
     public Dictionary<(string Arm, int Seed), SortedDictionary<int, JsonElement>> Curves { get; } = [];
 
@@ -53,6 +64,9 @@ public sealed class JobLive(JobStore store, LabEvents events) : IAsyncDisposable
             Log.Clear();
             foreach (var e in logged.Where(e => e.Type is "log" or "started" or "run" or "probe"))
                 Log.Add(Describe(e.Type, JsonDocument.Parse(e.PayloadJson).RootElement));
+            _sweepPoints.Clear();
+            foreach (var e in logged.Where(e => e.Type == SweepPointFinished))
+                AddSweepPoint(JsonDocument.Parse(e.PayloadJson).RootElement);
             LastSeq = logged.Count == 0 ? 0 : logged[^1].Seq;
             Progress = job?.ReadProgress();
             SetResult(job?.ResultJson);
@@ -70,6 +84,31 @@ public sealed class JobLive(JobStore store, LabEvents events) : IAsyncDisposable
     {
         ResultJson = json;
         Result = json is not null && Job?.Kind == JobKinds.Experiment ? JsonSerializer.Deserialize<ExperimentResult>(json, WebLabJson.Compact) : null;
+        SetSweep();
+    }
+
+    private const string SweepPointFinished = "point-finished";
+
+    private void AddSweepPoint(JsonElement payload)
+    {
+        if (!payload.TryGetProperty("settings", out var settings) || !payload.TryGetProperty("event", out var finished)
+            || !finished.TryGetProperty("result", out var result))
+            return;
+        _sweepPoints.Add(new SweepPoint(settings.Deserialize<Dictionary<string, string>>(WebLabJson.Compact)!,
+            result.Deserialize<ExperimentResult>(WebLabJson.Compact)!));
+    }
+
+    private void SetSweep()
+    {
+        Sweep = null;
+        SweepSize = 0;
+        if (Job is not { Kind: JobKinds.Sweep } job)
+            return;
+        var spec = JsonSerializer.Deserialize<SweepSpec>(job.SpecJson, WebLabJson.Compact)!;
+        SweepSize = spec.Axes.Aggregate(1, (n, a) => n * a.Values.Count);
+        Sweep = ResultJson is not null
+            ? JsonSerializer.Deserialize<SweepResult>(ResultJson, WebLabJson.Compact)
+            : _sweepPoints.Count > 0 ? new SweepResult(spec.Name ?? spec.Base.Name ?? "sweep", spec.Axes, [.. _sweepPoints], 0, false) : null;
     }
 
     private async Task PumpAsync(string jobId, IAsyncEnumerator<LabMessage> stream, ValueTask<bool> first, Func<Task> changed)
@@ -137,6 +176,11 @@ public sealed class JobLive(JobStore store, LabEvents events) : IAsyncDisposable
         else if (e.Type is "log" or "started" or "run" or "probe")
         {
             Log.Add(Describe(e.Type, e.Payload));
+        }
+        else if (e.Type == SweepPointFinished && ResultJson is null)
+        {
+            AddSweepPoint(e.Payload);
+            SetSweep();
         }
     }
 

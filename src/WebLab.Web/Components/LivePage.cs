@@ -13,6 +13,23 @@ public abstract class LivePage : ComponentBase, IDisposable
 
     [Inject] protected LabEvents Events { get; set; } = null!;
 
+    /// <summary>The visitor; the page re-renders when they change their name (ownership decides what it shows).</summary>
+    [Inject] protected CurrentUser Current { get; set; } = null!;
+
+    private bool _watchingUser;
+
+    public override Task SetParametersAsync(ParameterView parameters)
+    {
+        if (!_watchingUser)
+        {
+            _watchingUser = true;
+            Current.Changed += OnUserChanged;
+        }
+        return base.SetParametersAsync(parameters);
+    }
+
+    private void OnUserChanged() => _ = InvokeAsync(StateHasChanged);
+
     /// <summary>
     /// Calls <paramref name="reload"/> and re-renders for every message <paramref name="relevant"/> picks; progress
     /// events reload at most once per <paramref name="progressEvery"/> (default: 1 s).
@@ -50,6 +67,8 @@ public abstract class LivePage : ComponentBase, IDisposable
 
     public void Dispose()
     {
+        if (_watchingUser)
+            Current.Changed -= OnUserChanged;
         _stop.Cancel();
         _stop.Dispose();
         GC.SuppressFinalize(this);

@@ -1,0 +1,73 @@
+using Bunit;
+using Microsoft.Extensions.DependencyInjection;
+using MudBlazor.Services;
+using WebLab.Lab.Jobs;
+using WebLab.Web.Components;
+using WebLab.Web.Components.Shared;
+
+namespace WebLab.Web.Tests.Components;
+
+public sealed class JobControlsTests : BunitContext
+{
+    public JobControlsTests()
+    {
+        Services.AddMudServices();
+        Services.AddScoped<CurrentUser>();
+        JSInterop.Mode = JSRuntimeMode.Loose;
+    }
+
+    private static JobRecord Job(string owner, JobState state = JobState.Running, string kind = JobKinds.Experiment) => new()
+    {
+        Id = "job_1", Kind = kind, Owner = owner, Name = "demo", SpecJson = "{}", State = state, Lane = JobKinds.TrainLane, CreatedAt = "2026-01-01T00:00:00Z",
+    };
+
+    private CurrentUser As(string? name)
+    {
+        var user = Services.GetRequiredService<CurrentUser>();
+        user.Restore(name, darkMode: false);
+        return user;
+    }
+
+    [Fact]
+    public void YourOwnRunningExperiment_HasCancelAndStop_AndCancelCallsBack()
+    {
+        As("alice");
+        var cancelled = 0;
+        var controls = Render<JobControls>(p => p.Add(c => c.Job, Job("alice")).Add(c => c.OnCancel, () => cancelled++));
+        Assert.NotNull(controls.Find("#stop"));
+        controls.Find("#cancel").Click();
+        Assert.Equal(1, cancelled);
+    }
+
+    [Fact]
+    public void SomeoneElsesJob_ShowsWhoseItIs_AndNoButtons()
+    {
+        As("bob");
+        var controls = Render<JobControls>(p => p.Add(c => c.Job, Job("alice")));
+        Assert.Empty(controls.FindAll("button"));
+        Assert.Equal("Only alice can cancel or stop this job.", controls.Find("#not-yours").TextContent);
+    }
+
+    [Fact]
+    public void RenamingYourself_ShowsOrHidesTheButtons_Live()
+    {
+        var user = As(null);
+        var controls = Render<JobControls>(p => p.Add(c => c.Job, Job("alice", JobState.Queued)).Add(c => c.Compact, true));
+        Assert.Empty(controls.FindAll("button"));
+        Assert.True(user.Rename("alice"));
+        controls.WaitForAssertion(() => Assert.Single(controls.FindAll("button.cancel")));
+        Assert.False(user.Rename("<script>"), "names the lab would not accept are refused");
+        Assert.Equal("alice", user.Name);
+        Assert.True(user.Rename("bob"));
+        controls.WaitForAssertion(() => Assert.Empty(controls.FindAll("button")));
+    }
+
+    [Fact]
+    public void FinishedJobs_HaveNoControls_AndTheLabsOwnJobsNoOwnerButTheLab()
+    {
+        As("alice");
+        Assert.Empty(Render<JobControls>(p => p.Add(c => c.Job, Job("alice", JobState.Succeeded))).Markup.Trim());
+        As("anonymous");
+        Assert.Empty(Render<JobControls>(p => p.Add(c => c.Job, Job(WebLab.Lab.LabBootstrap.LabOwner))).FindAll("button"));
+    }
+}
