@@ -84,6 +84,21 @@ public sealed class ApiTests(LabApiFactory factory) : IClassFixture<LabApiFactor
     }
 
     [Fact]
+    public async Task Presets_ListTheLibraryWithDialsRegionsAndCitations()
+    {
+        var presets = (await Client().GetFromJsonAsync<JsonElement>("/api/presets")).EnumerateArray().ToList();
+        var ids = presets.Select(p => p.GetProperty("id").GetString()).ToList();
+        Assert.Superset(new HashSet<string?> { "small-similar", "small-dissimilar", "large-similar", "large-dissimilar", "linear-probe", "bit-hyperrule",
+            "common-practice", "head-then-all" }, ids.ToHashSet());
+        var probe = presets.Single(p => p.GetProperty("id").GetString() == "linear-probe");
+        Assert.True(probe.GetProperty("dialsFor100Images").GetProperty("linearProbe").GetBoolean());
+        var bit = presets.Single(p => p.GetProperty("id").GetString() == "bit-hyperrule");
+        Assert.Equal(500, bit.GetProperty("dialsFor100Images").GetProperty("steps").GetInt32()); // BiT's smallest size band
+        Assert.All(presets, p => Assert.NotEmpty(p.GetProperty("cites").EnumerateArray()));
+        Assert.StartsWith(ids[0] + "@", presets[0].GetProperty("tag").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task UnknownOrInternalKinds_AreRefused()
     {
         foreach (var kind in new[] { "mine-bitcoin", "ingest" })

@@ -118,8 +118,14 @@ public sealed class BrowserTests
     }
 
     /// <summary>The page's background as the browser computed it (MudBlazor's palette variable).</summary>
-    private static Task<string> BackgroundAsync(IPage page) =>
-        page.EvaluateAsync<string>("() => getComputedStyle(document.querySelector('.mud-layout') ?? document.body).backgroundColor");
+    private const string Background = "getComputedStyle(document.body).backgroundColor"; // MudBlazor paints the theme's background on body
+
+    /// <summary>The page's background colour once its stylesheets have applied (transparent until then, on a busy machine for a while).</summary>
+    private static async Task<string> BackgroundAsync(IPage page)
+    {
+        await page.WaitForFunctionAsync($"() => {Background} !== 'rgba(0, 0, 0, 0)'");
+        return await page.EvaluateAsync<string>($"() => {Background}");
+    }
 
     [Fact]
     public async Task DarkModeAndName_PersistAcrossReloads_AndTheQueueShowsYourJobsAndPlace()
@@ -139,6 +145,7 @@ public sealed class BrowserTests
         var light = await BackgroundAsync(page);
         await page.Locator("#toggle-dark").ClickAsync();
         await page.WaitForFunctionAsync("() => document.cookie.includes('weblab-theme=dark')");
+        await page.WaitForFunctionAsync($"light => {Background} !== light", light);
         var dark = await BackgroundAsync(page);
         Assert.NotEqual(light, dark);
         await NameYourselfAsync(page, "Ada Lovelace");

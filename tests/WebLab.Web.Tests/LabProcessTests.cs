@@ -63,6 +63,12 @@ public sealed class LabProcessTests(LabFixture fixture)
         var headerLength = BitConverter.ToInt64(bytes, 0);
         var header = JsonDocument.Parse(bytes.AsMemory(8, (int)headerLength)).RootElement;
         Assert.True(header.TryGetProperty("conv1.weight", out _), "torchvision key names in the safetensors header");
+
+        // The zoo page lists it as a source and offers the import and pretraining forms.
+        var page = await Lab.Http.GetStringAsync("/checkpoints");
+        Assert.Contains($"/experiments/new?source={fixture.Source}", page, StringComparison.Ordinal);
+        Assert.Contains("id=\"import-file\"", page, StringComparison.Ordinal);
+        Assert.Contains("id=\"pretrain-submit\"", page, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -178,6 +184,13 @@ public sealed class LabProcessTests(LabFixture fixture)
             using var bitmap = SkiaSharp.SKBitmap.Decode(png);
             Assert.Equal((28, 28), (bitmap.Width, bitmap.Height)); // Fashion-MNIST at its own size, not the model's input size
         }
+
+        // Clone and edit: the job page links to a New experiment form prefilled with its settings.
+        Assert.Contains($"/experiments/new?clone={id}", await Lab.Http.GetStringAsync($"/jobs/{id}"), StringComparison.Ordinal);
+        var clone = await Lab.Http.GetStringAsync($"/experiments/new?clone={id}");
+        Assert.Contains("id=\"cloned-from\"", clone, StringComparison.Ordinal);
+        Assert.Contains("value=\"5,7,9\"", clone, StringComparison.Ordinal);
+        Assert.Contains("id=\"clone-error\"", await Lab.Http.GetStringAsync("/experiments/new?clone=job_nosuchjob0000"), StringComparison.Ordinal);
     }
 
     [Fact]

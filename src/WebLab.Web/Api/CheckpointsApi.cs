@@ -61,40 +61,62 @@ internal static class CheckpointsApi
     private static async Task<IResult> ImportAsync(HttpContext context, [FromForm] ImportForm form, DataFolder folder, JobRunner runner,
         IOptions<LabOptions> options, CancellationToken ct)
     {
-        var errors = new Dictionary<string, string[]>();
         if (form.File is null)
+        {
+            var errors = ValidateImport(form);
             errors["file"] = ["attach the .safetensors file."];
+            throw new SpecValidationException(errors);
+        }
+        if (form.File.Length > options.Value.MaxCheckpointBytes)
+            throw new UploadTooLargeException(options.Value.MaxCheckpointBytes);
+        await using var stream = form.File.OpenReadStream();
+        var job = await AcceptImportAsync(stream, form.File.FileName, form, Users.Of(context), folder, runner, options.Value, ct);
+        return Results.Accepted($"/api/jobs/{job.Id}", JobSummary.Of(job, null));
+    }
+
+    /// <summary>Field errors of an import form (the file aside); empty when it is valid.</summary>
+    public static Dictionary<string, string[]> ValidateImport(ImportForm form)
+    {
+        var errors = new Dictionary<string, string[]>();
         if (string.IsNullOrWhiteSpace(form.Architecture) || !Models.Architectures.All.Any(a => a.Name == form.Architecture))
             errors["architecture"] = [$"one of {string.Join(", ", Models.Architectures.All.Select(a => a.Name))}."];
         if (form.InputSize is < 8 or > 1024)
             errors["inputSize"] = ["the input size the weights were trained at, 8..1024 (224 for torchvision ImageNet models)."];
-        float[]? mean = ParseFloats(form.Mean, "mean", errors), std = ParseFloats(form.Std, "std", errors);
+        ParseFloats(form.Mean, "mean", errors);
+        ParseFloats(form.Std, "std", errors);
+        return errors;
+    }
+
+    /// <summary>
+    /// Validates the fields, streams the file into the uploads folder (size limit, atomic), checks its safetensors header
+    /// and queues the import job that validates every tensor (the API and the Checkpoints page both come here).
+    /// </summary>
+    public static async Task<JobRecord> AcceptImportAsync(Stream file, string fileName, ImportForm form, string owner, DataFolder folder, JobRunner runner,
+        LabOptions options, CancellationToken ct)
+    {
+        var errors = ValidateImport(form);
         if (errors.Count > 0)
             throw new SpecValidationException(errors);
-        if (form.File!.Length > options.Value.MaxCheckpointBytes)
-            throw new UploadTooLargeException(options.Value.MaxCheckpointBytes);
+        float[]? mean = ParseFloats(form.Mean, "mean", errors), std = ParseFloats(form.Std, "std", errors);
         var upload = Path.Combine(folder.Uploads, Ids.New("up") + ".safetensors");
-        await using (var stream = form.File.OpenReadStream())
-            await folder.WriteAtomicAsync(stream, upload, options.Value.MaxCheckpointBytes, ct);
+        await folder.WriteAtomicAsync(file, upload, options.MaxCheckpointBytes, ct);
         try
         {
-            CheckHeader(upload, form.File.FileName);
+            CheckHeader(upload, fileName);
         }
         catch
         {
             File.Delete(upload);
             throw;
         }
-        var owner = Users.Of(context);
-        var name = string.IsNullOrWhiteSpace(form.Name) ? Path.GetFileNameWithoutExtension(form.File.FileName) : form.Name.Trim();
+        var name = string.IsNullOrWhiteSpace(form.Name) ? Path.GetFileNameWithoutExtension(fileName) : form.Name.Trim();
         // Output is placed by the server when the job runs (next to the other checkpoints, named after the job).
         var spec = new ImportSpec(upload, "", form.Architecture!, form.InputSize, SplitList(form.ClassNames), mean, std, name,
             string.IsNullOrWhiteSpace(form.SourceDataset) ? null : form.SourceDataset.Trim());
         var (job, _) = await runner.SubmitAsync(new JobSubmission(JobKinds.Import, owner, $"Import {name}", JsonSerializer.Serialize(spec, WebLabJson.Compact)), ct);
-        return Results.Accepted($"/api/jobs/{job.Id}", JobSummary.Of(job, null));
+        return job;
     }
 
-    /// <summary>Cheap checks before queuing: a safetensors header (8-byte length, then JSON), not a pickle or zip.</summary>
     private static void CheckHeader(string path, string name)
     {
         Span<byte> head = stackalloc byte[9];
