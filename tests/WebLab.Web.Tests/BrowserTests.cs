@@ -100,6 +100,22 @@ public sealed class BrowserTests
         await Assertions.Expect(page.Locator("#predictions tr")).ToHaveCountAsync(5, new LocatorAssertionsToHaveCountOptions { Timeout = 60_000 });
         await ShotAsync(page, "try-it");
 
+        // Clone and edit: the stepper opens with the demo's settings; the preset step shows its cards.
+        var demoJob = new Uri(page.Url).AbsolutePath.Split('/')[^1];
+        await page.Locator("#clone").ClickAsync();
+        await Assertions.Expect(page.Locator("#cloned-from")).ToBeVisibleAsync();
+        await Assertions.Expect(page.Locator("#stepper")).ToBeVisibleAsync();
+        await ShotAsync(page, "new-experiment-clone");
+
+        // The zoo: the demo source and the fine-tuned model, with the import and pretraining forms; Compare with the demo.
+        await page.GotoAsync(new Uri(lab.Url, "/checkpoints").ToString());
+        await Assertions.Expect(page.Locator("#checkpoints-table tbody tr")).ToHaveCountAsync(2);
+        await Assertions.Expect(page.Locator("#pretrain-submit")).ToBeVisibleAsync();
+        await ShotAsync(page, "checkpoints");
+        await page.GotoAsync(new Uri(lab.Url, $"/compare?ids={demoJob}").ToString());
+        await Assertions.Expect(page.Locator("svg.weblab-chart").First).ToBeVisibleAsync();
+        await ShotAsync(page, "compare");
+
         await page.GotoAsync(new Uri(lab.Url, "/queue").ToString());
         await Assertions.Expect(page.Locator("#queue-table")).ToBeVisibleAsync();
         await ShotAsync(page, "queue");

@@ -47,8 +47,10 @@ internal static class InferenceBench
             }
         }
         file.Note($"{options.Threads} threads on both sides; {batches} batches per repeat.");
-        file.Note("WebLab: Evaluation.Run, the path every test-set evaluation takes (loader thread, uint8 -> normalised float, " +
-            "no_grad forward, loss, predictions copied out); PyTorch: inference_mode forward + argmax on pre-made float batches.");
+        file.Note("WebLab: Evaluation.Run, the path every validation and test evaluation takes: the set is transformed (uint8 -> normalised float) " +
+            "once and kept while it fits in 256 MiB, as for every per-epoch validation of a small target (the untimed first pass builds it; larger sets " +
+            "stream through the loader thread), then inference-mode forward, loss, predictions copied out; PyTorch: inference_mode forward + argmax " +
+            "on pre-made float batches.");
         file.Note($"PyTorch: {reference.Describe()}; ratio = median of per-repeat ratios.");
         file.Save(options.Results, "inference.md");
         return met ? 0 : 3;

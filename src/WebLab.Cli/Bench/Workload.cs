@@ -58,7 +58,8 @@ internal sealed class WebLabWorkload : IDisposable
     /// returns steps/s between the first progress record after the warmup and the last one (both are taken at step
     /// boundaries, so the figure is exact and excludes the run's setup and first steps), with the loader-wait fraction.
     /// </summary>
-    public (double StepsPerSecond, double LoaderWait) Train(int warmup, int steps)
+    /// <param name="timed">False for an untimed warm-up run (JIT, first allocations): no rate is needed, NaN is returned.</param>
+    public (double StepsPerSecond, double LoaderWait) Train(int warmup, int steps, bool timed = true)
     {
         var settings = new TrainerSettings(OptimizerKind.Sgd, Momentum: 0.9, Nesterov: true, Steps: warmup + steps,
             BatchSize: Workload.Batch, Schedule: new Schedule());
@@ -70,6 +71,8 @@ internal sealed class WebLabWorkload : IDisposable
         });
         var result = Trainer.Run(_model, TransferPlan.Groups(_model, _plan), _data, Transform, settings, torch.CPU,
             new RunLabel("bench", 0, "train-step"), progress);
+        if (!timed)
+            return (double.NaN, result.LoaderWaitFraction);
         if (marks.Count < 2)
             throw new InvalidOperationException($"{Workload}: too few progress records to time; raise --steps");
         var (first, last) = (marks[0], marks[^1]);

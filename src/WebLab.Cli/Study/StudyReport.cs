@@ -141,8 +141,12 @@ internal static class StudyReport
                 }
             }
         }
-        L($"**a. Transfer gain shrinks as the target grows.** Gain (points) at 20 → 100 images per class: {string.Join("; ", shrink)}. " +
-          $"It shrank in {shrank} of {compared} preset-target pairs: {(compared > 0 && shrank * 4 >= compared * 3 ? "reproduced" : "not clearly reproduced")}.");
+        if (compared == 0)
+            L("**a. Transfer gain shrinks as the target grows.** Not measured in this run: no preset has finished on both a 20- and a 100-per-class " +
+              "target yet (re-run the command to complete raw.json).");
+        else
+            L($"**a. Transfer gain shrinks as the target grows.** Gain (points) at 20 → 100 images per class: {string.Join("; ", shrink)}. " +
+              $"It shrank in {shrank} of {compared} preset-target pairs: {(shrank * 4 >= compared * 3 ? "reproduced" : "not clearly reproduced")}.");
         L("");
 
         // b. L2-SP helps small similar targets more than dissimilar ones.

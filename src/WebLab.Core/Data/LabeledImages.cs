@@ -109,5 +109,50 @@ public sealed class LabeledImages : IDisposable
         return (mean, std.Select(s => Math.Max(s, 1e-3f)).ToArray());
     }
 
-    public void Dispose() => _images.Dispose();
+    /// <summary>Largest evaluation-input cache kept per image set (float32 after the transform).</summary>
+    public const long EvaluationCacheBytes = 256L << 20;
+
+    private readonly Lock _evaluationLock = new();
+    private ImageTransform? _evaluationTransform;
+    private Tensor? _evaluationInputs;
+
+    /// <summary>
+    /// Every image through the evaluation transform (deterministic: no augmentation), computed once and kept with the
+    /// set, so validation after each epoch and repeated test evaluations skip decoding-to-float and normalising; null when
+    /// it would exceed <paramref name="maxBytes"/> (then evaluation transforms batch by batch). Disposed with the set.
+    /// </summary>
+    public Tensor? EvaluationInputs(ImageTransform transform, long maxBytes = EvaluationCacheBytes)
+    {
+        long bytes = (long)Count * transform.Channels * transform.InputSize * transform.InputSize * sizeof(float);
+        if (Count == 0 || bytes > maxBytes)
+            return null;
+        lock (_evaluationLock)
+        {
+            if (_evaluationInputs is not null && Equals(_evaluationTransform, transform))
+                return _evaluationInputs;
+            _evaluationInputs?.Dispose();
+            using (torch.no_grad())
+            using (var scope = torch.NewDisposeScope())
+            {
+                // In chunks: the uint8 -> float intermediates of the whole set at once would triple the peak.
+                const int chunk = 1024;
+                var parts = new List<Tensor>();
+                for (int start = 0; start < Count; start += chunk)
+                    parts.Add(transform.Apply(_images.narrow(0, start, Math.Min(chunk, Count - start)), rng: null));
+                _evaluationInputs = torch.cat(parts, 0).DetachFromDisposeScope();
+            }
+            _evaluationTransform = transform;
+            return _evaluationInputs;
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (_evaluationLock)
+        {
+            _evaluationInputs?.Dispose();
+            _evaluationInputs = null;
+        }
+        _images.Dispose();
+    }
 }

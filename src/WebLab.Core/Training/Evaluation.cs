@@ -22,27 +22,52 @@ public sealed record Evaluation(
     public double Error => 1 - Accuracy;
 
     /// <summary>Runs <paramref name="model"/> over <paramref name="data"/> (no gradients). Leaves the model in eval mode.</summary>
-    public static Evaluation Run(BlockModel model, LabeledImages data, ImageTransform transform, Device device, int batchSize = 256)
+    /// <param name="cacheBytes">Largest set kept transformed between evaluations (<see cref="LabeledImages.EvaluationInputs"/>); 0 never keeps one.</param>
+    public static Evaluation Run(BlockModel model, LabeledImages data, ImageTransform transform, Device device, int batchSize = 256,
+        long cacheBytes = LabeledImages.EvaluationCacheBytes)
     {
         int classes = data.ClassNames.Count;
         var predictions = new int[data.Count];
         double lossSum = 0;
         model.eval();
+        // Small sets (every validation set of a small target) are transformed once and kept: validation after each epoch
+        // then costs only the forward passes. Computed before inference mode, so the cache is an ordinary tensor.
+        var cached = data.EvaluationInputs(transform, cacheBytes);
         // Inference mode, not just no_grad: nothing computed here is ever differentiated, and libtorch then skips
         // version counters and view tracking on every intermediate.
         using (torch.inference_mode())
         {
-            var loader = new BatchLoader(data, transform, batchSize, device, train: false, seed: 0);
-            foreach (var batch in loader.Epoch(0))
+            if (cached is not null)
             {
-                using (batch)
-                using (var scope = torch.NewDisposeScope())
+                using var labels = torch.tensor(data.Labels.Select(l => (long)l).ToArray(), ScalarType.Int64);
+                for (int start = 0; start < data.Count; start += batchSize)
                 {
-                    var logits = model.call(batch.Images);
-                    lossSum += nn.functional.cross_entropy(logits, batch.Labels, reduction: nn.Reduction.Sum).item<float>();
+                    using var scope = torch.NewDisposeScope();
+                    int count = Math.Min(batchSize, data.Count - start);
+                    var x = cached.narrow(0, start, count);
+                    var y = labels.narrow(0, start, count);
+                    if (device.type != DeviceType.CPU)
+                        (x, y) = (x.to(device), y.to(device));
+                    var logits = model.call(x);
+                    lossSum += nn.functional.cross_entropy(logits, y, reduction: nn.Reduction.Sum).item<float>();
                     var predicted = logits.argmax(1).cpu().data<long>().ToArray();
-                    for (int i = 0; i < predicted.Length; i++)
-                        predictions[batch.Indices[i]] = (int)predicted[i];
+                    Array.Copy(predicted.Select(p => (int)p).ToArray(), 0, predictions, start, count);
+                }
+            }
+            else
+            {
+                var loader = new BatchLoader(data, transform, batchSize, device, train: false, seed: 0);
+                foreach (var batch in loader.Epoch(0))
+                {
+                    using (batch)
+                    using (var scope = torch.NewDisposeScope())
+                    {
+                        var logits = model.call(batch.Images);
+                        lossSum += nn.functional.cross_entropy(logits, batch.Labels, reduction: nn.Reduction.Sum).item<float>();
+                        var predicted = logits.argmax(1).cpu().data<long>().ToArray();
+                        for (int i = 0; i < predicted.Length; i++)
+                            predictions[batch.Indices[i]] = (int)predicted[i];
+                    }
                 }
             }
         }
