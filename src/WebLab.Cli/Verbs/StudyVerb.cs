@@ -156,7 +156,18 @@ internal sealed class StudyRunner(string source, string folder, int seeds, strin
             return element.Deserialize<T>(WebLabJson.Options)!;
         if (reportOnly)
             return null;
-        var value = compute();
+        T value;
+        try
+        {
+            value = compute();
+        }
+        catch (System.Runtime.InteropServices.ExternalException e)
+        {
+            // A native failure is not a result: every step is seeded, so running it again gives the same numbers (see Scalars
+            // for the TorchSharp race behind the ones seen here). A second failure is reported.
+            Console.Error.WriteLine($"study: {key} failed in native code ({e.Message.Split('\n')[0]}); running it again");
+            value = compute();
+        }
         _cache[key] = JsonSerializer.SerializeToElement(value, WebLabJson.Options);
         Save();
         return value;

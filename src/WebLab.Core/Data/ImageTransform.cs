@@ -44,7 +44,7 @@ public sealed record ImageTransform(int InputSize, int Channels, float[] Mean, f
         if (Mean.Length != Channels || Std.Length != Channels)
             throw new InvalidOperationException($"mean/std must have {Channels} values");
         using var scope = torch.NewDisposeScope();
-        var x = tiles.to(ScalarType.Float32).div_(255f);
+        var x = tiles.to(ScalarType.Float32).div_(Scalars.ByteMax);
         x = MatchChannels(x);
         x = rng is null || Augment.Crop == CropAugment.None && !Augment.Flip ? CenterFit(x) : Augmented(x, rng);
         var mean = torch.tensor(Mean).reshape(1, Channels, 1, 1);

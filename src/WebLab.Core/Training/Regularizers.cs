@@ -24,6 +24,18 @@ public sealed class WeightPenalties : IDisposable
 {
     private readonly List<(TorchSharp.Modules.Parameter Parameter, double L2, double L2SP, Tensor? Anchor)> _terms = [];
 
+    // The gradient terms run every step for every parameter: their coefficients are Scalars made once and disposed with the
+    // penalties, not implicit conversions. TorchSharp 0.107 leaves a temporary Scalar to its finalizer, which can free it
+    // while the native call that received it is still reading it (seen here as "Unknown scalar type" under load).
+    private readonly Dictionary<double, Scalar> _scalars = [];
+
+    private Scalar Coefficient(double value)
+    {
+        if (!_scalars.TryGetValue(value, out var scalar))
+            _scalars[value] = scalar = value.ToScalar();
+        return scalar;
+    }
+
     /// <summary>Captures the anchors w0 (current values) of every group with an L2-SP weight.</summary>
     public WeightPenalties(IEnumerable<ParamGroupPlan> groups)
     {
@@ -59,9 +71,9 @@ public sealed class WeightPenalties : IDisposable
             if (grad is null)
                 continue;
             if (l2 > 0)
-                grad.add_(parameter, alpha: l2);
+                grad.add_(parameter, alpha: Coefficient(l2));
             if (l2sp > 0)
-                grad.add_(parameter, alpha: l2sp).add_(anchor!, alpha: -l2sp);
+                grad.add_(parameter, alpha: Coefficient(l2sp)).add_(anchor!, alpha: Coefficient(-l2sp));
         }
     }
 
@@ -74,9 +86,12 @@ public sealed class WeightPenalties : IDisposable
         foreach (var (parameter, l2, l2sp, anchor) in _terms)
         {
             if (l2 > 0)
-                l2Sum += 0.5 * l2 * parameter.square().sum().item<float>();
+                l2Sum += 0.5 * l2 * parameter.mul(parameter).sum().item<float>();
             if (l2sp > 0)
-                spSum += 0.5 * l2sp * (parameter - anchor!).square().sum().item<float>();
+            {
+                var d = parameter.sub(anchor!);
+                spSum += 0.5 * l2sp * d.mul(d).sum().item<float>();
+            }
         }
         return (l2Sum, spSum);
     }
@@ -86,6 +101,9 @@ public sealed class WeightPenalties : IDisposable
         foreach (var term in _terms)
             term.Anchor?.Dispose();
         _terms.Clear();
+        foreach (var scalar in _scalars.Values)
+            scalar.Dispose();
+        _scalars.Clear();
     }
 }
 
@@ -103,6 +121,7 @@ public static class BatchSpectralShrinkage
         var singular = torch.linalg.svdvals(features); // descending
         long count = singular.shape[0];
         var smallest = singular.narrow(0, Math.Max(0, count - k), Math.Min(k, count));
-        return smallest.square().sum().mul(eta);
+        using var coefficient = eta.ToScalar();
+        return smallest.mul(smallest).sum().mul(coefficient);
     }
 }

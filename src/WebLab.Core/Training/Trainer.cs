@@ -131,9 +131,10 @@ public static class Trainer
                         loss.backward();
                         penalties.AddGradients();
                         optimizer.step();
-                        ceSum.Add(ce.mul(batch.Count));
+                        using var count = batch.Count.ToScalar(); // explicit and disposed: see WeightPenalties on TorchSharp's temporary Scalars
+                        ceSum.Add(ce.mul(count));
                         if (bss is not null)
-                            bssSum.Add(bss.mul(batch.Count));
+                            bssSum.Add(bss.mul(count));
                         correct.Add(hits);
                     }
                     trainSeconds += stepClock.Elapsed.TotalSeconds;
@@ -321,7 +322,7 @@ internal sealed class DeviceSum : IDisposable
     public void Add(Tensor value)
     {
         using var _ = torch.no_grad();
-        var next = _sum is null ? value.detach().to(ScalarType.Float64) : _sum.add(value.detach());
+        var next = _sum is null ? value.detach().to(ScalarType.Float64) : _sum.add(value.detach(), Scalars.One);
         next.DetachFromDisposeScope();
         _sum?.Dispose();
         _sum = next;

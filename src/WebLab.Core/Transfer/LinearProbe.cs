@@ -100,11 +100,12 @@ public static class LinearProbe
         var w = new TorchSharp.Modules.Parameter(torch.zeros([classes, width]));
         var b = new TorchSharp.Modules.Parameter(torch.zeros([classes]));
         using var optimizer = optim.Adam([w, b], learningRate);
+        using var halfL2 = (0.5 * l2).ToScalar(); // explicit and disposed: see WeightPenalties on TorchSharp's temporary Scalars
         for (int step = 0; step < steps; step++)
         {
             using var stepScope = torch.NewDisposeScope();
             optimizer.zero_grad();
-            var loss = nn.functional.cross_entropy(x.matmul(w.t()) + b, y) + w.square().sum().mul(0.5 * l2);
+            var loss = nn.functional.cross_entropy(x.matmul(w.t()) + b, y) + w.mul(w).sum().mul(halfL2);
             loss.backward();
             optimizer.step();
         }
