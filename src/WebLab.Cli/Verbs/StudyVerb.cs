@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Diagnostics;
 using System.Text.Json;
 using WebLab.Cli.Study;
 using WebLab.Training;
@@ -76,8 +75,6 @@ internal sealed class StudyRunner(string source, string folder, int seeds, strin
     {
         if (!fresh && File.Exists(_cachePath))
             _cache = JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(File.ReadAllText(_cachePath), WebLabJson.Options) ?? new();
-        var clock = Stopwatch.StartNew();
-        double cachedSeconds = _cache.TryGetValue("seconds", out var s) ? s.GetDouble() : 0;
         // Small targets first (the recommender's main use), then the correlation tasks, then the larger targets.
         var order = StudyPlan.PresetTasks.OrderBy(t => t.PerClass).ToList();
         var tasks = new Dictionary<string, StudyTaskResult>();
@@ -94,12 +91,9 @@ internal sealed class StudyRunner(string source, string folder, int seeds, strin
         }
         foreach (var task in order.Where(t => t.PerClass > 20))
             tasks[task.Id] = RunTask(task, cancellationToken);
-        double seconds = cachedSeconds + clock.Elapsed.TotalSeconds;
-        if (!reportOnly)
-        {
-            _cache["seconds"] = JsonSerializer.SerializeToElement(seconds);
-            Save();
-        }
+        // Compute time is the sum of every step's own time, so a study resumed across several runs counts each step once.
+        double seconds = _cache.Values.Sum(v => v.ValueKind == JsonValueKind.Object && v.TryGetProperty("seconds", out var t)
+            && t.ValueKind == JsonValueKind.Number ? t.GetDouble() : 0);
         var complete = StudyPlan.PresetTasks.Where(t => tasks[t.Id].Presets.Count > 0).Select(t => tasks[t.Id]).ToList();
         return new StudyResults(Machine(), DateTimeOffset.Now, seconds, seeds, source, complete, rows);
     }
