@@ -36,7 +36,7 @@ internal sealed class WebLabWorkload : IDisposable
     private readonly DataSplits _data;
     private readonly IReadOnlyList<BlockPlan> _plan;
 
-    public WebLabWorkload(Workload workload, int images)
+    public WebLabWorkload(Workload workload, int images, bool augment = true)
     {
         Workload = workload;
         torch.manual_seed(0);
@@ -46,7 +46,7 @@ internal sealed class WebLabWorkload : IDisposable
         int c = workload.Channels;
         _data = new DataSplits(Synthetic(images, c, cache), Synthetic(0, c, cache), Synthetic(0, c, cache));
         Transform = new ImageTransform(workload.Size, c, [.. Enumerable.Repeat(0.5f, c)], [.. Enumerable.Repeat(0.25f, c)],
-            Augmentation.For(workload.Size, flip: true));
+            augment ? Augmentation.For(workload.Size, flip: true) : Augmentation.Off);
     }
 
     public Workload Workload { get; }
@@ -77,6 +77,55 @@ internal sealed class WebLabWorkload : IDisposable
             throw new InvalidOperationException($"{Workload}: too few progress records to time; raise --steps");
         var (first, last) = (marks[0], marks[^1]);
         return ((last.Step - first.Step) / (last.Seconds - first.Seconds), result.LoaderWaitFraction);
+    }
+
+    /// <summary>
+    /// steps/s of a bare TorchSharp loop on the same model, optimiser and L2: pre-made float batches (no loader, no
+    /// augmentation), no schedule, no readout - the engine alone, what train_step.py is on the PyTorch side. The
+    /// trainer's time over this loop's is the trainer's own overhead.
+    /// </summary>
+    public double BareLoop(int warmup, int steps)
+    {
+        var groups = TransferPlan.Groups(_model, _plan);
+        using var optimizer = GroupOptimizer.Create(OptimizerKind.Sgd,
+            groups.Select(g => new OptimizerGroup(g.Name, [.. g.Parameters.Select(p => p.Parameter)], g.LearningRate)), 0.9, nesterov: true);
+        using var penalties = new WeightPenalties(groups);
+        using var batches = new BareBatches(Workload, 4);
+        _model.train();
+        var clock = new System.Diagnostics.Stopwatch();
+        for (int i = 0; i < warmup + steps; i++)
+        {
+            if (i == warmup)
+                clock.Start();
+            using var scope = torch.NewDisposeScope();
+            var (x, y) = batches[i];
+            optimizer.ClearGradients();
+            nn.functional.cross_entropy(_model.Classify(_model.Features(x)), y).backward();
+            penalties.AddGradients();
+            optimizer.Step();
+        }
+        return steps / clock.Elapsed.TotalSeconds;
+    }
+
+    /// <summary>A few distinct float batches made up front and cycled, as bench/pytorch/train_step.py does.</summary>
+    private sealed class BareBatches : IDisposable
+    {
+        private readonly (Tensor X, Tensor Y)[] _batches;
+
+        public BareBatches(Workload workload, int count) => _batches = [.. Enumerable.Range(0, count).Select(_ =>
+            (torch.randn(workload.Batch, workload.Channels, workload.Size, workload.Size).DetachFromDisposeScope(),
+             torch.randint(0, Workload.Classes, [workload.Batch]).DetachFromDisposeScope()))];
+
+        public (Tensor X, Tensor Y) this[int step] => _batches[step % _batches.Length];
+
+        public void Dispose()
+        {
+            foreach (var (x, y) in _batches)
+            {
+                x.Dispose();
+                y.Dispose();
+            }
+        }
     }
 
     /// <summary>Images/s of the product's evaluation (loader, transform, forward, loss, predictions) over the cache.</summary>

@@ -89,12 +89,16 @@ internal static class BenchVerb
         var steps = new Option<int>("--steps") { Description = "timed steps per repeat", DefaultValueFactory = _ => 20 };
         var (threads, repeats, results, chroot) = Common();
         var plainMalloc = PlainMalloc();
+        var noAugmentation = new Option<bool>("--no-augmentation")
+        {
+            Description = "train without augmentation (centre crop only) to see what augmenting on the loader thread costs; writes train-step-no-augmentation.md",
+        };
         var command = new Command("train-step", "Training steps/s of WebLab's trainer vs a PyTorch loop (ResNet-20 32 px b128, ResNet-18 64 px b32).")
         {
-            warmup, steps, threads, repeats, results, chroot, plainMalloc,
+            warmup, steps, threads, repeats, results, chroot, plainMalloc, noAugmentation,
         };
         command.SetAction(parse => TrainStepBench.Run(Options(parse, threads, repeats, results), Reference(parse, chroot, plainMalloc),
-            parse.GetValue(warmup), parse.GetValue(steps)));
+            parse.GetValue(warmup), parse.GetValue(steps), augment: !parse.GetValue(noAugmentation)));
         return command;
     }
 

@@ -63,16 +63,26 @@ internal sealed record StudyTaskResult(StudyTask Task, AnalysisResult Analysis, 
 internal sealed record CorrelationRow(StudyTask Task, AnalysisResult Analysis, double Size, double Similarity, StudyRun Run);
 
 internal sealed record StudyResults(string Machine, DateTimeOffset Date, double Seconds, int Seeds, string Source, IReadOnlyList<StudyTaskResult> Tasks,
-    IReadOnlyList<CorrelationRow> Correlation);
+    IReadOnlyList<CorrelationRow> Correlation, StudyRunRecord? LastRun = null);
+
+/// <summary>
+/// How the last `weblab study` invocation went: wall time, steps it ran and steps it took from raw.json, and how busy the
+/// machine was at its start and end (1/5/15-minute load averages). Kept in raw.json under "lastRun".
+/// </summary>
+internal sealed record StudyRunRecord(DateTimeOffset Finished, double WallSeconds, int StepsRun, int StepsCached, string LoadAtStart, string LoadAtEnd);
 
 /// <summary>Runs the study's experiments, caching each finished one in raw.json so an interrupted study resumes.</summary>
 internal sealed class StudyRunner(string source, string folder, int seeds, string device, bool fresh, bool reportOnly)
 {
     private readonly string _cachePath = Path.Combine(folder, "raw.json");
+    private const string LastRunKey = "lastRun";
     private Dictionary<string, JsonElement> _cache = new();
+    private int _stepsRun, _stepsCached;
 
     public StudyResults Run(int correlationTasks, CancellationToken cancellationToken)
     {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var loadAtStart = Bench.Machine.LoadAverage;
         if (!fresh && File.Exists(_cachePath))
             _cache = JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(File.ReadAllText(_cachePath), WebLabJson.Options) ?? new();
         // Small targets first (the recommender's main use), then the correlation tasks, then the larger targets.
@@ -95,7 +105,14 @@ internal sealed class StudyRunner(string source, string folder, int seeds, strin
         double seconds = _cache.Values.Sum(v => v.ValueKind == JsonValueKind.Object && v.TryGetProperty("seconds", out var t)
             && t.ValueKind == JsonValueKind.Number ? t.GetDouble() : 0);
         var complete = StudyPlan.PresetTasks.Where(t => tasks[t.Id].Presets.Count > 0).Select(t => tasks[t.Id]).ToList();
-        return new StudyResults(Machine(), DateTimeOffset.Now, seconds, seeds, source, complete, rows);
+        if (!reportOnly && _stepsRun > 0)
+        {
+            _cache[LastRunKey] = JsonSerializer.SerializeToElement(new StudyRunRecord(DateTimeOffset.Now, clock.Elapsed.TotalSeconds, _stepsRun,
+                _stepsCached, loadAtStart, Bench.Machine.LoadAverage), WebLabJson.Options);
+            Save();
+        }
+        var lastRun = _cache.TryGetValue(LastRunKey, out var record) ? record.Deserialize<StudyRunRecord>(WebLabJson.Options) : null;
+        return new StudyResults(Machine(), DateTimeOffset.Now, seconds, seeds, source, complete, rows, lastRun);
     }
 
     private StudyTaskResult RunTask(StudyTask task, CancellationToken cancellationToken)
@@ -147,7 +164,10 @@ internal sealed class StudyRunner(string source, string folder, int seeds, strin
     private T? Cached<T>(string key, Func<T> compute) where T : class
     {
         if (_cache.TryGetValue(key, out var element))
+        {
+            _stepsCached++;
             return element.Deserialize<T>(WebLabJson.Options)!;
+        }
         if (reportOnly)
             return null;
         T value;
@@ -163,6 +183,7 @@ internal sealed class StudyRunner(string source, string folder, int seeds, strin
             value = compute();
         }
         _cache[key] = JsonSerializer.SerializeToElement(value, WebLabJson.Options);
+        _stepsRun++;
         Save();
         return value;
     }

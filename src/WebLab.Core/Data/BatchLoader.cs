@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Threading.Channels;
 using TorchSharp;
+using WebLab.Runtime;
 using static TorchSharp.torch;
 
 namespace WebLab.Data;
@@ -121,6 +122,8 @@ public sealed class BatchLoader
         var rng = Train ? new Random(unchecked(Seed * 31_337 + epoch * 7_919 + 5)) : null;
         try
         {
+            // Serial tensor work here: a second OpenMP team would slow the trainer's (see HelperThreads).
+            HelperThreads.RunSerially();
             for (int i = 0; i < batches && !token.IsCancellationRequested; i++)
             {
                 var indices = order.AsSpan(i * BatchSize, Math.Min(BatchSize, order.Length - i * BatchSize)).ToArray();

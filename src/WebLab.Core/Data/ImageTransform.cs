@@ -44,9 +44,10 @@ public sealed record ImageTransform(int InputSize, int Channels, float[] Mean, f
         if (Mean.Length != Channels || Std.Length != Channels)
             throw new InvalidOperationException($"mean/std must have {Channels} values");
         using var scope = torch.NewDisposeScope();
-        var x = tiles.to(ScalarType.Float32).div_(Scalars.ByteMax);
-        x = MatchChannels(x);
-        x = rng is null || Augment.Crop == CropAugment.None && !Augment.Flip ? CenterFit(x) : Augmented(x, rng);
+        // Training crops, resizes and flips the cached bytes, so the float tensor is made at the input size only.
+        var x = rng is null || Augment.Crop == CropAugment.None && !Augment.Flip
+            ? CenterFit(MatchChannels(tiles.to(ScalarType.Float32).div_(Scalars.ByteMax)))
+            : MatchChannels(Augmented(tiles, rng).to(ScalarType.Float32).div_(Scalars.ByteMax));
         var mean = torch.tensor(Mean).reshape(1, Channels, 1, 1);
         var std = torch.tensor(Std).reshape(1, Channels, 1, 1);
         return x.sub_(mean).div_(std).MoveToOuterDisposeScope();
@@ -80,63 +81,65 @@ public sealed record ImageTransform(int InputSize, int Channels, float[] Mean, f
         return torch.nn.functional.interpolate(x, [InputSize, InputSize], mode: InterpolationMode.Bilinear, align_corners: false);
     }
 
-    private Tensor Augmented(Tensor x, Random rng)
+    // Augmentation works on the cached bytes before the float conversion: a quarter of the memory traffic of floats
+    // (the loader shares the trainer's cores and caches). Crops are drawn for the whole batch first, then flips.
+    private Tensor Augmented(Tensor tiles, Random rng)
     {
-        long b = x.shape[0];
-        Tensor result;
-        switch (Augment.Crop)
+        long b = tiles.shape[0];
+        if (Augment.Crop == CropAugment.ResizedCrop)
+            return ResizedCrop(tiles, rng);
+        var fitted = CenterFit(tiles);
+        var crops = new Tensor[b];
+        if (Augment.Crop == CropAugment.Pad)
         {
-            case CropAugment.Pad:
+            int p = Augment.Padding;
+            var padded = p > 0 ? torch.nn.functional.pad(fitted, [p, p, p, p]) : fitted;
+            long span = padded.shape[2] - InputSize;
+            for (int i = 0; i < b; i++)
             {
-                var fitted = CenterFit(x);
-                int p = Augment.Padding;
-                var padded = p > 0 ? torch.nn.functional.pad(fitted, [p, p, p, p]) : fitted;
-                long span = padded.shape[2] - InputSize;
-                var crops = new Tensor[b];
-                for (int i = 0; i < b; i++)
-                {
-                    long dy = rng.Next((int)span + 1), dx = rng.Next((int)span + 1);
-                    crops[i] = padded[i].narrow(1, dy, InputSize).narrow(2, dx, InputSize);
-                }
-                result = torch.stack(crops);
-                break;
+                long dy = rng.Next((int)span + 1), dx = rng.Next((int)span + 1);
+                crops[i] = padded[i].narrow(1, dy, InputSize).narrow(2, dx, InputSize);
             }
-            case CropAugment.ResizedCrop:
-                result = ResizedCrop(x, rng);
-                break;
-            default:
-                result = CenterFit(x);
-                break;
         }
-        if (Augment.Flip)
+        else
         {
-            var flips = Enumerable.Range(0, (int)b).Select(_ => rng.Next(2) == 1).ToArray();
-            var mask = torch.tensor(flips).reshape(b, 1, 1, 1);
-            result = torch.where(mask, result.flip(3), result);
+            for (int i = 0; i < b; i++)
+                crops[i] = fitted[i];
         }
-        return result;
+        var result = torch.stack(crops);
+        if (!Augment.Flip)
+            return result;
+        var flips = Enumerable.Range(0, (int)b).Select(_ => rng.Next(2) == 1).ToArray();
+        var mask = torch.tensor(flips).reshape(b, 1, 1, 1);
+        return torch.where(mask, result.flip(3), result);
     }
 
-    // Random area fraction in [MinScale, 1] and aspect ratio in [3/4, 4/3], applied to the whole batch with
-    // one affine grid: per-sample scale and translation, bilinear sampling.
-    private Tensor ResizedCrop(Tensor x, Random rng)
+    // torchvision's RandomResizedCrop on the cached bytes: per image a box inside the tile with a random area fraction in
+    // [MinScale, 1] and aspect ratio in [3/4, 4/3], resized to the input size (bilinear), then a random horizontal flip.
+    // Working on uint8 before the float conversion moves a quarter of the bytes a float pipeline would (the loader shares
+    // the trainer's cores and caches), and uint8 bilinear resizing has libtorch's vectorised kernel.
+    private Tensor ResizedCrop(Tensor tiles, Random rng)
     {
-        long b = x.shape[0];
-        var theta = new float[b * 6];
+        long b = tiles.shape[0], height = tiles.shape[2], width = tiles.shape[3];
+        var boxes = new (long Top, long Left, long Height, long Width)[b];
         for (int i = 0; i < b; i++)
         {
             double area = Augment.MinScale + rng.NextDouble() * (1 - Augment.MinScale);
-            double logRatio = Math.Log(3.0 / 4) + rng.NextDouble() * (Math.Log(4.0 / 3) - Math.Log(3.0 / 4));
-            double ratio = Math.Exp(logRatio);
-            double w = Math.Min(1, Math.Sqrt(area * ratio)), h = Math.Min(1, Math.Sqrt(area / ratio));
-            double cx = (rng.NextDouble() * 2 - 1) * (1 - w), cy = (rng.NextDouble() * 2 - 1) * (1 - h);
-            theta[i * 6 + 0] = (float)w;
-            theta[i * 6 + 2] = (float)cx;
-            theta[i * 6 + 4] = (float)h;
-            theta[i * 6 + 5] = (float)cy;
+            double ratio = Math.Exp(Math.Log(3.0 / 4) + rng.NextDouble() * (Math.Log(4.0 / 3) - Math.Log(3.0 / 4)));
+            long w = Math.Clamp((long)Math.Round(Math.Sqrt(area * ratio) * width), 1, width);
+            long h = Math.Clamp((long)Math.Round(Math.Sqrt(area / ratio) * height), 1, height);
+            long left = (long)Math.Round(rng.NextDouble() * (width - w)), top = (long)Math.Round(rng.NextDouble() * (height - h));
+            boxes[i] = (top, left, h, w);
         }
-        var t = torch.tensor(theta).reshape(b, 2, 3);
-        var grid = torch.nn.functional.affine_grid(t, [b, x.shape[1], InputSize, InputSize], align_corners: false);
-        return torch.nn.functional.grid_sample(x, grid, GridSampleMode.Bilinear, GridSamplePaddingMode.Reflection, align_corners: false);
+        var flips = Enumerable.Range(0, (int)b).Select(_ => Augment.Flip && rng.Next(2) == 1).ToArray();
+        var crops = new Tensor[b];
+        for (int i = 0; i < b; i++)
+        {
+            var (top, left, h, w) = boxes[i];
+            var box = tiles[i].narrow(1, top, h).narrow(2, left, w).unsqueeze(0);
+            var resized = torch.nn.functional.interpolate(box, [InputSize, InputSize], mode: InterpolationMode.Bilinear, align_corners: false);
+            crops[i] = flips[i] ? resized.flip(3) : resized;
+        }
+        return torch.cat(crops, 0);
     }
 }

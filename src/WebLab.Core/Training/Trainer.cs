@@ -121,16 +121,16 @@ public static class Trainer
                     cancellationToken.ThrowIfCancellationRequested();
                     var factor = schedule.Factor(step, totalSteps);
                     for (int g = 0; g < groups.Count; g++)
-                        optimizer.ParamGroups.ElementAt(g).LearningRate = groupLrs[g] * factor;
+                        optimizer.Groups[g].LearningRate = groupLrs[g] * factor;
 
                     var stepClock = Stopwatch.StartNew();
                     using (var scope = torch.NewDisposeScope())
                     {
-                        optimizer.zero_grad();
+                        optimizer.ClearGradients();
                         var (loss, ce, bss, hits) = Forward(model, batch, settings, mixRng);
                         loss.backward();
                         penalties.AddGradients();
-                        optimizer.step();
+                        optimizer.Step();
                         using var count = batch.Count.ToScalar(); // explicit and disposed: see WeightPenalties on TorchSharp's temporary Scalars
                         ceSum.Add(ce.mul(count));
                         if (bss is not null)
@@ -269,23 +269,9 @@ public static class Trainer
         }
     }
 
-    internal static optim.Optimizer CreateOptimizer(IReadOnlyList<ParamGroupPlan> groups, TrainerSettings settings)
-    {
-        if (groups.Count == 0 || groups.All(g => g.Parameters.Count == 0))
-            throw new BadInputException("Nothing to train: every block is frozen and there is no head.");
-        return settings.Optimizer switch
-        {
-            OptimizerKind.Sgd => optim.SGD(
-                groups.Select(g => new TorchSharp.Modules.SGD.ParamGroup(g.Parameters.Select(p => p.Parameter), g.LearningRate, settings.Momentum,
-                    nesterov: settings.Nesterov && settings.Momentum > 0)),
-                groups[0].LearningRate, settings.Momentum, nesterov: settings.Nesterov && settings.Momentum > 0),
-            OptimizerKind.AdamW => optim.AdamW(
-                groups.Select(g => new TorchSharp.Modules.AdamW.ParamGroup(g.Parameters.Select(p => p.Parameter), g.LearningRate, beta1: settings.Momentum,
-                    weight_decay: 0)),
-                groups[0].LearningRate, beta1: settings.Momentum, weight_decay: 0),
-            _ => throw new ArgumentOutOfRangeException(nameof(settings)),
-        };
-    }
+    internal static GroupOptimizer CreateOptimizer(IReadOnlyList<ParamGroupPlan> groups, TrainerSettings settings) =>
+        GroupOptimizer.Create(settings.Optimizer, groups.Select(g => new OptimizerGroup(g.Name, [.. g.Parameters.Select(p => p.Parameter)], g.LearningRate)),
+            settings.Momentum, settings.Nesterov);
 
     /// <summary>A CPU copy of every parameter and buffer.</summary>
     internal static Dictionary<string, Tensor> Snapshot(BlockModel model)

@@ -1,6 +1,7 @@
 using TorchSharp;
 using WebLab.Data;
 using WebLab.Models;
+using WebLab.Training;
 using static TorchSharp.torch;
 
 namespace WebLab.Transfer;
@@ -99,15 +100,15 @@ public static class LinearProbe
         torch.manual_seed(0);
         var w = new TorchSharp.Modules.Parameter(torch.zeros([classes, width]));
         var b = new TorchSharp.Modules.Parameter(torch.zeros([classes]));
-        using var optimizer = optim.Adam([w, b], learningRate);
+        using var optimizer = new AdamWOptimizer([new OptimizerGroup("probe", [w, b], learningRate)]); // Adam: the L2 term is in the loss
         using var halfL2 = (0.5 * l2).ToScalar(); // explicit and disposed: see WeightPenalties on TorchSharp's temporary Scalars
         for (int step = 0; step < steps; step++)
         {
             using var stepScope = torch.NewDisposeScope();
-            optimizer.zero_grad();
+            optimizer.ClearGradients();
             var loss = nn.functional.cross_entropy(x.matmul(w.t()) + b, y) + w.mul(w).sum().mul(halfL2);
             loss.backward();
-            optimizer.step();
+            optimizer.Step();
         }
         using var _ = torch.no_grad();
         // Fold the standardisation into the weights: W (x - m)/s + b = (W/s) x + (b - W m/s).

@@ -88,14 +88,44 @@ public class ImageTransformTests
     }
 
     [Fact]
-    public void Apply_ResizedCrop_OutputsInputSize()
+    public void Apply_ResizedCrop_ResizesARandomBoxOfTheTile_ThenFlips()
     {
-        using var tiles = Tiles(4, 3, 73);
+        // Every row of a tile is the same ramp: column x holds 3x + c in channel c.
+        const int batch = 16, size = 73;
+        var ramp = new byte[batch * 3 * size * size];
+        for (int i = 0; i < ramp.Length; i++)
+            ramp[i] = (byte)(3 * (i % size) + i / (size * size) % 3);
+        using var tiles = torch.tensor(ramp, [batch, 3, size, size]);
         var transform = new ImageTransform(64, 3, [0, 0, 0], [1, 1, 1], Augmentation.For(64, flip: true));
         Assert.Equal(CropAugment.ResizedCrop, transform.Augment.Crop);
         using var x = transform.Apply(tiles, new Random(3));
-        Assert.Equal([4, 3, 64, 64], x.shape);
-        Assert.True(x.isfinite().all().item<bool>());
+        using var again = transform.Apply(tiles, new Random(3));
+        Assert.Equal([batch, 3, 64, 64], x.shape);
+        Assert.True(Tensors.Same(x, again));
+
+        using var bytes = x.mul(255).round().to(ScalarType.Int32);
+        int flipped = 0;
+        double narrowest = double.MaxValue;
+        for (int i = 0; i < batch; i++)
+        {
+            var row = bytes[i, 0, 0].data<int>().ToArray();
+            // Rows stay identical (a box of identical rows), channels keep their offset, and the row is the ramp over
+            // the box: monotone, rising unless flipped.
+            Assert.True(Tensors.Same(bytes[i, .., 0], bytes[i, .., 63]));
+            Assert.True(Tensors.Same(bytes[i, 1, 0], bytes[i, 0, 0] + 1));
+            bool rising = row.Zip(row.Skip(1)).All(p => p.Second >= p.First), falling = row.Zip(row.Skip(1)).All(p => p.Second <= p.First);
+            Assert.True(rising || falling, $"sample {i} is not a resized box of the ramp");
+            if (falling && !rising)
+                flipped++;
+            int span = row.Max() - row.Min();
+            Assert.InRange(span, 1, 3 * (size - 1));
+            narrowest = Math.Min(narrowest, span);
+        }
+        Assert.InRange(flipped, 2, batch - 2);
+        // Boxes cover at least MinScale of the area with aspect ratio at most 4/3, so no box is narrower than
+        // sqrt(0.35 x 3/4) of the tile: about 37 of 73 columns, a ramp span of about 100.
+        Assert.True(narrowest >= 90, $"a box spans only {narrowest} ramp units");
+        Assert.True(narrowest < 3 * (size - 1), "every box was the whole tile");
     }
 
     [Fact]

@@ -26,11 +26,11 @@ public class TransferPlanTests
         var plan = TransferPlan.ForTransfer(model.Blocks, false, new TransferDials(HeadLearningRate: 0.3, FrozenBlocks: 0, BlockLearningRates: rates, LayerDecay: 0.1));
         var groups = TransferPlan.Groups(model, plan);
         using var optimizer = Trainer.CreateOptimizer(groups, new TrainerSettings());
-        var lrs = optimizer.ParamGroups.Select(g => g.LearningRate).ToArray();
+        var lrs = optimizer.Groups.Select(g => g.LearningRate).ToArray();
         // stem and layer2 explicit; layer1 sits 3 levels below the head (0.3 x 0.1^3), layer3 one level (0.3 x 0.1).
         Assert.Equal([0.001, 0.0003, 0.02, 0.03, 0.3], lrs.Select(r => Math.Round(r, 10)));
         // Each group holds exactly its block's parameters.
-        var sizes = optimizer.ParamGroups.Cast<TorchSharp.Modules.SGD.ParamGroup>().Select(g => g.Parameters.Count()).ToArray();
+        var sizes = optimizer.Groups.Select(g => g.Parameters.Count).ToArray();
         Assert.Equal(model.Blocks.Select(b => model.ParametersOf(b).Count()), sizes);
     }
 
