@@ -1,5 +1,3 @@
-using System.Formats.Tar;
-using System.IO.Compression;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -20,30 +18,16 @@ public static class Cifar
         var train = new List<byte[]>();
         var test = new List<byte[]>();
         string? names = null;
-        using (var file = File.OpenRead(archive))
-        using (var gzip = new GZipStream(file, CompressionMode.Decompress))
+        TarGz.ForEachFile(archive, (path, data) =>
         {
-            var reader = new TarReader(gzip);
-            try
-            {
-                while (reader.GetNextEntry() is { } item)
-                {
-                    if (item.EntryType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile) || item.DataStream is null)
-                        continue;
-                    var name = Path.GetFileName(item.Name);
-                    if (name.StartsWith("data_batch_", StringComparison.Ordinal) || name == "train.bin")
-                        train.Add(ReadAll(item));
-                    else if (name is "test_batch.bin" or "test.bin")
-                        test.Add(ReadAll(item));
-                    else if (name is "batches.meta.txt" or "fine_label_names.txt")
-                        names = System.Text.Encoding.UTF8.GetString(ReadAll(item));
-                }
-            }
-            catch (InvalidDataException e)
-            {
-                throw new BadInputException($"{archive}: archive is corrupt ({e.Message}).", e);
-            }
-        }
+            var name = Path.GetFileName(path);
+            if (name.StartsWith("data_batch_", StringComparison.Ordinal) || name == "train.bin")
+                train.Add(ReadAll(data));
+            else if (name is "test_batch.bin" or "test.bin")
+                test.Add(ReadAll(data));
+            else if (name is "batches.meta.txt" or "fine_label_names.txt")
+                names = System.Text.Encoding.UTF8.GetString(ReadAll(data));
+        });
         if (train.Count == 0 || test.Count == 0)
             throw new BadInputException($"{archive}: no CIFAR training/test batches found in the archive.");
         var classNames = entry.ClassNames ?? names?.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
@@ -53,10 +37,10 @@ public static class Cifar
         return new LoadedDataset(entry.Name, trainSet, null, testSet, [], entry, entry.Flip);
     }
 
-    private static byte[] ReadAll(TarEntry item)
+    private static byte[] ReadAll(Stream data)
     {
         using var memory = new MemoryStream();
-        item.DataStream!.CopyTo(memory);
+        data.CopyTo(memory);
         return memory.ToArray();
     }
 

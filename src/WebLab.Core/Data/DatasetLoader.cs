@@ -19,6 +19,10 @@ public static class DatasetLoader
     public const int DefaultFolderImageSize = 64;
 
     /// <summary>Loads <paramref name="reference"/> (catalogue id or path).</summary>
+    /// <summary>Loads a transfer target with its images cached at the tile size a model of <paramref name="inputSize"/> px trains on.</summary>
+    public static LoadedDataset LoadTarget(string reference, int inputSize, DatasetFileOptions? files = null, CancellationToken cancellationToken = default) =>
+        Load(reference, new DatasetLoadOptions(ImageTransform.CacheSizeFor(inputSize), Files: files), cancellationToken: cancellationToken);
+
     public static LoadedDataset Load(string reference, DatasetLoadOptions? options = null, DatasetCatalog? catalog = null,
         IProgress<string>? status = null, CancellationToken cancellationToken = default)
     {

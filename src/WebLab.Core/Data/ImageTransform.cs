@@ -86,26 +86,12 @@ public sealed record ImageTransform(int InputSize, int Channels, float[] Mean, f
     private Tensor Augmented(Tensor tiles, Random rng)
     {
         long b = tiles.shape[0];
-        if (Augment.Crop == CropAugment.ResizedCrop)
-            return ResizedCrop(tiles, rng);
-        var fitted = CenterFit(tiles);
-        var crops = new Tensor[b];
-        if (Augment.Crop == CropAugment.Pad)
+        var crops = Augment.Crop switch
         {
-            int p = Augment.Padding;
-            var padded = p > 0 ? torch.nn.functional.pad(fitted, [p, p, p, p]) : fitted;
-            long span = padded.shape[2] - InputSize;
-            for (int i = 0; i < b; i++)
-            {
-                long dy = rng.Next((int)span + 1), dx = rng.Next((int)span + 1);
-                crops[i] = padded[i].narrow(1, dy, InputSize).narrow(2, dx, InputSize);
-            }
-        }
-        else
-        {
-            for (int i = 0; i < b; i++)
-                crops[i] = fitted[i];
-        }
+            CropAugment.ResizedCrop => ResizedCrops(tiles, rng),
+            CropAugment.Pad => PadCrops(CenterFit(tiles), rng),
+            _ => CenterFit(tiles).unbind(0),
+        };
         var result = torch.stack(crops);
         if (!Augment.Flip)
             return result;
@@ -114,32 +100,39 @@ public sealed record ImageTransform(int InputSize, int Channels, float[] Mean, f
         return torch.where(mask, result.flip(3), result);
     }
 
-    // torchvision's RandomResizedCrop on the cached bytes: per image a box inside the tile with a random area fraction in
-    // [MinScale, 1] and aspect ratio in [3/4, 4/3], resized to the input size (bilinear), then a random horizontal flip.
-    // Working on uint8 before the float conversion moves a quarter of the bytes a float pipeline would (the loader shares
-    // the trainer's cores and caches), and uint8 bilinear resizing has libtorch's vectorised kernel.
-    private Tensor ResizedCrop(Tensor tiles, Random rng)
+    // A random window of the zero-padded tile per image.
+    private Tensor[] PadCrops(Tensor fitted, Random rng)
     {
-        long b = tiles.shape[0], height = tiles.shape[2], width = tiles.shape[3];
-        var boxes = new (long Top, long Left, long Height, long Width)[b];
-        for (int i = 0; i < b; i++)
+        int p = Augment.Padding;
+        var padded = p > 0 ? torch.nn.functional.pad(fitted, [p, p, p, p]) : fitted;
+        long span = padded.shape[2] - InputSize;
+        var crops = new Tensor[padded.shape[0]];
+        for (int i = 0; i < crops.Length; i++)
+        {
+            long dy = rng.Next((int)span + 1), dx = rng.Next((int)span + 1);
+            crops[i] = padded[i].narrow(1, dy, InputSize).narrow(2, dx, InputSize);
+        }
+        return crops;
+    }
+
+    // torchvision's RandomResizedCrop on the cached bytes: per image a box inside the tile with a random area fraction in
+    // [MinScale, 1] and aspect ratio in [3/4, 4/3], resized to the input size (bilinear). Working on uint8 before the
+    // float conversion moves a quarter of the bytes a float pipeline would (the loader shares the trainer's cores and
+    // caches), and uint8 bilinear resizing has libtorch's vectorised kernel.
+    private Tensor[] ResizedCrops(Tensor tiles, Random rng)
+    {
+        long height = tiles.shape[2], width = tiles.shape[3];
+        var crops = new Tensor[tiles.shape[0]];
+        for (int i = 0; i < crops.Length; i++)
         {
             double area = Augment.MinScale + rng.NextDouble() * (1 - Augment.MinScale);
             double ratio = Math.Exp(Math.Log(3.0 / 4) + rng.NextDouble() * (Math.Log(4.0 / 3) - Math.Log(3.0 / 4)));
             long w = Math.Clamp((long)Math.Round(Math.Sqrt(area * ratio) * width), 1, width);
             long h = Math.Clamp((long)Math.Round(Math.Sqrt(area / ratio) * height), 1, height);
             long left = (long)Math.Round(rng.NextDouble() * (width - w)), top = (long)Math.Round(rng.NextDouble() * (height - h));
-            boxes[i] = (top, left, h, w);
-        }
-        var flips = Enumerable.Range(0, (int)b).Select(_ => Augment.Flip && rng.Next(2) == 1).ToArray();
-        var crops = new Tensor[b];
-        for (int i = 0; i < b; i++)
-        {
-            var (top, left, h, w) = boxes[i];
             var box = tiles[i].narrow(1, top, h).narrow(2, left, w).unsqueeze(0);
-            var resized = torch.nn.functional.interpolate(box, [InputSize, InputSize], mode: InterpolationMode.Bilinear, align_corners: false);
-            crops[i] = flips[i] ? resized.flip(3) : resized;
+            crops[i] = torch.nn.functional.interpolate(box, [InputSize, InputSize], mode: InterpolationMode.Bilinear, align_corners: false).squeeze(0);
         }
-        return torch.cat(crops, 0);
+        return crops;
     }
 }

@@ -12,9 +12,11 @@ public sealed record LoadedDataset(
 {
     public IReadOnlyList<string> ClassNames => Train.ClassNames;
 
-    /// <summary>Resolves class references - indices ("5") or names ("Sandal") - to indices.</summary>
-    public IReadOnlyList<int> ResolveClasses(IEnumerable<string> references)
+    /// <summary>Resolves class references - indices ("5") or names ("Sandal") - to indices; null means every class.</summary>
+    public IReadOnlyList<int> ResolveClasses(IEnumerable<string>? references)
     {
+        if (references is null)
+            return [.. Enumerable.Range(0, ClassNames.Count)];
         var result = new List<int>();
         foreach (var raw in references)
         {

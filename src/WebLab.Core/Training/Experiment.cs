@@ -66,9 +66,8 @@ public static class Experiment
 
         using var source = Checkpoint.Load(spec.Source, device);
         var info = source.Info;
-        using var dataset = DatasetLoader.Load(spec.Target, new DatasetLoadOptions(ImageTransform.CacheSizeFor(info.InputSize), Files: files),
-            cancellationToken: cancellationToken);
-        var classes = spec.TargetClasses is null ? Enumerable.Range(0, dataset.ClassNames.Count).ToArray() : dataset.ResolveClasses(spec.TargetClasses);
+        using var dataset = DatasetLoader.LoadTarget(spec.Target, info.InputSize, files, cancellationToken);
+        var classes = dataset.ResolveClasses(spec.TargetClasses);
         var seeds = Enumerable.Range(spec.FirstSeed, spec.Seeds).ToArray();
         SplitOptions SplitFor(int seed) => new(classes, spec.PerClass, Seed: seed, HoldoutSeed: spec.FirstSeed);
 

@@ -86,9 +86,8 @@ public static class Analysis
         var device = TorchRuntime.ResolveDevice(spec.Device);
         using var source = Checkpoint.Load(spec.Source, device);
         var info = source.Info;
-        using var dataset = DatasetLoader.Load(spec.Target, new DatasetLoadOptions(ImageTransform.CacheSizeFor(info.InputSize), Files: files),
-            cancellationToken: cancellationToken);
-        var classes = spec.TargetClasses is null ? Enumerable.Range(0, dataset.ClassNames.Count).ToArray() : dataset.ResolveClasses(spec.TargetClasses);
+        using var dataset = DatasetLoader.LoadTarget(spec.Target, info.InputSize, files, cancellationToken);
+        var classes = dataset.ResolveClasses(spec.TargetClasses);
         using var splits = Splits.Make(dataset, new SplitOptions(classes, spec.PerClass, Seed: spec.Seed, HoldoutSeed: spec.Seed));
         var counts = splits.Train.ClassCounts();
         int k = splits.ClassNames.Count;
