@@ -31,6 +31,8 @@ public sealed class ExamplesTests(ExamplesLab lab) : IClassFixture<ExamplesLab>
         Assert.Matches(@"transfer seed 0: test accuracy \d+\.\d%", run.Stdout);
         Assert.Matches(@"scratch seed 0: test accuracy \d+\.\d%", run.Stdout);
         Assert.Matches(@"NTG: [+-]\d+\.\d points - transfer (reduced test error|increased test error|made no measurable difference)", run.Stdout);
+        // The build's patched libraries were used, not TorchSharp's fallback copy out of the NuGet cache.
+        Assert.False(Directory.Exists(Path.Combine(Fsi.RepoRoot, "src/WebLab.Cli/bin/Release/net10.0/cpu")));
     }
 
     [Fact]

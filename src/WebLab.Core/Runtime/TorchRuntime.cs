@@ -17,11 +17,25 @@ public static class TorchRuntime
             if (s_initialized)
                 return;
             NativeAllocator.Configure();
-            torch.InitializeDeviceType(DeviceType.CPU);
+            LoadLibTorch();
             var threads = Environment.GetEnvironmentVariable("WEBLAB_THREADS");
             if (int.TryParse(threads, out var n) && n > 0)
                 torch.set_num_threads(n);
             s_initialized = true;
+        }
+    }
+
+    private static void LoadLibTorch()
+    {
+        try
+        {
+            torch.InitializeDeviceType(DeviceType.CPU);
+        }
+        catch (Exception e) when (NativeLibraries.LastFailure is { } failure)
+        {
+            throw new InvalidOperationException(
+                $"libtorch could not be loaded: {failure}. Rebuild WebLab (the build makes its libLibTorchSharp.so " +
+                "loadable on this libstdc++; see Directory.Build.targets).", e);
         }
     }
 
