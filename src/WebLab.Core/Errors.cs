@@ -12,3 +12,12 @@ public class BadInputException : Exception
 
     public BadInputException() { }
 }
+
+/// <summary>One invalid field of a spec: its path as it is spelled in JSON ("transfer.epochs") and what is wrong.</summary>
+public sealed record FieldError(string Field, string Message)
+{
+    /// <summary>The same error one level down, e.g. "epochs" under "transfer" is "transfer.epochs".</summary>
+    public FieldError Under(string parent) => this with { Field = $"{parent}.{Field}" };
+
+    public override string ToString() => $"{Field}: {Message}";
+}

@@ -7,6 +7,7 @@ using MudBlazor.Services;
 using WebLab.Lab;
 using WebLab.Lab.Catalog;
 using WebLab.Lab.Jobs;
+using WebLab.Lab.Jobs.Kinds;
 using WebLab.Lab.Storage;
 using WebLab.Web.Api;
 using WebLab.Web.Hubs;
@@ -47,7 +48,8 @@ public static class LabHost
         services.AddSingleton(sp => new JobStore(sp.GetRequiredService<Database>()));
         services.AddSingleton<DatasetStore>();
         services.AddSingleton<CheckpointStore>();
-        services.AddSingleton<JobSpecs>();
+        services.AddSingleton<LabReferences>();
+        services.AddSingleton<LabCommands>();
         services.AddSingleton<LabEvents>();
         services.AddSingleton<JobRunner>();
         services.AddSingleton<Predictions>();

@@ -1,5 +1,6 @@
 using Microsoft.Data.Sqlite;
 using WebLab.Lab.Jobs;
+using WebLab.Lab.Jobs.Kinds;
 using WebLab.Lab.Storage;
 
 namespace WebLab.Lab.Tests;
@@ -38,7 +39,7 @@ public sealed class TempLab : IAsyncDisposable
         return lab;
     }
 
-    public async Task<JobRecord> SubmitAsync(string owner = "alice", int priority = 0, int maxAttempts = 3, string kind = JobKinds.Experiment,
+    public async Task<JobRecord> SubmitAsync(string owner = "alice", int priority = 0, int maxAttempts = 3, string kind = ExperimentKind.Id,
         string? key = null, string name = "job")
     {
         var (job, _) = await Jobs.SubmitAsync(new JobSubmission(kind, owner, name, "{}", priority, key), maxAttempts);
@@ -49,7 +50,7 @@ public sealed class TempLab : IAsyncDisposable
     public async Task<JobRecord> RunningAsync(string leaseOwner = "host_a/train-0", int maxAttempts = 3, TimeSpan? lease = null)
     {
         var job = await SubmitAsync(maxAttempts: maxAttempts);
-        var claimed = await Jobs.ClaimAsync(JobKinds.TrainLane, leaseOwner, lease ?? TimeSpan.FromSeconds(30));
+        var claimed = await Jobs.ClaimAsync(Lanes.Train, leaseOwner, lease ?? TimeSpan.FromSeconds(30));
         Assert.NotNull(claimed);
         Assert.Equal(job.Id, claimed.Id);
         return claimed;

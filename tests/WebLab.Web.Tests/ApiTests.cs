@@ -61,9 +61,36 @@ public sealed class ApiTests(LabApiFactory factory) : IClassFixture<LabApiFactor
         var response = await Client().PostAsJsonAsync("/api/jobs", Experiment(new { target = "no-such-data", source = "nope", seeds = 0 }));
         var problem = await ProblemAsync(response, HttpStatusCode.BadRequest);
         var errors = problem.GetProperty("errors");
-        Assert.Contains("neither a dataset of this lab", errors.GetProperty("target")[0].GetString());
-        Assert.Contains("not a checkpoint id", errors.GetProperty("source")[0].GetString());
-        Assert.Contains("1..20", errors.GetProperty("seeds")[0].GetString());
+        Assert.Contains("neither a dataset of this lab", errors.GetProperty("spec.target")[0].GetString());
+        Assert.Contains("not a checkpoint id", errors.GetProperty("spec.source")[0].GetString());
+        Assert.Contains("1..20", errors.GetProperty("spec.seeds")[0].GetString());
+    }
+
+    [Fact]
+    public async Task DialAndSweepErrors_CarryTheirFieldPaths()
+    {
+        var dial = await Client().PostAsJsonAsync("/api/jobs",
+            Experiment(new { target = "fashion-mnist", source = "demo", perClass = 3, transfer = new { epochs = 0, momentum = 1.5 } }));
+        var errors = (await ProblemAsync(dial, HttpStatusCode.BadRequest)).GetProperty("errors");
+        Assert.Contains("1..10000", errors.GetProperty("spec.transfer.epochs")[0].GetString());
+        Assert.Contains("[0, 1)", errors.GetProperty("spec.transfer.momentum")[0].GetString());
+        Assert.Contains("at least 5", errors.GetProperty("spec.perClass")[0].GetString());
+
+        var sweep = await Client().PostAsJsonAsync("/api/jobs", new
+        {
+            kind = "sweep",
+            spec = new { @base = new { target = "fashion-mnist", source = "nope", seeds = 30 }, axes = Array.Empty<object>() },
+        });
+        var sweepErrors = (await ProblemAsync(sweep, HttpStatusCode.BadRequest)).GetProperty("errors");
+        Assert.Contains("not a checkpoint id", sweepErrors.GetProperty("spec.base.source")[0].GetString());
+        Assert.Contains("1..20", sweepErrors.GetProperty("spec.base.seeds")[0].GetString());
+        Assert.Contains("at least one axis", sweepErrors.GetProperty("spec.axes")[0].GetString());
+
+        var pretrain = await Client().PostAsJsonAsync("/api/jobs",
+            new { kind = "pretrain", spec = new { dataset = "fashion-mnist", architecture = "resnet9000", output = "", epochs = 0 } });
+        var pretrainErrors = (await ProblemAsync(pretrain, HttpStatusCode.BadRequest)).GetProperty("errors");
+        Assert.Contains("unknown architecture", pretrainErrors.GetProperty("spec.architecture")[0].GetString());
+        Assert.Contains("1..1000", pretrainErrors.GetProperty("spec.epochs")[0].GetString());
     }
 
     [Fact]
@@ -72,15 +99,15 @@ public sealed class ApiTests(LabApiFactory factory) : IClassFixture<LabApiFactor
         var analyse = await Client().PostAsJsonAsync("/api/jobs",
             new { kind = "analyse", spec = new { target = "no-such-data", source = "nope", perClass = 2, fineTuneSteps = -1 } });
         var errors = (await ProblemAsync(analyse, HttpStatusCode.BadRequest)).GetProperty("errors");
-        Assert.Contains("neither a dataset of this lab", errors.GetProperty("target")[0].GetString());
-        Assert.Contains("not a checkpoint id", errors.GetProperty("source")[0].GetString());
-        Assert.Contains("5 or more", errors.GetProperty("perClass")[0].GetString());
-        Assert.Contains("0..10000", errors.GetProperty("fineTuneSteps")[0].GetString());
+        Assert.Contains("neither a dataset of this lab", errors.GetProperty("spec.target")[0].GetString());
+        Assert.Contains("not a checkpoint id", errors.GetProperty("spec.source")[0].GetString());
+        Assert.Contains("5 or more", errors.GetProperty("spec.perClass")[0].GetString());
+        Assert.Contains("0..10000", errors.GetProperty("spec.fineTuneSteps")[0].GetString());
 
         var preset = await Client().PostAsJsonAsync("/api/jobs",
             Experiment(new { target = "fashion-mnist", source = "demo", preset = "fastest-please", seeds = 1 }));
         var presetErrors = (await ProblemAsync(preset, HttpStatusCode.BadRequest)).GetProperty("errors");
-        Assert.Contains("unknown 'fastest-please'. Known: auto, small-similar", presetErrors.GetProperty("preset")[0].GetString());
+        Assert.Contains("unknown 'fastest-please'. Known: auto, small-similar", presetErrors.GetProperty("spec.preset")[0].GetString());
     }
 
     [Fact]
@@ -264,7 +291,7 @@ public sealed class ApiTests(LabApiFactory factory) : IClassFixture<LabApiFactor
         // Not ready yet: experiments on it are refused with a field error.
         var experiment = await Client().PostAsJsonAsync("/api/jobs", Experiment(new { target = id, source = "demo", seeds = 1 }));
         var problem = await ProblemAsync(experiment, HttpStatusCode.BadRequest);
-        Assert.Contains("still being ingested", problem.GetProperty("errors").GetProperty("target")[0].GetString());
+        Assert.Contains("still being ingested", problem.GetProperty("errors").GetProperty("spec.target")[0].GetString());
 
         Assert.Equal(HttpStatusCode.NoContent, (await Client().DeleteAsync($"/api/datasets/{id}")).StatusCode);
         Assert.False(Directory.Exists(Path.Combine(factory.Data.Path, "datasets", id)));

@@ -51,23 +51,23 @@ public sealed record ExperimentSpec(
     /// <summary>The scratch dials (defaults when none were given).</summary>
     public ScratchDials ScratchArm => Scratch ?? new ScratchDials();
 
-    /// <summary>Field errors, e.g. "seeds: must be 1..20"; empty when valid.</summary>
-    public IReadOnlyList<string> Validate()
+    /// <summary>Field errors (e.g. seeds: must be 1..20, transfer.epochs: ...); empty when valid.</summary>
+    public IReadOnlyList<FieldError> Validate()
     {
-        var errors = new List<string>();
+        var errors = new List<FieldError>();
         if (string.IsNullOrWhiteSpace(Target))
-            errors.Add("target: required.");
+            errors.Add(new("target", "required."));
         if (string.IsNullOrWhiteSpace(Source))
-            errors.Add("source: required.");
+            errors.Add(new("source", "required."));
         if (Seeds is < 1 or > 20)
-            errors.Add("seeds: must be 1..20.");
-        if (PerClass is < 1)
-            errors.Add("perClass: must be 1 or more.");
+            errors.Add(new("seeds", "must be 1..20."));
+        if (PerClass is < Experiment.MinPerClass)
+            errors.Add(new("perClass", $"must be at least {Experiment.MinPerClass}: experiments refuse classes with fewer training images."));
         if (Scratch?.LearningRate is <= 0 or > 10)
-            errors.Add("scratch.learningRate: must be in (0, 10].");
+            errors.Add(new("scratch.learningRate", "must be in (0, 10]."));
         if (DialsFromPreset && Preset != AutoPreset && !Presets.All.Any(p => p.Id.Equals(Preset, StringComparison.OrdinalIgnoreCase)))
-            errors.Add($"preset: unknown '{Preset}'. Known: {AutoPreset}, {string.Join(", ", Presets.All.Select(p => p.Id))}.");
-        errors.AddRange(Dials.Validate().Select(e => "transfer." + e));
+            errors.Add(new("preset", $"unknown '{Preset}'. Known: {AutoPreset}, {string.Join(", ", Presets.All.Select(p => p.Id))}."));
+        errors.AddRange(Dials.Validate().Select(e => e.Under("transfer")));
         return errors;
     }
 }

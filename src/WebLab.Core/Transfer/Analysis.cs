@@ -26,17 +26,17 @@ public sealed record AnalysisSpec(
     int FineTuneSteps = 60,
     string Device = "auto")
 {
-    public IReadOnlyList<string> Validate()
+    public IReadOnlyList<FieldError> Validate()
     {
-        var errors = new List<string>();
+        var errors = new List<FieldError>();
         if (string.IsNullOrWhiteSpace(Target))
-            errors.Add("target: required.");
+            errors.Add(new("target", "required."));
         if (string.IsNullOrWhiteSpace(Source))
-            errors.Add("source: required.");
+            errors.Add(new("source", "required."));
         if (PerClass is < Experiment.MinPerClass)
-            errors.Add($"perClass: must be {Experiment.MinPerClass} or more.");
+            errors.Add(new("perClass", $"must be {Experiment.MinPerClass} or more."));
         if (FineTuneSteps is < 0 or > 10_000)
-            errors.Add("fineTuneSteps: must be in 0..10000.");
+            errors.Add(new("fineTuneSteps", "must be in 0..10000."));
         return errors;
     }
 }

@@ -61,34 +61,34 @@ public sealed record TransferDials(
     bool Augment = true,
     int? Patience = null)
 {
-    /// <summary>Checks ranges; every message names the dial.</summary>
-    public IReadOnlyList<string> Validate()
+    /// <summary>Checks ranges; each error names its dial.</summary>
+    public IReadOnlyList<FieldError> Validate()
     {
-        var errors = new List<string>();
-        void Check(bool ok, string message)
+        var errors = new List<FieldError>();
+        void Check(bool ok, string dial, string message)
         {
             if (!ok)
-                errors.Add(message);
+                errors.Add(new FieldError(dial, message));
         }
-        Check(FrozenBlocks >= 0, "frozenBlocks must be 0 or more.");
-        Check(HeadStage is null or >= 1, "headStage must be 1 or more.");
-        Check(HeadLearningRate > 0 && HeadLearningRate <= 10, "headLearningRate must be in (0, 10].");
-        Check(LayerDecay > 0 && LayerDecay <= 10, "layerDecay must be in (0, 10].");
-        Check(BlockLearningRates?.Values.All(v => v >= 0 && v <= 10) ?? true, "blockLearningRates must be in [0, 10].");
-        Check(L2 >= 0 && L2 < 1, "l2 must be in [0, 1).");
-        Check(L2SPAlpha >= 0 && L2SPAlpha < 10, "l2spAlpha must be in [0, 10).");
-        Check(L2SPBlocks is null or >= 0, "l2spBlocks must be 0 or more.");
-        Check(BssEta >= 0 && BssEta < 10, "bssEta must be in [0, 10).");
-        Check(BssK >= 1, "bssK must be 1 or more.");
-        Check(Momentum >= 0 && Momentum < 1, "momentum must be in [0, 1).");
-        Check(WarmupFraction >= 0 && WarmupFraction < 1, "warmupFraction must be in [0, 1).");
-        Check(DecaySpeed > 0 && DecaySpeed <= 10, "decaySpeed must be in (0, 10].");
-        Check(Epochs >= 1 && Epochs <= 10_000, "epochs must be in 1..10000.");
-        Check(Steps is null or (>= 1 and <= 10_000_000), "steps must be in 1..10000000.");
-        Check(BatchSize >= 1 && BatchSize <= 4096, "batchSize must be in 1..4096.");
-        Check(LabelSmoothing >= 0 && LabelSmoothing < 1, "labelSmoothing must be in [0, 1).");
-        Check(MixupAlpha >= 0 && MixupAlpha <= 10, "mixupAlpha must be in [0, 10].");
-        Check(Patience is null or >= 1, "patience must be 1 or more.");
+        Check(FrozenBlocks >= 0, "frozenBlocks", "must be 0 or more.");
+        Check(HeadStage is null or >= 1, "headStage", "must be 1 or more.");
+        Check(HeadLearningRate > 0 && HeadLearningRate <= 10, "headLearningRate", "must be in (0, 10].");
+        Check(LayerDecay > 0 && LayerDecay <= 10, "layerDecay", "must be in (0, 10].");
+        Check(BlockLearningRates?.Values.All(v => v >= 0 && v <= 10) ?? true, "blockLearningRates", "must be in [0, 10].");
+        Check(L2 >= 0 && L2 < 1, "l2", "must be in [0, 1).");
+        Check(L2SPAlpha >= 0 && L2SPAlpha < 10, "l2spAlpha", "must be in [0, 10).");
+        Check(L2SPBlocks is null or >= 0, "l2spBlocks", "must be 0 or more.");
+        Check(BssEta >= 0 && BssEta < 10, "bssEta", "must be in [0, 10).");
+        Check(BssK >= 1, "bssK", "must be 1 or more.");
+        Check(Momentum >= 0 && Momentum < 1, "momentum", "must be in [0, 1).");
+        Check(WarmupFraction >= 0 && WarmupFraction < 1, "warmupFraction", "must be in [0, 1).");
+        Check(DecaySpeed > 0 && DecaySpeed <= 10, "decaySpeed", "must be in (0, 10].");
+        Check(Epochs >= 1 && Epochs <= 10_000, "epochs", "must be in 1..10000.");
+        Check(Steps is null or (>= 1 and <= 10_000_000), "steps", "must be in 1..10000000.");
+        Check(BatchSize >= 1 && BatchSize <= 4096, "batchSize", "must be in 1..4096.");
+        Check(LabelSmoothing >= 0 && LabelSmoothing < 1, "labelSmoothing", "must be in [0, 1).");
+        Check(MixupAlpha >= 0 && MixupAlpha <= 10, "mixupAlpha", "must be in [0, 10].");
+        Check(Patience is null or >= 1, "patience", "must be 1 or more.");
         return errors;
     }
 

@@ -14,32 +14,6 @@ public enum JobState
     Cancelled,
 }
 
-/// <summary>What a job does; the lane decides which worker slots run it.</summary>
-public static class JobKinds
-{
-    public const string Ingest = "ingest";
-    public const string Import = "import";
-    public const string Pretrain = "pretrain";
-    public const string Experiment = "experiment";
-    public const string Sweep = "sweep";
-
-    /// <summary>Top-k predictions of a checkpoint for one uploaded image ("try it").</summary>
-    public const string Predict = "predict";
-
-    /// <summary>Transferability measures and the recommender's choice for a target and a source, before any training.</summary>
-    public const string Analyse = "analyse";
-
-    /// <summary>Training work: one slot per device.</summary>
-    public const string TrainLane = "train";
-
-    /// <summary>Quick utility work (decoding uploads, importing weights) that must not wait behind a long training job.</summary>
-    public const string UtilityLane = "utility";
-
-    public static IReadOnlyList<string> All { get; } = [Ingest, Import, Pretrain, Experiment, Sweep, Predict, Analyse];
-
-    public static string LaneOf(string kind) => kind is Ingest or Import or Predict or Analyse ? UtilityLane : TrainLane;
-}
-
 /// <summary>A row of the jobs table.</summary>
 public sealed record JobRecord
 {

@@ -1,11 +1,10 @@
 using System.Collections.Concurrent;
-using System.Globalization;
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using WebLab.Lab.Catalog;
+using WebLab.Lab.Jobs.Kinds;
 using WebLab.Lab.Storage;
 using WebLab.Lab.Workers;
 
@@ -21,7 +20,7 @@ namespace WebLab.Lab.Jobs;
 public sealed class JobRunner : BackgroundService
 {
     private readonly JobStore _jobs;
-    private readonly JobSpecs _specs;
+    private readonly LabReferences _references;
     private readonly LabEvents _events;
     private readonly DataFolder _folder;
     private readonly LabOptions _options;
@@ -29,15 +28,19 @@ public sealed class JobRunner : BackgroundService
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _wake = new();
     private readonly ConcurrentDictionary<string, RunningJob> _running = new();
 
-    public JobRunner(JobStore jobs, JobSpecs specs, LabEvents events, DataFolder folder, IOptions<LabOptions> options, ILogger<JobRunner> log)
+    private readonly TimeProvider _time;
+
+    public JobRunner(JobStore jobs, LabReferences references, LabEvents events, DataFolder folder, IOptions<LabOptions> options,
+        ILogger<JobRunner> log, TimeProvider? time = null)
     {
         _jobs = jobs;
-        _specs = specs;
+        _references = references;
+        _time = time ?? TimeProvider.System;
         _events = events;
         _folder = folder;
         _options = options.Value;
         _log = log;
-        foreach (var lane in new[] { JobKinds.TrainLane, JobKinds.UtilityLane })
+        foreach (var lane in Lanes.All)
             _wake[lane] = new SemaphoreSlim(0);
     }
 
@@ -94,9 +97,9 @@ public sealed class JobRunner : BackgroundService
         TrainDevices = TrainSlotDevices();
         var slots = new List<Task>();
         for (int i = 0; i < TrainDevices.Count; i++)
-            slots.Add(RunSlotAsync(JobKinds.TrainLane, i, TrainDevices[i], stoppingToken));
+            slots.Add(RunSlotAsync(Lanes.Train, i, TrainDevices[i], stoppingToken));
         for (int i = 0; i < Math.Max(1, _options.UtilityWorkers); i++)
-            slots.Add(RunSlotAsync(JobKinds.UtilityLane, i, "cpu", stoppingToken));
+            slots.Add(RunSlotAsync(Lanes.Utility, i, "cpu", stoppingToken));
         slots.Add(MaintainAsync(stoppingToken));
         await Task.WhenAll(slots);
     }
@@ -174,14 +177,18 @@ public sealed class JobRunner : BackgroundService
 
     private async Task RunJobAsync(JobRecord job, string owner, string device, CancellationToken stoppingToken)
     {
+        var kind = JobKinds.Get(job.Kind);
         WorkerJob workerJob;
         try
         {
-            workerJob = await _specs.ResolveAsync(job, device, CancellationToken.None);
+            var output = _folder.JobFolder(job.Id);
+            Directory.CreateDirectory(output);
+            var input = await kind.ResolveAsync(job, new ResolveContext(device, _folder, _references), CancellationToken.None);
+            workerJob = new WorkerJob(job.Id, job.Kind, device, output, input);
         }
         catch (BadInputException e)
         {
-            await EndAsync(job, owner, await _jobs.FailAsync(job.Id, owner, e.Message, retryable: false, CancellationToken.None), e.Message);
+            await EndAsync(job, owner, await FailAsync(job, owner, e.Message, retryable: false), e.Message);
             return;
         }
         var jobFile = Path.Combine(workerJob.OutputDirectory, $"job-{job.Attempt}.json");
@@ -243,7 +250,7 @@ public sealed class JobRunner : BackgroundService
                     // Cancelled, or the lease was lost and the job requeued elsewhere: this worker must not go on.
                     running.Abandon(WorkerCommands.Cancel, _options.WorkerStopGrace);
                 }
-                else if (running.Worker is { } worker && DateTimeOffset.UtcNow - worker.LastHeard > _options.WorkerStallTimeout)
+                else if (running.Worker is { } worker && _time.GetUtcNow() - worker.LastHeard > _options.WorkerStallTimeout)
                 {
                     running.HungFor = _options.WorkerStallTimeout;
                     worker.Kill();
@@ -272,9 +279,9 @@ public sealed class JobRunner : BackgroundService
             running.Abandon(WorkerCommands.Cancel, _options.WorkerStopGrace);
             return;
         }
-        if (e.Progress is { } progress && DateTimeOffset.UtcNow - running.LastProgressWrite > TimeSpan.FromSeconds(1))
+        if (e.Progress is { } progress && _time.GetUtcNow() - running.LastProgressWrite > TimeSpan.FromSeconds(1))
         {
-            running.LastProgressWrite = DateTimeOffset.UtcNow;
+            running.LastProgressWrite = _time.GetUtcNow();
             await _jobs.SetProgressAsync(job.Id, owner, JsonSerializer.Serialize(progress, WebLabJson.Compact), CancellationToken.None);
         }
         _events.Publish(new JobEventMessage(job.Id, seq.Value, e.Event, e.Payload, _jobs.NowIso, e.Progress));
@@ -294,7 +301,7 @@ public sealed class JobRunner : BackgroundService
         if (exit == WorkerExit.Succeeded && result is not null)
         {
             var completed = await _jobs.CompleteAsync(job.Id, owner, result.Result.GetRawText(),
-                (connection, transaction) => RegisterOutputsAsync(connection, transaction, job, result), none);
+                write => JobKinds.Get(job.Kind).RegisterOutputsAsync(new OutputContext(job, result, write, _references, _folder, _time), none), none);
             await EndAsync(job, owner, completed ? JobState.Succeeded : null, null);
             return;
         }
@@ -307,51 +314,16 @@ public sealed class JobRunner : BackgroundService
         }
         bool retryable = exit != WorkerExit.BadInput && failure?.Retryable != false;
         var error = Describe();
-        var state = await _jobs.FailAsync(job.Id, owner, error, retryable, none);
-        if (state == JobState.Failed && job.Kind == JobKinds.Ingest)
-            await MarkIngestFailedAsync(job, error);
-        await EndAsync(job, owner, state, error);
+        await EndAsync(job, owner, await FailAsync(job, owner, error, retryable), error);
     }
 
-    private async Task MarkIngestFailedAsync(JobRecord job, string error)
+    /// <summary>Fails or requeues the job; a job that failed for good lets its kind clean up (e.g. mark its dataset failed).</summary>
+    private async Task<JobState?> FailAsync(JobRecord job, string owner, string error, bool retryable)
     {
-        var spec = WebLabJson.Deserialize<IngestSpec>(job.SpecJson, "ingest spec");
-        var (connection, transaction) = await _jobs.Database.BeginWriteAsync();
-        await using (connection)
-        await using (transaction)
-        {
-            await DatasetStore.FinishIngestAsync(connection, transaction, spec.DatasetId, null, error, CancellationToken.None);
-            await transaction.CommitAsync();
-        }
-    }
-
-    /// <summary>Registers what the job produced, inside the transaction that marks it Succeeded.</summary>
-    private async Task RegisterOutputsAsync(SqliteConnection connection, SqliteTransaction transaction, JobRecord job, WorkerResult result)
-    {
-        if (job.Kind == JobKinds.Ingest)
-        {
-            var spec = WebLabJson.Deserialize<IngestSpec>(job.SpecJson, "ingest spec");
-            await DatasetStore.FinishIngestAsync(connection, transaction, spec.DatasetId, result.Result.GetRawText(), null, CancellationToken.None);
-        }
-        if (result.Checkpoint is { } checkpoint && File.Exists(checkpoint.Path) && _folder.Contains(checkpoint.Path))
-        {
-            var info = WebLabJson.Deserialize<Checkpoints.CheckpointInfo>(checkpoint.Info.GetRawText(), "checkpoint metadata");
-            string? parent = null;
-            if (job.Kind is JobKinds.Experiment)
-                parent = await _specs.SourceCheckpointIdAsync(WebLabJson.Deserialize<Training.ExperimentSpec>(job.SpecJson, "spec").Source);
-            await CheckpointStore.AddAsync(connection, transaction, new CheckpointRecord
-            {
-                Id = Path.GetFileNameWithoutExtension(checkpoint.Path),
-                Name = info.Name ?? job.Name,
-                Owner = job.Owner,
-                Path = checkpoint.Path,
-                InfoJson = checkpoint.Info.GetRawText(),
-                ParentId = parent,
-                JobId = job.Id,
-                Builtin = job.IdempotencyKey?.StartsWith(LabBootstrap.DemoSourceKey, StringComparison.Ordinal) == true,
-                CreatedAt = DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture),
-            }, CancellationToken.None);
-        }
+        var state = await _jobs.FailAsync(job.Id, owner, error, retryable, CancellationToken.None);
+        if (state == JobState.Failed)
+            await _jobs.WriteAsync(write => JobKinds.Get(job.Kind).OnFailedAsync(job, error, write), CancellationToken.None);
+        return state;
     }
 
     private async Task EndAsync(JobRecord job, string owner, JobState? state, string? reason)

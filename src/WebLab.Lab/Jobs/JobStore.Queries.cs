@@ -1,4 +1,5 @@
 using Dapper;
+using WebLab.Lab.Jobs.Kinds;
 
 namespace WebLab.Lab.Jobs;
 
@@ -111,7 +112,7 @@ public sealed partial class JobStore
     public async Task<IReadOnlyDictionary<string, int>> QueuePositionsAsync(CancellationToken cancellationToken = default)
     {
         var positions = new Dictionary<string, int>();
-        foreach (var lane in new[] { JobKinds.TrainLane, JobKinds.UtilityLane })
+        foreach (var lane in new[] { Lanes.Train, Lanes.Utility })
         {
             foreach (var (id, position) in await QueuePositionsAsync(lane, cancellationToken))
                 positions[id] = position;

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Dapper;
 using Microsoft.Data.Sqlite;
+using WebLab.Lab.Jobs.Kinds;
 using WebLab.Lab.Storage;
 
 namespace WebLab.Lab.Jobs;
@@ -14,9 +15,6 @@ public sealed partial class JobStore(Database db, TimeProvider? time = null)
 {
     private readonly TimeProvider _time = time ?? TimeProvider.System;
 
-    /// <summary>The database this store writes to.</summary>
-    public Database Database => db;
-
     private const string Columns = "*";
 
     internal long NowMs => _time.GetUtcNow().ToUnixTimeMilliseconds();
@@ -28,8 +26,8 @@ public sealed partial class JobStore(Database db, TimeProvider? time = null)
     /// <summary>Queues a job (or returns the existing one for a repeated idempotency key).</summary>
     public async Task<(JobRecord Job, bool Created)> SubmitAsync(JobSubmission submission, int maxAttempts, CancellationToken cancellationToken = default)
     {
-        if (!JobKinds.All.Contains(submission.Kind))
-            throw new BadInputException($"Unknown job kind '{submission.Kind}'. Known: {string.Join(", ", JobKinds.All)}.");
+        var kind = JobKinds.Find(submission.Kind)
+                   ?? throw new BadInputException($"Unknown job kind '{submission.Kind}'. Known: {string.Join(", ", JobKinds.All.Select(k => k.Name))}.");
         var (connection, transaction) = await db.BeginWriteAsync(cancellationToken);
         await using (connection)
         await using (transaction)
@@ -55,7 +53,7 @@ public sealed partial class JobStore(Database db, TimeProvider? time = null)
                 submission.Priority,
                 maxAttempts,
                 submission.IdempotencyKey,
-                lane = JobKinds.LaneOf(submission.Kind),
+                lane = kind.Lane,
                 now = NowIso,
             }, transaction, cancellationToken: cancellationToken));
             await HistoryAsync(connection, transaction, id, null, JobState.Queued, "submitted", 0, cancellationToken);
@@ -117,9 +115,13 @@ public sealed partial class JobStore(Database db, TimeProvider? time = null)
 
     /// <summary>Running -> Succeeded with the result; false (and nothing written) if this owner no longer holds the job.</summary>
     /// <param name="alsoWrite">Writes (e.g. registering the job's checkpoint) committed in the same transaction as the state change.</param>
-    public Task<bool> CompleteAsync(string id, string leaseOwner, string resultJson, Func<SqliteConnection, SqliteTransaction, Task>? alsoWrite = null,
+    public Task<bool> CompleteAsync(string id, string leaseOwner, string resultJson, Func<LabWrite, Task>? alsoWrite = null,
         CancellationToken cancellationToken = default) =>
         FinishRunningAsync(id, leaseOwner, JobState.Succeeded, "completed", resultJson, null, alsoWrite, cancellationToken);
+
+    /// <summary>Writes that belong together, outside any job transition (e.g. marking a failed ingest's dataset).</summary>
+    public Task WriteAsync(Func<LabWrite, Task> work, CancellationToken cancellationToken = default) =>
+        LabWrite.InTransactionAsync(db, work, cancellationToken);
 
     /// <summary>
     /// Running -> Queued (attempts left and <paramref name="retryable"/>) or Failed, with the error kept.
@@ -224,7 +226,7 @@ public sealed partial class JobStore(Database db, TimeProvider? time = null)
     }
 
     private Task<bool> FinishRunningAsync(string id, string leaseOwner, JobState to, string reason, string? resultJson, string? error,
-        Func<SqliteConnection, SqliteTransaction, Task>? alsoWrite, CancellationToken cancellationToken) =>
+        Func<LabWrite, Task>? alsoWrite, CancellationToken cancellationToken) =>
         TransitionRunningAsync(id, leaseOwner, to, reason, 0, """
             UPDATE jobs SET state = @to, result_json = COALESCE(@resultJson, result_json), error = @error, finished_at = @now,
                    lease_owner = NULL, lease_expires_ms = NULL
@@ -240,7 +242,7 @@ public sealed partial class JobStore(Database db, TimeProvider? time = null)
 
     /// <summary>Running -> <paramref name="to"/> by <paramref name="update"/>, only while <paramref name="leaseOwner"/> holds the job.</summary>
     private async Task<bool> TransitionRunningAsync(string id, string leaseOwner, JobState to, string reason, int attemptDelta, string update,
-        object parameters, Func<SqliteConnection, SqliteTransaction, Task>? alsoWrite, CancellationToken cancellationToken)
+        object parameters, Func<LabWrite, Task>? alsoWrite, CancellationToken cancellationToken)
     {
         var (connection, transaction) = await db.BeginWriteAsync(cancellationToken);
         await using (connection)
@@ -254,7 +256,7 @@ public sealed partial class JobStore(Database db, TimeProvider? time = null)
             await connection.ExecuteAsync(new CommandDefinition(update, parameters, transaction, cancellationToken: cancellationToken));
             await HistoryAsync(connection, transaction, id, JobState.Running, to, reason, attempt.Value + attemptDelta, cancellationToken);
             if (alsoWrite is not null)
-                await alsoWrite(connection, transaction);
+                await alsoWrite(new LabWrite(connection, transaction));
             await transaction.CommitAsync(cancellationToken);
             return true;
         }

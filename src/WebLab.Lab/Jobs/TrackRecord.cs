@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using WebLab.Lab.Jobs.Kinds;
 using WebLab.Transfer;
 
 namespace WebLab.Lab.Jobs;
@@ -22,7 +23,7 @@ public static class TrackRecord
     public static async Task<IReadOnlyList<MeasureTrackRecord>> ComputeAsync(JobStore store, CancellationToken cancellationToken = default)
     {
         var rows = new List<(Dictionary<string, (string Name, double Value)> Measures, double Gain)>();
-        foreach (var job in await store.ListAsync(JobState.Succeeded, JobKinds.Experiment, limit: 1000, cancellationToken: cancellationToken))
+        foreach (var job in await store.ListAsync(JobState.Succeeded, ExperimentKind.Id, limit: 1000, cancellationToken: cancellationToken))
         {
             if (job.ResultJson is null)
                 continue;

@@ -36,6 +36,18 @@ public sealed class DataFolder
 
     public string JobFolder(string jobId) => Path.Combine(Jobs, Checked(jobId, "job"));
 
+    /// <summary>A new name for an upload (up_... plus a short, letters-and-digits extension from the user's file name).</summary>
+    public static string NewUploadName(string userFileName) =>
+        Ids.New("up") + (Path.GetExtension(userFileName) is { Length: > 1 and <= 12 } e && e[1..].All(char.IsAsciiLetterOrDigit) ? e : ".bin");
+
+    /// <summary>The path of an upload by its name (see <see cref="NewUploadName"/>).</summary>
+    public string UploadFile(string uploadName)
+    {
+        var stem = Path.GetFileNameWithoutExtension(uploadName);
+        return Path.GetFileName(uploadName) == uploadName && Ids.IsValid(stem, "up") ? Path.Combine(Uploads, uploadName)
+            : throw new BadInputException($"'{uploadName}' is not an upload of this lab.");
+    }
+
     /// <summary>Inside a job's folder: PNGs of the dataset items its result points at (WebLab.Data.ItemImages).</summary>
     public const string ItemImagesFolder = "items";
 

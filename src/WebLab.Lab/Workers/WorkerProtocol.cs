@@ -38,18 +38,8 @@ public static class WorkerCommands
     public const string Interrupt = "interrupt";
 }
 
-/// <summary>What a worker is asked to do. <see cref="Spec"/> is resolved: paths, not lab ids.</summary>
-public sealed record WorkerJob(string JobId, string Kind, string Device, string OutputDirectory, JsonElement Spec);
-
-/// <summary>Ingest: validate and describe an uploaded dataset.</summary>
-public sealed record IngestSpec(string DatasetId, string Path, string ThumbnailDirectory);
-
-/// <summary>Import: turn a safetensors upload into a WebLab checkpoint.</summary>
-public sealed record ImportSpec(string SafetensorsPath, string Output, string Architecture, int InputSize, IReadOnlyList<string>? ClassNames,
-    float[]? Mean, float[]? Std, string? Name, string? SourceDataset);
-
-/// <summary>Predict: the top-k classes of one image (decoded in the worker, never in the lab's web process).</summary>
-public sealed record PredictSpec(string CheckpointPath, string ImagePath, string ImageName, int TopK = 5);
+/// <summary>What a worker is asked to do: the kind's resolved input (paths, not lab ids) and where its files go.</summary>
+public sealed record WorkerJob(string JobId, string Kind, string Device, string OutputDirectory, JsonElement Input);
 
 /// <summary>A line a worker writes on stdout.</summary>
 [JsonPolymorphic(TypeDiscriminatorPropertyName = "type")]

@@ -6,8 +6,8 @@ using Microsoft.Extensions.Options;
 using WebLab.Lab;
 using WebLab.Lab.Catalog;
 using WebLab.Lab.Jobs;
+using WebLab.Lab.Jobs.Kinds;
 using WebLab.Lab.Storage;
-using WebLab.Lab.Workers;
 
 namespace WebLab.Web.Api;
 
@@ -58,7 +58,7 @@ internal static class CheckpointsApi
         return Results.File(c.Path, "application/octet-stream", (safeName.Length > 0 ? safeName : c.Id) + extension, enableRangeProcessing: true);
     }
 
-    private static async Task<IResult> ImportAsync(HttpContext context, [FromForm] ImportForm form, DataFolder folder, JobRunner runner,
+    private static async Task<IResult> ImportAsync(HttpContext context, [FromForm] ImportForm form, DataFolder folder, LabCommands commands,
         IOptions<LabOptions> options, CancellationToken ct)
     {
         if (form.File is null)
@@ -70,7 +70,7 @@ internal static class CheckpointsApi
         if (form.File.Length > options.Value.MaxCheckpointBytes)
             throw new UploadTooLargeException(options.Value.MaxCheckpointBytes);
         await using var stream = form.File.OpenReadStream();
-        var job = await AcceptImportAsync(stream, form.File.FileName, form, Users.Of(context), folder, runner, options.Value, ct);
+        var job = await AcceptImportAsync(stream, form.File.FileName, form, Users.Of(context), folder, commands, options.Value, ct);
         return Results.Accepted($"/api/jobs/{job.Id}", JobSummary.Of(job, null));
     }
 
@@ -91,14 +91,15 @@ internal static class CheckpointsApi
     /// Validates the fields, streams the file into the uploads folder (size limit, atomic), checks its safetensors header
     /// and queues the import job that validates every tensor (the API and the Checkpoints page both come here).
     /// </summary>
-    public static async Task<JobRecord> AcceptImportAsync(Stream file, string fileName, ImportForm form, string owner, DataFolder folder, JobRunner runner,
+    public static async Task<JobRecord> AcceptImportAsync(Stream file, string fileName, ImportForm form, string owner, DataFolder folder, LabCommands commands,
         LabOptions options, CancellationToken ct)
     {
         var errors = ValidateImport(form);
         if (errors.Count > 0)
             throw new SpecValidationException(errors);
         float[]? mean = ParseFloats(form.Mean, "mean", errors), std = ParseFloats(form.Std, "std", errors);
-        var upload = Path.Combine(folder.Uploads, Ids.New("up") + ".safetensors");
+        var uploadName = DataFolder.NewUploadName(".safetensors");
+        var upload = folder.UploadFile(uploadName);
         await folder.WriteAtomicAsync(file, upload, options.MaxCheckpointBytes, ct);
         try
         {
@@ -110,10 +111,10 @@ internal static class CheckpointsApi
             throw;
         }
         var name = string.IsNullOrWhiteSpace(form.Name) ? Path.GetFileNameWithoutExtension(fileName) : form.Name.Trim();
-        // Output is placed by the server when the job runs (next to the other checkpoints, named after the job).
-        var spec = new ImportSpec(upload, "", form.Architecture!, form.InputSize, SplitList(form.ClassNames), mean, std, name,
+        // The output is placed by the server when the job runs (next to the other checkpoints, named after the job).
+        var spec = new ImportSpec(uploadName, form.Architecture!, form.InputSize, SplitList(form.ClassNames), mean, std, name,
             string.IsNullOrWhiteSpace(form.SourceDataset) ? null : form.SourceDataset.Trim());
-        var (job, _) = await runner.SubmitAsync(new JobSubmission(JobKinds.Import, owner, $"Import {name}", JsonSerializer.Serialize(spec, WebLabJson.Compact)), ct);
+        var (job, _) = await commands.SubmitAsync(JobKinds.Of<ImportKind>(), spec, owner, $"Import {name}", cancellationToken: ct);
         return job;
     }
 

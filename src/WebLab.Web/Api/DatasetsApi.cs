@@ -9,8 +9,8 @@ using WebLab.Data;
 using WebLab.Lab;
 using WebLab.Lab.Catalog;
 using WebLab.Lab.Jobs;
+using WebLab.Lab.Jobs.Kinds;
 using WebLab.Lab.Storage;
-using WebLab.Lab.Workers;
 
 namespace WebLab.Web.Api;
 
@@ -36,7 +36,7 @@ internal static partial class DatasetsApi
             .WithSummary("The datasets.json catalogue: sizes, domains, published transfer figures, and whether each is available here.");
     }
 
-    private static async Task<IResult> UploadAsync(HttpContext context, string? name, DataFolder folder, DatasetStore datasets, JobRunner runner,
+    private static async Task<IResult> UploadAsync(HttpContext context, string? name, DataFolder folder, DatasetStore datasets, LabCommands commands,
         IOptions<LabOptions> options, CancellationToken ct)
     {
         var limit = options.Value.MaxUploadBytes;
@@ -46,7 +46,7 @@ internal static partial class DatasetsApi
         try
         {
             var files = await ReceiveAsync(context.Request, staging, folder, limit, ct);
-            var accepted = await AcceptStagedAsync(id, staging, files, name, Users.Of(context), folder, datasets, runner);
+            var accepted = await AcceptStagedAsync(id, staging, files, name, Users.Of(context), folder, datasets, commands);
             return Results.Accepted($"/api/datasets/{id}", accepted);
         }
         finally
@@ -67,7 +67,7 @@ internal static partial class DatasetsApi
 
     /// <summary>Checks the staged files, moves them into the dataset's folder, records it and queues its ingest job.</summary>
     internal static async Task<UploadAccepted> AcceptStagedAsync(string id, string staging, List<(string Path, string Name)> files, string? name,
-        string owner, DataFolder folder, DatasetStore datasets, JobRunner runner)
+        string owner, DataFolder folder, DatasetStore datasets, LabCommands commands)
     {
         var (source, path, fileName) = Arrange(files, staging);
         var final = folder.DatasetFolder(id);
@@ -84,9 +84,7 @@ internal static partial class DatasetsApi
             CreatedAt = DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture),
         };
         await datasets.AddAsync(record);
-        var spec = new IngestSpec(id, datasetPath, Path.Combine(final, "thumbnails"));
-        var (job, _) = await runner.SubmitAsync(new JobSubmission(JobKinds.Ingest, owner, $"Ingest {record.Name}",
-            JsonSerializer.Serialize(spec, WebLabJson.Compact)), CancellationToken.None);
+        var (job, _) = await commands.SubmitAsync(JobKinds.Of<IngestKind>(), new IngestSpec(id), owner, $"Ingest {record.Name}");
         await datasets.SetJobAsync(id, job.Id, CancellationToken.None);
         return new UploadAccepted(Dto(record with { JobId = job.Id }, null), JobSummary.Of(job, null));
     }

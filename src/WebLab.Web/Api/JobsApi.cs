@@ -1,6 +1,6 @@
 using System.Text.Json;
 using WebLab.Lab.Jobs;
-using WebLab.Lab.Storage;
+using WebLab.Lab.Jobs.Kinds;
 using WebLab.Lab.Workers;
 using WebLab.Training;
 
@@ -45,22 +45,13 @@ internal static class JobsApi
             .WithSummary("Run the built-in demo: Fashion-MNIST clothes -> shoes & bags, 20 images per class, transfer vs scratch, 3 seeds.");
     }
 
-    private static async Task<IResult> SubmitAsync(SubmitJobRequest request, HttpContext context, JobSpecs specs, JobRunner runner, CancellationToken ct)
+    private static async Task<IResult> SubmitAsync(SubmitJobRequest request, HttpContext context, LabCommands commands, CancellationToken ct)
     {
-        if (request.Priority is < -10 or > 10)
-            throw new SpecValidationException(new Dictionary<string, string[]> { ["priority"] = ["must be -10..10."] });
-        var spec = await specs.ValidateAsync(request.Kind ?? "", request.Spec, ct);
         var key = request.IdempotencyKey is { Length: > 0 } given ? given
             : context.Request.Headers["Idempotency-Key"].ToString() is { Length: > 0 } header ? header : null;
-        var owner = Users.Of(context);
-        var name = string.IsNullOrWhiteSpace(request.Name) ? DefaultName(request.Kind!, request.Spec) : request.Name.Trim();
-        var (job, created) = await runner.SubmitAsync(new JobSubmission(request.Kind!, owner, name, spec, request.Priority, key is null ? null : $"{owner}:{key}"), ct);
+        var (job, created) = await commands.SubmitRequestAsync(request.Kind, request.Spec, Users.Of(context), request.Name, request.Priority, key, ct);
         return created ? Results.Created($"/api/jobs/{job.Id}", JobSummary.Of(job, null)) : Results.Ok(JobSummary.Of(job, null));
     }
-
-    private static string DefaultName(string kind, JsonElement spec) =>
-        spec.ValueKind == JsonValueKind.Object && spec.TryGetProperty("name", out var name) && name.ValueKind == JsonValueKind.String
-            ? name.GetString()! : kind;
 
     private static async Task<IResult> ListAsync(JobStore store, string? state, string? kind, string? owner, int? limit, CancellationToken ct)
     {
@@ -99,51 +90,16 @@ internal static class JobsApi
         return Results.Ok(events.Select(e => new JobEventDto(e.Seq, e.Type, JsonDocument.Parse(e.PayloadJson).RootElement, e.At)).ToList());
     }
 
-    private static async Task<IResult> CancelAsync(string id, HttpContext context, JobStore store, JobRunner runner, CancellationToken ct)
-    {
-        var job = await store.GetAsync(id, ct);
-        if (job is null)
-            return Problems.NotFound($"No job '{id}'.");
-        if (NotYours(job, context, "cancel") is { } refused)
-            return refused;
-        if (job.IsFinished)
-            return Problems.Conflict($"Job '{id}' has already finished ({job.State.ToString().ToLowerInvariant()}).");
-        await runner.CancelAsync(id, $"cancelled by {Users.Of(context)}", ct);
-        return Results.Ok(JobSummary.Of((await store.GetAsync(id, ct))!, null));
-    }
+    private static async Task<IResult> CancelAsync(string id, HttpContext context, LabCommands commands, CancellationToken ct) =>
+        Results.Ok(JobSummary.Of(await commands.CancelAsync(id, Users.Of(context), ct), null));
 
-    private static async Task<IResult> StopAsync(string id, HttpContext context, JobStore store, JobRunner runner, CancellationToken ct)
-    {
-        var job = await store.GetAsync(id, ct);
-        if (job is null)
-            return Problems.NotFound($"No job '{id}'.");
-        if (NotYours(job, context, "stop") is { } refused)
-            return refused;
-        if (job.State != JobState.Running || !runner.Stop(id))
-            return Problems.Conflict($"Job '{id}' is not running; only a running job can be stopped early.");
-        return Results.Accepted($"/api/jobs/{id}", JobSummary.Of(job, null));
-    }
+    private static async Task<IResult> StopAsync(string id, HttpContext context, LabCommands commands, CancellationToken ct) =>
+        Results.Accepted($"/api/jobs/{id}", JobSummary.Of(await commands.StopAsync(id, Users.Of(context), ct), null));
 
-    private static async Task<IResult> DeleteAsync(string id, HttpContext context, JobStore store, DataFolder folder, CancellationToken ct)
+    private static async Task<IResult> DeleteAsync(string id, HttpContext context, LabCommands commands, CancellationToken ct)
     {
-        var job = await store.GetAsync(id, ct);
-        if (job is null)
-            return Problems.NotFound($"No job '{id}'.");
-        if (NotYours(job, context, "delete") is { } refused)
-            return refused;
-        if (!job.IsFinished)
-            return Problems.Conflict($"Job '{id}' is {job.State.ToString().ToLowerInvariant()}; cancel it first.");
-        if (await store.DeleteAsync(id, ct))
-            folder.DeleteOwned(folder.JobFolder(id)); // its worker files and rendered images; checkpoints live on in the zoo
+        await commands.DeleteAsync(id, Users.Of(context), ct);
         return Results.NoContent();
-    }
-
-    /// <summary>403 unless the caller owns the job ("cancel your own", see <see cref="Users.MayControl"/>).</summary>
-    private static IResult? NotYours(JobRecord job, HttpContext context, string action)
-    {
-        var user = Users.Of(context);
-        return Users.MayControl(user, job) ? null
-            : Problems.Forbidden($"Job '{job.Id}' belongs to '{job.Owner}'; only they can {action} it (you are '{user}', from the {Users.Header} header or the {Users.Cookie} cookie).");
     }
 
     private static async Task<IResult> QueueAsync(JobStore store, JobRunner runner, CancellationToken ct)
@@ -159,10 +115,10 @@ internal static class JobsApi
         });
     }
 
-    private static async Task<IResult> DemoAsync(HttpContext context, JobSpecs specs, JobRunner runner, CancellationToken ct)
+    private static async Task<IResult> DemoAsync(HttpContext context, LabCommands commands, CancellationToken ct)
     {
-        var spec = Demo.Experiment(Lab.Catalog.CheckpointStore.DemoAlias);
-        var request = new SubmitJobRequest(Lab.Jobs.JobKinds.Experiment, JsonSerializer.SerializeToElement(spec, WebLabJson.Compact), spec.Name);
-        return await SubmitAsync(request, context, specs, runner, ct);
+        var spec = Demo.Experiment(LabReferences.DemoSource);
+        var (job, created) = await commands.SubmitAsync(JobKinds.Of<ExperimentKind>(), spec, Users.Of(context), spec.Name, cancellationToken: ct);
+        return created ? Results.Created($"/api/jobs/{job.Id}", JobSummary.Of(job, null)) : Results.Ok(JobSummary.Of(job, null));
     }
 }

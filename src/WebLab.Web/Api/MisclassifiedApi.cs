@@ -1,6 +1,7 @@
 using System.Text.Json;
 using WebLab.Data;
 using WebLab.Lab.Jobs;
+using WebLab.Lab.Jobs.Kinds;
 using WebLab.Lab.Storage;
 using WebLab.Training;
 
@@ -26,7 +27,7 @@ internal static class MisclassifiedApi
         var job = await store.GetAsync(id, ct);
         if (job is null)
             return Problems.NotFound($"No job '{id}'.");
-        if (job.Kind != JobKinds.Experiment || job.ResultJson is null)
+        if (job.Kind != ExperimentKind.Id || job.ResultJson is null)
             return Problems.NotFound($"Job '{id}' has no experiment result (yet).");
         var result = JsonSerializer.Deserialize<ExperimentResult>(job.ResultJson, WebLabJson.Compact)!;
         var images = folder.JobItemImages(id);

@@ -1,22 +1,15 @@
-using System.Text.Json;
 using WebLab.Lab.Catalog;
 using WebLab.Lab.Jobs;
+using WebLab.Lab.Jobs.Kinds;
 using WebLab.Lab.Storage;
-using WebLab.Lab.Workers;
 
 namespace WebLab.Web.Api;
-
-/// <summary>A class and its probability.</summary>
-public sealed record PredictedClass(int Index, string Name, double Probability);
-
-/// <summary>The top-k classes a checkpoint gives one image.</summary>
-public sealed record Prediction(string Image, string? Checkpoint, IReadOnlyList<PredictedClass> Top);
 
 /// <summary>
 /// "Try it": one image through a checkpoint. The image is decoded and the model run in a utility worker process
 /// (libtorch never loads in the web process); this waits for that short job and returns its answer.
 /// </summary>
-public sealed class Predictions(DataFolder folder, JobRunner runner, JobStore jobs, CheckpointStore checkpoints)
+public sealed class Predictions(DataFolder folder, LabCommands commands, JobRunner runner, JobStore jobs, CheckpointStore checkpoints)
 {
     public const long MaxImageBytes = 20L << 20;
 
@@ -24,20 +17,20 @@ public sealed class Predictions(DataFolder folder, JobRunner runner, JobStore jo
     {
         var checkpoint = await checkpoints.FindAsync(checkpointId, cancellationToken)
                          ?? throw new BadInputException($"No checkpoint '{checkpointId}'.");
-        var extension = Path.GetExtension(imageName) is { Length: > 1 and <= 5 } e && e[1..].All(char.IsLetterOrDigit) ? e : ".img";
-        var path = Path.Combine(folder.Uploads, Ids.New("up") + extension);
+        var upload = DataFolder.NewUploadName(imageName);
+        var path = folder.UploadFile(upload);
         await folder.WriteAtomicAsync(image, path, MaxImageBytes, cancellationToken);
         try
         {
-            var spec = new PredictSpec(checkpoint.Path, path, Path.GetFileName(imageName));
-            var (job, _) = await runner.SubmitAsync(new JobSubmission(JobKinds.Predict, owner, $"Try {checkpoint.Name}",
-                JsonSerializer.Serialize(spec, WebLabJson.Compact), Priority: 5), cancellationToken);
+            var kind = JobKinds.Of<PredictKind>();
+            var (job, _) = await commands.SubmitAsync(kind, new PredictSpec(checkpoint.Id, upload, Path.GetFileName(imageName)), owner,
+                $"Try {checkpoint.Name}", priority: 5, cancellationToken: cancellationToken);
             var deadline = DateTime.UtcNow.AddMinutes(2);
             while (true)
             {
                 var now = await jobs.GetAsync(job.Id, cancellationToken);
-                if (now is { State: JobState.Succeeded, ResultJson: { } result })
-                    return JsonSerializer.Deserialize<Prediction>(result, WebLabJson.Compact)!;
+                if (now is { State: JobState.Succeeded } && kind.ReadResult(now) is { } prediction)
+                    return prediction;
                 if (now is null || now.IsFinished)
                     throw new BadInputException(now?.Error ?? "The prediction job disappeared.");
                 if (DateTime.UtcNow > deadline)

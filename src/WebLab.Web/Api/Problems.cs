@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Diagnostics;
 using WebLab.Lab.Jobs;
+using WebLab.Lab.Jobs.Kinds;
 using WebLab.Lab.Storage;
 
 namespace WebLab.Web.Api;
@@ -16,6 +17,9 @@ internal static class Problems
             UploadTooLargeException e => Results.Problem(e.Message, statusCode: StatusCodes.Status413PayloadTooLarge, title: "Upload too large"),
             BadHttpRequestException e when e.StatusCode == StatusCodes.Status413PayloadTooLarge =>
                 Results.Problem("The request body is larger than the lab accepts.", statusCode: 413, title: "Upload too large"),
+            NotFoundException e => NotFound(e.Message),
+            ForbiddenException e => Forbidden(e.Message + $" People name themselves with the {Users.Header} header or the {Users.Cookie} cookie."),
+            ConflictException e => Conflict(e.Message),
             BadInputException e => Results.Problem(e.Message, statusCode: StatusCodes.Status400BadRequest, title: "Bad input"),
             BadHttpRequestException e => Results.Problem(e.Message, statusCode: e.StatusCode, title: "Bad request"),
             _ => Results.Problem("The lab hit an unexpected error; it has been logged.", statusCode: 500, title: "Internal error"),

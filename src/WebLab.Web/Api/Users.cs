@@ -1,4 +1,3 @@
-using WebLab.Lab.Jobs;
 
 namespace WebLab.Web.Api;
 
@@ -28,10 +27,4 @@ internal static class Users
 
     public static bool IsValid(string name) =>
         name.Length is > 0 and <= 64 && name.All(c => char.IsLetterOrDigit(c) || c is '.' or '_' or '-' or '@' or ' ');
-
-    /// <summary>
-    /// "Cancel your own": only a job's owner cancels, stops or deletes it. The lab's own jobs (the demo source) belong
-    /// to nobody who can, so a visitor cannot take the demo away from everyone else.
-    /// </summary>
-    public static bool MayControl(string user, JobRecord job) => string.Equals(user, job.Owner, StringComparison.Ordinal);
 }

@@ -46,5 +46,5 @@ public sealed class CurrentUser
     }
 
     /// <summary>Whether this person may cancel, stop or delete <paramref name="job"/> (the API's rule).</summary>
-    public bool Owns(JobRecord job) => Users.MayControl(Name, job);
+    public bool Owns(JobRecord job) => LabCommands.MayControl(Name, job);
 }

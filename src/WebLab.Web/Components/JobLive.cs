@@ -1,5 +1,6 @@
 using System.Text.Json;
 using WebLab.Lab.Jobs;
+using WebLab.Lab.Jobs.Kinds;
 using WebLab.Lab.Workers;
 using WebLab.Training;
 
@@ -83,7 +84,7 @@ public sealed class JobLive(JobStore store, LabEvents events) : IAsyncDisposable
     private void SetResult(string? json)
     {
         ResultJson = json;
-        Result = json is not null && Job?.Kind == JobKinds.Experiment ? JsonSerializer.Deserialize<ExperimentResult>(json, WebLabJson.Compact) : null;
+        Result = json is not null && Job?.Kind == ExperimentKind.Id ? JsonSerializer.Deserialize<ExperimentResult>(json, WebLabJson.Compact) : null;
         SetSweep();
     }
 
@@ -102,7 +103,7 @@ public sealed class JobLive(JobStore store, LabEvents events) : IAsyncDisposable
     {
         Sweep = null;
         SweepSize = 0;
-        if (Job is not { Kind: JobKinds.Sweep } job)
+        if (Job is not { Kind: SweepKind.Id } job)
             return;
         var spec = JsonSerializer.Deserialize<SweepSpec>(job.SpecJson, WebLabJson.Compact)!;
         SweepSize = spec.Axes.Aggregate(1, (n, a) => n * a.Values.Count);

@@ -57,10 +57,10 @@ public class ExperimentTests(FashionMnist fashion)
     }
 
     [Fact]
-    public void Run_RefusesClassesWithFewerThanFiveImages_NamingTheClass()
+    public void Run_RefusesFewerThanFiveImagesPerClass()
     {
         var error = Assert.Throws<BadInputException>(() => Experiment.Run(Small(perClass: 4), files: s_local));
-        Assert.Equal("Class 'Sandal' has 4 training image(s); at least 5 per class are needed.", error.Message);
+        Assert.Equal("Invalid experiment: perClass: must be at least 5: experiments refuse classes with fewer training images.", error.Message);
     }
 
     [Fact]
@@ -69,8 +69,8 @@ public class ExperimentTests(FashionMnist fashion)
         var spec = Small() with { Transfer = new TransferDials(HeadLearningRate: -1, BatchSize: 0), Seeds = 0 };
         var error = Assert.Throws<BadInputException>(() => Experiment.Run(spec, files: s_local));
         Assert.Contains("seeds: must be 1..20.", error.Message);
-        Assert.Contains("transfer.headLearningRate must be in (0, 10].", error.Message);
-        Assert.Contains("transfer.batchSize must be in 1..4096.", error.Message);
+        Assert.Contains("transfer.headLearningRate: must be in (0, 10].", error.Message);
+        Assert.Contains("transfer.batchSize: must be in 1..4096.", error.Message);
     }
 
     [Fact]

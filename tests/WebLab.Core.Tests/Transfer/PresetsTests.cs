@@ -67,7 +67,7 @@ public class PresetsTests
         var message = Assert.Throws<BadInputException>(() => Presets.Parse(bad)).Message;
         Assert.Contains("cites unknown section '9. Nowhere'", message);
         Assert.Contains("unknown dial 'headLR'", message);
-        Assert.Contains("momentum must be in [0, 1)", message);
+        Assert.Contains("momentum: must be in [0, 1)", message);
         Assert.Contains("Unknown preset 'nope'. Known: auto, small-similar", Assert.Throws<BadInputException>(() => Presets.Get("nope")).Message);
     }
 

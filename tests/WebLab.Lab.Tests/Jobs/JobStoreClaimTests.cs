@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using WebLab.Lab.Jobs;
+using WebLab.Lab.Jobs.Kinds;
 
 namespace WebLab.Lab.Tests.Jobs;
 
@@ -13,7 +14,7 @@ public sealed class JobStoreClaimTests
         await using var lab = await TempLab.CreateAsync();
         var job = await lab.SubmitAsync();
 
-        var claimed = await lab.Jobs.ClaimAsync(JobKinds.TrainLane, "host_a/train-0", Lease, "cuda:1");
+        var claimed = await lab.Jobs.ClaimAsync(Lanes.Train, "host_a/train-0", Lease, "cuda:1");
 
         Assert.NotNull(claimed);
         Assert.Equal(job.Id, claimed.Id);
@@ -26,7 +27,7 @@ public sealed class JobStoreClaimTests
         var history = await lab.Jobs.HistoryAsync(job.Id);
         Assert.Equal((JobState.Queued, JobState.Running, "claimed by host_a/train-0", 1),
             (history[^1].FromState, history[^1].ToState, history[^1].Reason, history[^1].Attempt));
-        Assert.Null(await lab.Jobs.ClaimAsync(JobKinds.TrainLane, "host_a/train-1", Lease));
+        Assert.Null(await lab.Jobs.ClaimAsync(Lanes.Train, "host_a/train-1", Lease));
     }
 
     [Fact]
@@ -41,7 +42,7 @@ public sealed class JobStoreClaimTests
         await Task.WhenAll(Enumerable.Range(0, 4).Select(w => Task.Run(async () =>
         {
             var worker = $"host_a/train-{w}";
-            while (await lab.Jobs.ClaimAsync(JobKinds.TrainLane, worker, Lease) is { } job)
+            while (await lab.Jobs.ClaimAsync(Lanes.Train, worker, Lease) is { } job)
             {
                 Assert.Equal(worker, job.LeaseOwner);
                 claims.Add((worker, job.Id));
@@ -71,7 +72,7 @@ public sealed class JobStoreClaimTests
         for (int i = 0; i < 2; i++)
             b.Add((await SubmitInOrderAsync(lab, "ben")).Id);
 
-        var positions = await lab.Jobs.QueuePositionsAsync(JobKinds.TrainLane);
+        var positions = await lab.Jobs.QueuePositionsAsync(Lanes.Train);
         var order = await ClaimAllAsync(lab);
 
         // Anna was first, so she is served first; then Ben (never served) comes before her second job, and so on.
@@ -89,11 +90,11 @@ public sealed class JobStoreClaimTests
             a.Add((await SubmitInOrderAsync(lab, "anna")).Id);
         for (int i = 0; i < 2; i++)
             b.Add((await SubmitInOrderAsync(lab, "ben")).Id);
-        var positions = await lab.Jobs.QueuePositionsAsync(JobKinds.TrainLane);
+        var positions = await lab.Jobs.QueuePositionsAsync(Lanes.Train);
 
         // Several idle slots woken together claim back to back; the fake clock does not move between their claims.
         var order = new List<string>();
-        while (await lab.Jobs.ClaimAsync(JobKinds.TrainLane, $"host_a/train-{order.Count}", Lease) is { } job)
+        while (await lab.Jobs.ClaimAsync(Lanes.Train, $"host_a/train-{order.Count}", Lease) is { } job)
             order.Add(job.Id);
 
         Assert.Equal([a[0], b[0], a[1], b[1], a[2]], order);
@@ -110,7 +111,7 @@ public sealed class JobStoreClaimTests
         var urgent = (await SubmitInOrderAsync(lab, "anna", priority: 5)).Id;
         var urgentToo = (await SubmitInOrderAsync(lab, "anna", priority: 5)).Id;
 
-        var positions = await lab.Jobs.QueuePositionsAsync(JobKinds.TrainLane);
+        var positions = await lab.Jobs.QueuePositionsAsync(Lanes.Train);
         var order = await ClaimAllAsync(lab);
 
         // Both priority-5 jobs go first although the second one's owner was just served; fairness only orders equal priorities.
@@ -123,17 +124,17 @@ public sealed class JobStoreClaimTests
     {
         await using var lab = await TempLab.CreateAsync();
         await SubmitInOrderAsync(lab, "anna");
-        Assert.NotNull(await lab.Jobs.ClaimAsync(JobKinds.TrainLane, "host_a/train-0", Lease));
+        Assert.NotNull(await lab.Jobs.ClaimAsync(Lanes.Train, "host_a/train-0", Lease));
         lab.Time.Advance(TimeSpan.FromSeconds(1));
         var a2 = (await SubmitInOrderAsync(lab, "anna")).Id;
         var b1 = (await SubmitInOrderAsync(lab, "ben")).Id;
-        var utility = (await lab.SubmitAsync(kind: JobKinds.Ingest)).Id;
+        var utility = (await lab.SubmitAsync(kind: IngestKind.Id)).Id;
 
-        var positions = await lab.Jobs.QueuePositionsAsync(JobKinds.TrainLane);
+        var positions = await lab.Jobs.QueuePositionsAsync(Lanes.Train);
 
         // Anna was served a moment ago, so Ben's later job is ahead of hers; the running job and other lanes are not in line.
         Assert.Equal(new Dictionary<string, int> { [b1] = 1, [a2] = 2 }, positions);
-        Assert.Equal(new Dictionary<string, int> { [utility] = 1 }, await lab.Jobs.QueuePositionsAsync(JobKinds.UtilityLane));
+        Assert.Equal(new Dictionary<string, int> { [utility] = 1 }, await lab.Jobs.QueuePositionsAsync(Lanes.Utility));
         Assert.Equal([b1, a2], await ClaimAllAsync(lab));
     }
 
@@ -171,7 +172,7 @@ public sealed class JobStoreClaimTests
     private static async Task<List<string>> ClaimAllAsync(TempLab lab)
     {
         var order = new List<string>();
-        while (await lab.Jobs.ClaimAsync(JobKinds.TrainLane, "host_a/train-0", Lease) is { } job)
+        while (await lab.Jobs.ClaimAsync(Lanes.Train, "host_a/train-0", Lease) is { } job)
         {
             order.Add(job.Id);
             lab.Time.Advance(TimeSpan.FromSeconds(1));

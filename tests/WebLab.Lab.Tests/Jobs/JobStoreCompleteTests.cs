@@ -15,7 +15,7 @@ public sealed class JobStoreCompleteTests
         var checkpoint = Checkpoint(job.Id);
 
         var completed = await lab.Jobs.CompleteAsync(job.Id, Worker, """{"acc":0.9}""",
-            (connection, transaction) => CheckpointStore.AddAsync(connection, transaction, checkpoint, CancellationToken.None));
+            write => write.AddCheckpointAsync(checkpoint));
 
         Assert.True(completed);
         var done = await lab.JobAsync(job.Id);
@@ -37,9 +37,9 @@ public sealed class JobStoreCompleteTests
         var before = await lab.JobAsync(job.Id);
         var checkpoint = Checkpoint(job.Id);
 
-        await Assert.ThrowsAsync<IOException>(() => lab.Jobs.CompleteAsync(job.Id, Worker, """{"acc":0.9}""", async (connection, transaction) =>
+        await Assert.ThrowsAsync<IOException>(() => lab.Jobs.CompleteAsync(job.Id, Worker, """{"acc":0.9}""", async write =>
         {
-            await CheckpointStore.AddAsync(connection, transaction, checkpoint, CancellationToken.None);
+            await write.AddCheckpointAsync(checkpoint);
             throw new IOException("disk full while registering the checkpoint");
         }));
 
@@ -57,7 +57,7 @@ public sealed class JobStoreCompleteTests
         var queued = await lab.SubmitAsync();
         var wrote = false;
 
-        Assert.False(await lab.Jobs.CompleteAsync(queued.Id, Worker, "{}", (_, _) =>
+        Assert.False(await lab.Jobs.CompleteAsync(queued.Id, Worker, "{}", _ =>
         {
             wrote = true;
             return Task.CompletedTask;

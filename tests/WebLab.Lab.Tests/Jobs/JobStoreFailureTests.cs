@@ -1,4 +1,5 @@
 using WebLab.Lab.Jobs;
+using WebLab.Lab.Jobs.Kinds;
 
 namespace WebLab.Lab.Tests.Jobs;
 
@@ -15,7 +16,7 @@ public sealed class JobStoreFailureTests
 
         for (int attempt = 1; attempt <= 3; attempt++)
         {
-            var claimed = await lab.Jobs.ClaimAsync(JobKinds.TrainLane, Worker, Lease);
+            var claimed = await lab.Jobs.ClaimAsync(Lanes.Train, Worker, Lease);
             Assert.Equal((job.Id, attempt), (claimed?.Id, claimed?.Attempt));
             Assert.Null(claimed?.Error);
             var state = await lab.Jobs.FailAsync(job.Id, Worker, $"boom {attempt}", retryable: true);
@@ -26,7 +27,7 @@ public sealed class JobStoreFailureTests
         Assert.Equal((JobState.Failed, 3, "boom 3", null, null),
             (failed.State, failed.Attempt, failed.Error, failed.LeaseOwner, failed.ResultJson));
         Assert.NotNull(failed.FinishedAt);
-        Assert.Null(await lab.Jobs.ClaimAsync(JobKinds.TrainLane, Worker, Lease));
+        Assert.Null(await lab.Jobs.ClaimAsync(Lanes.Train, Worker, Lease));
         var history = (await lab.Jobs.HistoryAsync(job.Id)).Select(h => (h.FromState, h.ToState, h.Attempt, h.Reason));
         Assert.Equal(
         [
@@ -65,7 +66,7 @@ public sealed class JobStoreFailureTests
         Assert.Equal((JobState.Failed, 1, "bad spec"), (failed.State, failed.Attempt, failed.Error));
         var last = (await lab.Jobs.HistoryAsync(job.Id))[^1];
         Assert.Equal((JobState.Running, JobState.Failed, 1, "failed: bad spec"), (last.FromState, last.ToState, last.Attempt, last.Reason));
-        Assert.Null(await lab.Jobs.ClaimAsync(JobKinds.TrainLane, Worker, Lease));
+        Assert.Null(await lab.Jobs.ClaimAsync(Lanes.Train, Worker, Lease));
     }
 
     [Fact]
@@ -84,7 +85,7 @@ public sealed class JobStoreFailureTests
             Assert.Equal((JobState.Running, JobState.Queued, 0, "interrupted: SIGTERM"),
                 (last.FromState, last.ToState, last.Attempt, last.Reason));
 
-            var again = await lab.Jobs.ClaimAsync(JobKinds.TrainLane, Worker, Lease);
+            var again = await lab.Jobs.ClaimAsync(Lanes.Train, Worker, Lease);
             Assert.Equal((job.Id, 1), (again?.Id, again?.Attempt));
         }
 
@@ -104,7 +105,7 @@ public sealed class JobStoreFailureTests
         Assert.NotNull(cancelled.FinishedAt);
         var last = (await lab.Jobs.HistoryAsync(job.Id))[^1];
         Assert.Equal((JobState.Queued, JobState.Cancelled, "cancelled by alice"), (last.FromState, last.ToState, last.Reason));
-        Assert.Null(await lab.Jobs.ClaimAsync(JobKinds.TrainLane, Worker, Lease));
+        Assert.Null(await lab.Jobs.ClaimAsync(Lanes.Train, Worker, Lease));
         Assert.False(await lab.Jobs.CancelAsync(job.Id, "again"));
     }
 

@@ -1,4 +1,5 @@
 using WebLab.Lab.Jobs;
+using WebLab.Lab.Jobs.Kinds;
 
 namespace WebLab.Lab.Tests.Jobs;
 
@@ -27,7 +28,7 @@ public sealed class JobStoreLeaseTests
         Assert.Contains("lease of host_a/train-0 expired", history[^1].Reason, StringComparison.Ordinal);
         Assert.Empty(await lab.Jobs.RecoverExpiredAsync());
 
-        var again = await lab.Jobs.ClaimAsync(JobKinds.TrainLane, "host_a/train-1", Lease);
+        var again = await lab.Jobs.ClaimAsync(Lanes.Train, "host_a/train-1", Lease);
         Assert.Equal((job.Id, 2), (again?.Id, again?.Attempt));
     }
 
@@ -63,7 +64,7 @@ public sealed class JobStoreLeaseTests
         Assert.Equal((JobState.Failed, 1, null), (failed.State, failed.Attempt, failed.LeaseOwner));
         Assert.NotNull(failed.FinishedAt);
         Assert.Contains("stopped answering", failed.Error, StringComparison.Ordinal);
-        Assert.Null(await lab.Jobs.ClaimAsync(JobKinds.TrainLane, "host_a/train-0", Lease));
+        Assert.Null(await lab.Jobs.ClaimAsync(Lanes.Train, "host_a/train-0", Lease));
     }
 
     [Fact]
@@ -75,7 +76,7 @@ public sealed class JobStoreLeaseTests
         Assert.Equal(1, await lab.Jobs.AppendEventAsync(job.Id, zombie, "epoch", """{"by":"zombie"}"""));
         lab.Time.Advance(TimeSpan.FromSeconds(31));
         Assert.Single(await lab.Jobs.RecoverExpiredAsync());
-        Assert.NotNull(await lab.Jobs.ClaimAsync(JobKinds.TrainLane, heir, Lease));
+        Assert.NotNull(await lab.Jobs.ClaimAsync(Lanes.Train, heir, Lease));
         Assert.Equal(2, await lab.Jobs.AppendEventAsync(job.Id, heir, "epoch", """{"by":"heir"}"""));
         Assert.True(await lab.Jobs.SetProgressAsync(job.Id, heir, """{"by":"heir"}"""));
         var before = await lab.JobAsync(job.Id);

@@ -1,4 +1,5 @@
 using WebLab.Lab.Jobs;
+using WebLab.Lab.Jobs.Kinds;
 
 namespace WebLab.Lab.Tests.Jobs;
 
@@ -9,13 +10,13 @@ public sealed class JobStoreSubmitTests
     {
         await using var lab = await TempLab.CreateAsync();
 
-        var submission = new JobSubmission(JobKinds.Experiment, "alice", "first", """{"a":1}""", Priority: 2);
+        var submission = new JobSubmission(ExperimentKind.Id, "alice", "first", """{"a":1}""", Priority: 2);
 
         var (job, created) = await lab.Jobs.SubmitAsync(submission, maxAttempts: 4);
 
         Assert.True(created);
         Assert.Equal(job, await lab.Jobs.GetAsync(job.Id));
-        Assert.Equal((JobState.Queued, 0, 4, 2, JobKinds.TrainLane, "alice", """{"a":1}"""),
+        Assert.Equal((JobState.Queued, 0, 4, 2, Lanes.Train, "alice", """{"a":1}"""),
             (job.State, job.Attempt, job.MaxAttempts, job.Priority, job.Lane, job.Owner, job.SpecJson));
         Assert.Null(job.LeaseOwner);
         var history = Assert.Single(await lab.Jobs.HistoryAsync(job.Id));
@@ -26,7 +27,7 @@ public sealed class JobStoreSubmitTests
     public async Task Submit_ReturnsTheFirstJob_WhenTheIdempotencyKeyRepeats()
     {
         await using var lab = await TempLab.CreateAsync();
-        var submission = new JobSubmission(JobKinds.Experiment, "alice", "double click", "{}", IdempotencyKey: "click-1");
+        var submission = new JobSubmission(ExperimentKind.Id, "alice", "double click", "{}", IdempotencyKey: "click-1");
 
         var (first, firstCreated) = await lab.Jobs.SubmitAsync(submission, 3);
         var (second, secondCreated) = await lab.Jobs.SubmitAsync(submission with { Name = "second click" }, 3);
@@ -42,7 +43,7 @@ public sealed class JobStoreSubmitTests
     public async Task Submit_CreatesOneJob_WhenTheSameKeyArrivesConcurrently()
     {
         await using var lab = await TempLab.CreateAsync();
-        var submission = new JobSubmission(JobKinds.Experiment, "alice", "retry storm", "{}", IdempotencyKey: "storm");
+        var submission = new JobSubmission(ExperimentKind.Id, "alice", "retry storm", "{}", IdempotencyKey: "storm");
 
         var results = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Task.Run(() => lab.Jobs.SubmitAsync(submission, 3))));
 
@@ -77,16 +78,16 @@ public sealed class JobStoreSubmitTests
     }
 
     [Theory]
-    [InlineData(JobKinds.Ingest, JobKinds.UtilityLane)]
-    [InlineData(JobKinds.Import, JobKinds.UtilityLane)]
-    [InlineData(JobKinds.Pretrain, JobKinds.TrainLane)]
-    [InlineData(JobKinds.Experiment, JobKinds.TrainLane)]
-    [InlineData(JobKinds.Sweep, JobKinds.TrainLane)]
+    [InlineData(IngestKind.Id, Lanes.Utility)]
+    [InlineData(ImportKind.Id, Lanes.Utility)]
+    [InlineData(PretrainKind.Id, Lanes.Train)]
+    [InlineData(ExperimentKind.Id, Lanes.Train)]
+    [InlineData(SweepKind.Id, Lanes.Train)]
     public async Task Submit_PutsEachKindInItsLane_AndOnlyThatLaneClaimsIt(string kind, string lane)
     {
         await using var lab = await TempLab.CreateAsync();
         var job = await lab.SubmitAsync(kind: kind);
-        var otherLane = lane == JobKinds.TrainLane ? JobKinds.UtilityLane : JobKinds.TrainLane;
+        var otherLane = lane == Lanes.Train ? Lanes.Utility : Lanes.Train;
 
         Assert.Equal(lane, job.Lane);
         Assert.Null(await lab.Jobs.ClaimAsync(otherLane, "host_a/other-0", TimeSpan.FromSeconds(30)));

@@ -4,6 +4,7 @@ using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using WebLab.Data;
 using WebLab.Lab.Jobs;
+using WebLab.Lab.Jobs.Kinds;
 using WebLab.Lab.Storage;
 using WebLab.Tests;
 using WebLab.Web.Tests.Components;
@@ -20,8 +21,8 @@ public sealed class MisclassifiedApiTests
         var client = factory.CreateClient();
         var store = factory.Services.GetRequiredService<JobStore>();
         var folder = factory.Services.GetRequiredService<DataFolder>();
-        var (job, _) = await store.SubmitAsync(new JobSubmission(JobKinds.Experiment, "alice", "sample", "{}"), 3);
-        Assert.Equal(job.Id, (await store.ClaimAsync(JobKinds.TrainLane, "test/train-0", TimeSpan.FromMinutes(1)))!.Id);
+        var (job, _) = await store.SubmitAsync(new JobSubmission(ExperimentKind.Id, "alice", "sample", "{}"), 3);
+        Assert.Equal(job.Id, (await store.ClaimAsync(Lanes.Train, "test/train-0", TimeSpan.FromMinutes(1)))!.Id);
         Assert.True(await store.CompleteAsync(job.Id, "test/train-0", JsonSerializer.Serialize(SampleResults.Experiment(), WebLabJson.Compact)));
         // The worker renders the images; here one of the two is there.
         var images = folder.JobItemImages(job.Id);

@@ -48,7 +48,7 @@ public sealed class OwnershipApiTests(LabApiFactory factory) : IClassFixture<Lab
         var id = await SubmitAsync(alice);
 
         var refused = await ForbiddenAsync(await bob.PostAsync($"/api/jobs/{id}/cancel", null));
-        Assert.Equal($"Job '{id}' belongs to 'alice'; only they can cancel it (you are 'bob', from the X-WebLab-User header or the weblab-user cookie).", refused);
+        Assert.Equal($"Job '{id}' belongs to 'alice'; only they can cancel it (you are 'bob'). People name themselves with the X-WebLab-User header or the weblab-user cookie.", refused);
         Assert.Contains("only they can stop it", await ForbiddenAsync(await bob.PostAsync($"/api/jobs/{id}/stop", null)), StringComparison.Ordinal);
         Assert.Contains("only they can delete it", await ForbiddenAsync(await bob.DeleteAsync($"/api/jobs/{id}")), StringComparison.Ordinal);
         Assert.Contains("you are 'anonymous'", await ForbiddenAsync(await Client().PostAsync($"/api/jobs/{id}/cancel", null)), StringComparison.Ordinal);

@@ -2,6 +2,7 @@ using Bunit;
 using Microsoft.Extensions.DependencyInjection;
 using MudBlazor.Services;
 using WebLab.Lab.Jobs;
+using WebLab.Lab.Jobs.Kinds;
 using WebLab.Web.Components;
 using WebLab.Web.Components.Shared;
 
@@ -16,9 +17,9 @@ public sealed class JobControlsTests : BunitContext
         JSInterop.Mode = JSRuntimeMode.Loose;
     }
 
-    private static JobRecord Job(string owner, JobState state = JobState.Running, string kind = JobKinds.Experiment) => new()
+    private static JobRecord Job(string owner, JobState state = JobState.Running, string kind = ExperimentKind.Id) => new()
     {
-        Id = "job_1", Kind = kind, Owner = owner, Name = "demo", SpecJson = "{}", State = state, Lane = JobKinds.TrainLane, CreatedAt = "2026-01-01T00:00:00Z",
+        Id = "job_1", Kind = kind, Owner = owner, Name = "demo", SpecJson = "{}", State = state, Lane = Lanes.Train, CreatedAt = "2026-01-01T00:00:00Z",
     };
 
     private CurrentUser As(string? name)

@@ -1,0 +1,121 @@
+using System.Text.Json;
+using WebLab.Lab.Storage;
+using WebLab.Lab.Workers;
+
+namespace WebLab.Lab.Jobs.Kinds;
+
+/// <summary>
+/// What a kind of job is, in one place: its spec and how it is validated, its lane, how the host turns lab ids into
+/// the worker's input, what the worker does with that input, its result, and how its outputs are registered. The
+/// runner, the worker and the API only ever talk to this class; <see cref="JobKinds"/> lists every kind.
+/// </summary>
+public abstract class JobKind
+{
+    /// <summary>The name stored in the jobs table and used in the API ("experiment").</summary>
+    public abstract string Name { get; }
+
+    /// <summary>Which worker slots run it (<see cref="Lanes"/>).</summary>
+    public abstract string Lane { get; }
+
+    /// <summary>True when POST /api/jobs takes it; uploads, imports and predictions arrive with their files instead.</summary>
+    public virtual bool Submittable => false;
+
+    /// <summary>Checks a submitted spec; returns it normalised (compact JSON) or throws <see cref="SpecValidationException"/>.</summary>
+    public abstract Task<string> ValidateAsync(JsonElement spec, LabReferences references, CancellationToken cancellationToken = default);
+
+    /// <summary>On the host, when a slot claims the job: the worker's input (lab ids resolved to paths, outputs placed).</summary>
+    public abstract Task<JsonElement> ResolveAsync(JobRecord job, ResolveContext context, CancellationToken cancellationToken = default);
+
+    /// <summary>In the worker process: runs the resolved input and returns the result message.</summary>
+    public abstract WorkerResult Run(JsonElement input, WorkerContext context);
+
+    /// <summary>On the host, in the transaction that marks the job Succeeded: registers what the job produced.</summary>
+    public virtual Task RegisterOutputsAsync(OutputContext context, CancellationToken cancellationToken = default) =>
+        context.AddCheckpointAsync(parentId: null, cancellationToken);
+
+    /// <summary>On the host, when the job has failed for good (no attempts left, or bad input).</summary>
+    public virtual Task OnFailedAsync(JobRecord job, string error, LabWrite write, CancellationToken cancellationToken = default) =>
+        Task.CompletedTask;
+}
+
+/// <summary>
+/// A kind with typed spec, worker input and result: the JSON plumbing is here, so a kind only writes its own rules.
+/// </summary>
+public abstract class JobKind<TSpec, TInput, TResult> : JobKind
+{
+    public sealed override async Task<string> ValidateAsync(JsonElement spec, LabReferences references, CancellationToken cancellationToken = default)
+    {
+        var errors = new SpecErrors("spec");
+        if (spec.ValueKind != JsonValueKind.Object)
+        {
+            errors.Add("", "must be a JSON object.");
+            throw errors.Exception();
+        }
+        TSpec typed;
+        try
+        {
+            typed = WebLabJson.Deserialize<TSpec>(spec.GetRawText(), "spec");
+        }
+        catch (BadInputException e)
+        {
+            errors.Add("", e.Message);
+            throw errors.Exception();
+        }
+        await ValidateAsync(typed, errors, references, cancellationToken);
+        errors.ThrowIfAny();
+        return JsonSerializer.Serialize(Normalise(typed), WebLabJson.Compact);
+    }
+
+    public sealed override async Task<JsonElement> ResolveAsync(JobRecord job, ResolveContext context, CancellationToken cancellationToken = default) =>
+        JsonSerializer.SerializeToElement(await ResolveAsync(ReadSpec(job), job, context, cancellationToken), WebLabJson.Compact);
+
+    public sealed override WorkerResult Run(JsonElement input, WorkerContext context)
+    {
+        var (result, checkpoint) = Run(WebLabJson.Deserialize<TInput>(input.GetRawText(), $"{Name} input of {context.JobId}"), context);
+        return new WorkerResult(JsonSerializer.SerializeToElement(result, WebLabJson.Compact), checkpoint);
+    }
+
+    /// <summary>The stored spec of a job of this kind.</summary>
+    public TSpec ReadSpec(JobRecord job) => WebLabJson.Deserialize<TSpec>(job.SpecJson, $"{Name} spec of {job.Id}");
+
+    /// <summary>The stored result of a job of this kind, or default while it has none.</summary>
+    public TResult? ReadResult(JobRecord job) =>
+        job.ResultJson is null ? default : WebLabJson.Deserialize<TResult>(job.ResultJson, $"{Name} result of {job.Id}");
+
+    /// <summary>Adds every problem of <paramref name="spec"/> to <paramref name="errors"/> (paths relative to the spec).</summary>
+    protected abstract Task ValidateAsync(TSpec spec, SpecErrors errors, LabReferences references, CancellationToken cancellationToken);
+
+    /// <summary>The spec as it is stored (e.g. with server-decided fields cleared).</summary>
+    protected virtual TSpec Normalise(TSpec spec) => spec;
+
+    protected abstract Task<TInput> ResolveAsync(TSpec spec, JobRecord job, ResolveContext context, CancellationToken cancellationToken);
+
+    /// <summary>Runs the input in the worker; returns the result and the checkpoint it wrote, if any.</summary>
+    protected abstract (TResult Result, OutputCheckpoint? Checkpoint) Run(TInput input, WorkerContext context);
+}
+
+/// <summary>The lanes of worker slots.</summary>
+public static class Lanes
+{
+    /// <summary>Training work: one slot per device.</summary>
+    public const string Train = "train";
+
+    /// <summary>Quick utility work (decoding uploads, importing weights) that must not wait behind a long training job.</summary>
+    public const string Utility = "utility";
+
+    public static IReadOnlyList<string> All { get; } = [Train, Utility];
+}
+
+/// <summary>What the host knows when it resolves a claimed job for a worker.</summary>
+/// <param name="Device">The claiming slot's device ("cpu", "cuda:0").</param>
+public sealed record ResolveContext(string Device, DataFolder Folder, LabReferences References)
+{
+    /// <summary>Where this job's checkpoint goes: named after the job, so a retry overwrites and never duplicates.</summary>
+    public string CheckpointFor(JobRecord job) => Folder.CheckpointFile(CheckpointIds.For(job.Id));
+}
+
+/// <summary>The checkpoint id a job's output gets (ckpt_ + the job id's random part).</summary>
+public static class CheckpointIds
+{
+    public static string For(string jobId) => "ckpt_" + jobId[(jobId.IndexOf('_', StringComparison.Ordinal) + 1)..];
+}

@@ -1,0 +1,61 @@
+using WebLab.Lab.Workers;
+using WebLab.Training;
+
+namespace WebLab.Lab.Jobs.Kinds;
+
+/// <summary>The worker's input for a sweep.</summary>
+/// <param name="Spec">As submitted (the base's target and source by lab id).</param>
+public sealed record SweepInput(SweepSpec Spec, string TargetPath, string SourcePath, string Device)
+{
+    /// <summary>The sweep the engine runs: the base's references replaced by paths.</summary>
+    public SweepSpec Run => Spec with { Base = Spec.Base with { Target = TargetPath, Source = SourcePath, Device = Device, CheckpointPath = null } };
+}
+
+/// <summary>A grid of experiments over any dials (or the data-efficiency sweep over images per class).</summary>
+public sealed class SweepKind : JobKind<SweepSpec, SweepInput, SweepResult>
+{
+    public const string Id = "sweep";
+
+    /// <summary>The most points one sweep may have.</summary>
+    public const int MaxPoints = 200;
+
+    public override string Name => Id;
+
+    public override string Lane => Lanes.Train;
+
+    public override bool Submittable => true;
+
+    protected override async Task ValidateAsync(SweepSpec spec, SpecErrors errors, LabReferences references, CancellationToken cancellationToken)
+    {
+        if (spec.Base is null)
+            errors.Add("base", "required: the experiment every point starts from.");
+        else
+            await ExperimentKind.Check(spec.Base, "base", errors, references, cancellationToken);
+        if (spec.Axes is null || spec.Axes.Count == 0)
+        {
+            errors.Add("axes", "give at least one axis: { \"setting\": \"headLearningRate\", \"values\": [\"0.01\", \"0.1\"] }.");
+            return;
+        }
+        if (spec.Base is null)
+            return;
+        try
+        {
+            if (spec.Points().Count is var count and > MaxPoints)
+                errors.Add("axes", $"{count} points; at most {MaxPoints} per sweep.");
+        }
+        catch (BadInputException e)
+        {
+            errors.Add("axes", e.Message);
+        }
+    }
+
+    protected override SweepSpec Normalise(SweepSpec spec) => spec with { Base = spec.Base with { CheckpointPath = null, Device = "auto" } };
+
+    protected override async Task<SweepInput> ResolveAsync(SweepSpec spec, JobRecord job, ResolveContext context, CancellationToken cancellationToken) =>
+        new(spec, await context.References.DatasetPathAsync(spec.Base.Target, cancellationToken),
+            await context.References.CheckpointPathAsync(spec.Base.Source, cancellationToken), context.Device);
+
+    protected override (SweepResult, OutputCheckpoint?) Run(SweepInput input, WorkerContext context) =>
+        (Sweeps.Run(input.Run, new InlineProgress<SweepProgress>(p => context.Output.Experiment(p.Event, p.Point, p.Points, p.Settings)),
+            context.Control, context.Files, context.Cancellation), null);
+}
