@@ -322,6 +322,64 @@ public sealed class LabProcessTests(LabFixture fixture)
         Assert.Equal(fixture.Source, checkpoint.GetProperty("parentId").GetString());
     }
 
+    [Fact]
+    public async Task EveryWorkerEvent_ReachesTheHubTheApiAndThePage_Unchanged()
+    {
+        var job = await Lab.SubmitAsync(new
+        {
+            kind = "experiment",
+            spec = new
+            {
+                target = "fashion-mnist", source = fixture.Source, targetClasses = new[] { "5", "6", "7" }, perClass = 10, seeds = 1,
+                preset = "small-similar", overrides = new Dictionary<string, string> { ["epochs"] = "3" },
+            },
+        });
+        var id = job.GetProperty("id").GetString()!;
+        await using var hub = new HubConnectionBuilder().WithUrl(new Uri(Lab.Url, "/hubs/jobs")).Build();
+        var live = new List<JsonElement>();
+        hub.On<JsonElement>("event", e =>
+        {
+            lock (live)
+                live.Add(e.Clone());
+        });
+        await hub.StartAsync();
+        var subscribedAt = await hub.InvokeAsync<long>("SubscribeJob", id);
+        var detail = await Lab.WaitAsync(id, d => LabProcess.State(d) == "succeeded", 180);
+        await Task.Delay(300);
+        var stored = (await Lab.Http.GetFromJsonAsync<JsonElement>($"/api/jobs/{id}/events?after=0")).EnumerateArray().ToList();
+
+        // Every kind of experiment event travels, the preset choice included (the result is the job's own).
+        Assert.Equal(["started", "preset", "probe", "progress", "run"],
+            stored.Select(e => e.GetProperty("type").GetString()).Where(t => t != "log").Distinct().Order(Comparer<string?>.Create(ByContract)));
+        // The hub relays what was stored, byte for byte.
+        lock (live)
+        {
+            Assert.NotEmpty(live);
+            foreach (var e in live)
+            {
+                var twin = stored.Single(x => x.GetProperty("seq").GetInt64() == e.GetProperty("seq").GetInt64());
+                Assert.Equal(twin.GetProperty("type").GetString(), e.GetProperty("type").GetString());
+                Assert.Equal(twin.GetProperty("payload").GetRawText(), e.GetProperty("payload").GetRawText());
+            }
+            Assert.Subset(live.Select(e => e.GetProperty("seq").GetInt64()).ToHashSet(),
+                stored.Where(x => x.GetProperty("seq").GetInt64() > subscribedAt).Select(x => x.GetProperty("seq").GetInt64()).ToHashSet());
+            // A live curve point is the very record the API returns with the job.
+            var curves = detail.GetProperty("curves").EnumerateArray().Select(c => c.GetRawText()).ToHashSet();
+            var liveCurves = live.Where(e => e.TryGetProperty("curve", out var c) && c.ValueKind == JsonValueKind.Object).ToList();
+            Assert.NotEmpty(liveCurves);
+            Assert.All(liveCurves, e => Assert.Contains(e.GetProperty("curve").GetRawText(), curves));
+        }
+        // The page's log shows the preset that was chosen.
+        var page = await Lab.Http.GetStringAsync($"/jobs/{id}");
+        Assert.Contains("preset small-similar@", page, StringComparison.Ordinal);
+    }
+
+    private static int ByContract(string? a, string? b)
+    {
+        string[] order = ["started", "preset", "probe", "progress", "run", "finished"];
+        return Array.IndexOf(order, a).CompareTo(Array.IndexOf(order, b));
+    }
+
     private async Task<string> RunningWithProgressAsync()
     {
         var job = await Lab.SubmitAsync(fixture.Experiment());

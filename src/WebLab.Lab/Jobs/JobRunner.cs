@@ -269,8 +269,8 @@ public sealed class JobRunner : BackgroundService
 
     private async Task RecordEventAsync(JobRecord job, string owner, RunningJob running, WorkerEvent e)
     {
-        MetricRecord? metric = e.Metric is { } m
-            ? new MetricRecord { JobId = job.Id, Point = m.Point, Arm = m.Arm, Seed = m.Seed, Epoch = m.Epoch, ValuesJson = m.Values.GetRawText() }
+        MetricRecord? metric = e.Curve is { } c
+            ? new MetricRecord { JobId = job.Id, Point = c.Point, Arm = c.Arm, Seed = c.Seed, Epoch = c.Epoch, ValuesJson = c.Values.GetRawText() }
             : null;
         var payload = e.Payload.GetRawText();
         var seq = await _jobs.AppendEventAsync(job.Id, owner, e.Event, payload, metric, CancellationToken.None);
@@ -284,7 +284,7 @@ public sealed class JobRunner : BackgroundService
             running.LastProgressWrite = _time.GetUtcNow();
             await _jobs.SetProgressAsync(job.Id, owner, JsonSerializer.Serialize(progress, WebLabJson.Compact), CancellationToken.None);
         }
-        _events.Publish(new JobEventMessage(job.Id, seq.Value, e.Event, e.Payload, _jobs.NowIso, e.Progress));
+        _events.Publish(new JobEventMessage(job.Id, seq.Value, e.Event, e.Payload, _jobs.NowIso, e.Progress, e.Curve));
     }
 
     private async Task FinishAsync(JobRecord job, string owner, RunningJob running, int exit, WorkerResult? result, WorkerFailure? failure,

@@ -92,12 +92,13 @@ public sealed partial class JobStore
             cancellationToken: cancellationToken))).ToList();
     }
 
-    /// <summary>Per-epoch metrics of a job.</summary>
-    public async Task<IReadOnlyList<MetricRecord>> MetricsAsync(string id, CancellationToken cancellationToken = default)
+    /// <summary>A job's curve points (one per epoch of each point, arm and seed), as live events carry them.</summary>
+    public async Task<IReadOnlyList<Workers.CurvePoint>> CurvesAsync(string id, CancellationToken cancellationToken = default)
     {
         await using var connection = await db.OpenAsync(cancellationToken);
-        return (await connection.QueryAsync<MetricRecord>(new CommandDefinition(
-            "SELECT * FROM metrics WHERE job_id = @id ORDER BY point, arm, seed, epoch", new { id }, cancellationToken: cancellationToken))).ToList();
+        var rows = await connection.QueryAsync<MetricRecord>(new CommandDefinition(
+            "SELECT * FROM metrics WHERE job_id = @id ORDER BY point, arm, seed, epoch", new { id }, cancellationToken: cancellationToken));
+        return [.. rows.Select(m => new Workers.CurvePoint(m.Point, m.Arm, m.Seed, m.Epoch, System.Text.Json.JsonDocument.Parse(m.ValuesJson).RootElement.Clone()))];
     }
 
     /// <summary>Deletes a finished job with its history, events and metrics; false for unknown or unfinished jobs.</summary>

@@ -14,9 +14,11 @@ public abstract record LabMessage;
 
 /// <summary>
 /// A job's persisted event: <see cref="Seq"/> counts from 1 per job with no gaps, so a client that loaded the history
-/// up to seq N from the API applies only live events with seq &gt; N.
+/// up to seq N from the API applies only live events with seq &gt; N. <see cref="Type"/> is one of <see cref="JobEventTypes"/>;
+/// <see cref="Curve"/> is the epoch's curve point, the same record the API returns with the job.
 /// </summary>
-public sealed record JobEventMessage(string JobId, long Seq, string Type, JsonElement Payload, string At, JobProgress? Progress) : LabMessage;
+public sealed record JobEventMessage(string JobId, long Seq, string Type, JsonElement Payload, string At, JobProgress? Progress, CurvePoint? Curve = null)
+    : LabMessage;
 
 /// <summary>A job changed state (submitted, claimed, finished, requeued...).</summary>
 public sealed record JobStateMessage(string JobId, string Kind, string Owner, string Name, JobState State, string Reason, int Attempt, string? Error)

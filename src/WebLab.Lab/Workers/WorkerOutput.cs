@@ -27,52 +27,35 @@ public sealed class WorkerOutput : IDisposable
         }
     }
 
-    public void Event<T>(string type, T payload, JobProgress? progress = null, WorkerMetric? metric = null) =>
-        Send(new WorkerEvent(type, JsonSerializer.SerializeToElement(payload, WebLabJson.Compact), progress, metric));
+    public void Event<T>(string type, T payload, JobProgress? progress = null, CurvePoint? curve = null) =>
+        Send(new WorkerEvent(type, JsonSerializer.SerializeToElement(payload, WebLabJson.Compact), progress, curve));
 
     /// <summary>A line for the job's log.</summary>
-    public void Log(string message, string level = "info") => Event("log", new { level, message });
+    public void Log(string message, string level = "info") => Event(JobEventTypes.Log, new LogLine(level, message));
 
-    /// <summary>An experiment's event (of sweep point <paramref name="point"/> of <paramref name="points"/>).</summary>
-    public void Experiment(ExperimentEvent e, int point, int points, IReadOnlyDictionary<string, string>? settings)
+    /// <summary>A training record of a pretraining job.</summary>
+    public void Training(TrainingProgress p) =>
+        Event(JobEventTypes.Progress, p, new JobProgress(p.Fraction, p.EtaSeconds, p.ImagesPerSecond, $"epoch {p.Epoch}/{p.Epochs}"), CurvePoint.Of(p, 0));
+
+    /// <summary>An experiment's event; every one is sent (<see cref="JobEventTypes"/>).</summary>
+    public void Experiment(ExperimentEvent e) => Event(JobEventTypes.Of(e), (object)e, ProgressOf(e, 0, 1), CurveOf(e, 0));
+
+    /// <summary>An experiment event of one sweep point, with the point and its settings.</summary>
+    public void SweepPoint(SweepProgress p) =>
+        Event(JobEventTypes.OfPoint(p.Event), new PointEvent(p.Point, p.Points, p.Settings,
+            JsonSerializer.SerializeToElement((object)p.Event, WebLabJson.Compact)), ProgressOf(p.Event, p.Point, p.Points), CurveOf(p.Event, p.Point));
+
+    private static JobProgress? ProgressOf(ExperimentEvent e, int point, int points)
     {
-        string? type = e switch
-        {
-            ExperimentStarted => "started",
-            ProbeFinished => "probe",
-            TrainingUpdate => "progress",
-            RunFinished => "run",
-            _ => null, // the finished experiment travels as the result (or as the sweep's next point)
-        };
-        if (type is null && settings is null)
-            return;
-        object payload = settings is null ? e : new { point, points, settings, @event = (object)e };
-        JobProgress? progress = null;
-        WorkerMetric? metric = null;
-        if (e is TrainingUpdate update)
-        {
-            var p = update.Progress;
-            var prefix = points > 1 ? $"point {point + 1}/{points}: " : "";
-            progress = new JobProgress((point + update.OverallFraction) / points, update.OverallEtaSeconds, p.ImagesPerSecond,
-                $"{prefix}{p.Arm}, seed {p.Seed}, epoch {p.Epoch}/{p.Epochs}");
-            metric = MetricOf(p, point);
-        }
-        Event(settings is null ? type! : "point-" + (type ?? "finished"), payload, progress, metric);
+        if (e is not TrainingUpdate update)
+            return null;
+        var p = update.Progress;
+        var prefix = points > 1 ? $"point {point + 1}/{points}: " : "";
+        return new JobProgress((point + update.OverallFraction) / points, update.OverallEtaSeconds, p.ImagesPerSecond,
+            $"{prefix}{p.Arm}, seed {p.Seed}, epoch {p.Epoch}/{p.Epochs}");
     }
 
-    /// <summary>The epoch-end values of a training record, or null mid-epoch.</summary>
-    public static WorkerMetric? MetricOf(TrainingProgress p, int point) => p.EpochEnd
-        ? new WorkerMetric(point, p.Arm, p.Seed, p.Epoch, JsonSerializer.SerializeToElement(new
-        {
-            trainLoss = p.TrainLoss,
-            lossParts = p.LossParts,
-            trainAccuracy = p.TrainAccuracy,
-            valAccuracy = p.ValAccuracy,
-            learningRate = p.LearningRate,
-            imagesPerSecond = p.ImagesPerSecond,
-            elapsedSeconds = p.ElapsedSeconds,
-        }, WebLabJson.Compact))
-        : null;
+    private static CurvePoint? CurveOf(ExperimentEvent e, int point) => e is TrainingUpdate update ? CurvePoint.Of(update.Progress, point) : null;
 
     public void Dispose() => _alive.Dispose();
 }

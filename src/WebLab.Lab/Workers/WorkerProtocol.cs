@@ -51,9 +51,9 @@ public abstract record WorkerMessage;
 
 /// <summary>
 /// A progress or milestone event, persisted with a sequence number and relayed live. <see cref="Event"/> is the
-/// event type ("progress", "run", "probe", ...); <see cref="Metric"/> is set at epoch ends.
+/// event type (<see cref="JobEventTypes"/>); <see cref="Curve"/> is set at epoch ends.
 /// </summary>
-public sealed record WorkerEvent(string Event, JsonElement Payload, JobProgress? Progress = null, WorkerMetric? Metric = null) : WorkerMessage;
+public sealed record WorkerEvent(string Event, JsonElement Payload, JobProgress? Progress = null, CurvePoint? Curve = null) : WorkerMessage;
 
 /// <summary>Keep-alive (the worker is busy but healthy, e.g. decoding a large dataset).</summary>
 public sealed record WorkerAlive(string? Status = null) : WorkerMessage;
@@ -66,9 +66,6 @@ public sealed record OutputCheckpoint(string Path, JsonElement Info);
 
 /// <summary>Why the job failed; the worker exits non-zero after it.</summary>
 public sealed record WorkerFailure(string Message, bool Retryable) : WorkerMessage;
-
-/// <summary>One epoch's values of one arm and seed (point = index of the sweep point, 0 for single experiments).</summary>
-public sealed record WorkerMetric(int Point, string Arm, int Seed, int Epoch, JsonElement Values);
 
 /// <summary>A running job's progress at a glance (what lists and the queue show).</summary>
 /// <param name="Fraction">0..1 of the whole job.</param>

@@ -19,9 +19,6 @@ public sealed record JobSummary(string Id, string Kind, string Owner, string Nam
         job.Error, job.CreatedAt, job.StartedAt, job.FinishedAt, job.LastSeq);
 }
 
-/// <summary>One epoch of one arm and seed (point: sweep point index).</summary>
-public sealed record CurvePoint(int Point, string Arm, int Seed, int Epoch, JsonElement Values);
-
 /// <summary>Everything about a job: state, spec, history, per-epoch curves and the result when done.</summary>
 public sealed record JobDetail(JobSummary Job, JsonElement Spec, IReadOnlyList<JobTransition> History, IReadOnlyList<CurvePoint> Curves, JsonElement? Result);
 
@@ -75,8 +72,7 @@ internal static class JobsApi
         if (job is null)
             return Problems.NotFound($"No job '{id}'.");
         var positions = await store.QueuePositionsAsync(ct);
-        var curves = (await store.MetricsAsync(id, ct))
-            .Select(m => new CurvePoint(m.Point, m.Arm, m.Seed, m.Epoch, JsonDocument.Parse(m.ValuesJson).RootElement)).ToList();
+        var curves = await store.CurvesAsync(id, ct);
         return Results.Ok(new JobDetail(JobSummary.Of(job, positions.GetValueOrDefault(id) is var p and > 0 ? p : null),
             JsonDocument.Parse(job.SpecJson).RootElement, await store.HistoryAsync(id, ct), curves,
             job.ResultJson is null ? null : JsonDocument.Parse(job.ResultJson).RootElement));

@@ -54,17 +54,20 @@ public sealed class JobLive(JobStore store, LabEvents events) : IAsyncDisposable
     private async Task ReloadAsync(string jobId)
     {
         var job = await store.GetAsync(jobId);
-        var metrics = await store.MetricsAsync(jobId);
+        var curves = await store.CurvesAsync(jobId);
         var logged = await store.EventsAsync(jobId);
         lock (_gate)
         {
             Job = job;
             Curves.Clear();
-            foreach (var m in metrics.Where(m => m.Point == 0))
-                Point(m.Arm, m.Seed)[m.Epoch] = JsonDocument.Parse(m.ValuesJson).RootElement.Clone();
+            foreach (var curve in curves)
+                AddCurve(curve);
             Log.Clear();
-            foreach (var e in logged.Where(e => e.Type is "log" or "started" or "run" or "probe"))
-                Log.Add(Describe(e.Type, JsonDocument.Parse(e.PayloadJson).RootElement));
+            foreach (var e in logged)
+            {
+                if (Describe(e.Type, JsonDocument.Parse(e.PayloadJson).RootElement) is { } line)
+                    Log.Add(line);
+            }
             _sweepPoints.Clear();
             foreach (var e in logged.Where(e => e.Type == SweepPointFinished))
                 AddSweepPoint(JsonDocument.Parse(e.PayloadJson).RootElement);
@@ -74,11 +77,14 @@ public sealed class JobLive(JobStore store, LabEvents events) : IAsyncDisposable
         }
     }
 
-    private SortedDictionary<int, JsonElement> Point(string arm, int seed)
+    /// <summary>Single experiments chart their curves; a sweep shows its points' results instead.</summary>
+    private void AddCurve(CurvePoint point)
     {
-        if (!Curves.TryGetValue((arm, seed), out var curve))
-            Curves[(arm, seed)] = curve = [];
-        return curve;
+        if (point.Point != 0)
+            return;
+        if (!Curves.TryGetValue((point.Arm, point.Seed), out var curve))
+            Curves[(point.Arm, point.Seed)] = curve = [];
+        curve[point.Epoch] = point.Values;
     }
 
     private void SetResult(string? json)
@@ -88,7 +94,7 @@ public sealed class JobLive(JobStore store, LabEvents events) : IAsyncDisposable
         SetSweep();
     }
 
-    private const string SweepPointFinished = "point-finished";
+    private const string SweepPointFinished = JobEventTypes.PointPrefix + JobEventTypes.Finished;
 
     private void AddSweepPoint(JsonElement payload)
     {
@@ -164,34 +170,26 @@ public sealed class JobLive(JobStore store, LabEvents events) : IAsyncDisposable
         LastSeq = e.Seq;
         if (e.Progress is { } progress)
             Progress = progress;
-        var p = e.Payload.TryGetProperty("progress", out var inner) ? inner : e.Payload; // experiments wrap the training record
-        if (e.Type == "progress" && p.TryGetProperty("epochEnd", out var end) && end.GetBoolean())
-        {
-            var values = JsonSerializer.SerializeToElement(new
-            {
-                trainLoss = p.GetProperty("trainLoss").GetDouble(),
-                valAccuracy = p.TryGetProperty("valAccuracy", out var v) ? v.GetDouble() : (double?)null,
-            });
-            Point(p.GetProperty("arm").GetString()!, p.GetProperty("seed").GetInt32())[p.GetProperty("epoch").GetInt32()] = values;
-        }
-        else if (e.Type is "log" or "started" or "run" or "probe")
-        {
-            Log.Add(Describe(e.Type, e.Payload));
-        }
-        else if (e.Type == SweepPointFinished && ResultJson is null)
+        if (e.Curve is { } curve)
+            AddCurve(curve);
+        if (Describe(e.Type, e.Payload) is { } line)
+            Log.Add(line);
+        if (e.Type == SweepPointFinished && ResultJson is null)
         {
             AddSweepPoint(e.Payload);
             SetSweep();
         }
     }
 
-    private static string Describe(string type, JsonElement payload) => type switch
+    /// <summary>The log line an event stands for, or null for events the log does not show (progress, results).</summary>
+    private static string? Describe(string type, JsonElement payload) => type switch
     {
-        "log" => payload.GetProperty("message").GetString() ?? "",
-        "started" => $"started on {payload.GetProperty("device").GetString()}: {payload.GetProperty("runs").GetInt32()} runs",
-        "probe" => $"frozen-feature probe: test accuracy {payload.GetProperty("probe").GetProperty("testAccuracy").GetDouble():P1}",
-        "run" => $"{payload.GetProperty("arm").GetString()} seed {payload.GetProperty("seed").GetInt32()}: test accuracy {payload.GetProperty("testAccuracy").GetDouble():P1}",
-        _ => type,
+        JobEventTypes.Log => payload.Deserialize<LogLine>(WebLabJson.Compact)!.Message,
+        JobEventTypes.Started => payload.Deserialize<ExperimentStarted>(WebLabJson.Compact) is { } s ? $"started on {s.Device}: {s.Runs} runs" : null,
+        JobEventTypes.Preset => payload.Deserialize<PresetChosen>(WebLabJson.Compact) is { } p ? $"preset {p.Preset}" : null,
+        JobEventTypes.Probe => payload.Deserialize<ProbeFinished>(WebLabJson.Compact) is { } p ? $"frozen-feature probe: test accuracy {p.Probe.TestAccuracy:P1}" : null,
+        JobEventTypes.Run => payload.Deserialize<RunFinished>(WebLabJson.Compact) is { } r ? $"{r.Arm} seed {r.Seed}: test accuracy {r.TestAccuracy:P1}" : null,
+        _ => null,
     };
 
     public async ValueTask DisposeAsync()

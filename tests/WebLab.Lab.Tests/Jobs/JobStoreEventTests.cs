@@ -56,7 +56,9 @@ public sealed class JobStoreEventTests
         Assert.Equal(2, await lab.Jobs.AppendEventAsync(job.Id, Worker, "epoch", "{}", metric with { ValuesJson = """{"acc":0.75}""" }));
 
         // The same (point, arm, seed, epoch) is replaced, not duplicated: a replayed epoch overwrites its row.
-        Assert.Equal([metric with { ValuesJson = """{"acc":0.75}""" }], await lab.Jobs.MetricsAsync(job.Id));
+        var curve = Assert.Single(await lab.Jobs.CurvesAsync(job.Id));
+        Assert.Equal((metric.Point, metric.Arm, metric.Seed, metric.Epoch, """{"acc":0.75}"""),
+            (curve.Point, curve.Arm, curve.Seed, curve.Epoch, curve.Values.GetRawText()));
     }
 
     [Fact]

@@ -166,7 +166,7 @@ public sealed class JobStoreFailureTests
         Assert.Null(await lab.Jobs.GetAsync(done.Id));
         Assert.Empty(await lab.Jobs.HistoryAsync(done.Id));
         Assert.Empty(await lab.Jobs.EventsAsync(done.Id));
-        Assert.Empty(await lab.Jobs.MetricsAsync(done.Id));
+        Assert.Empty(await lab.Jobs.CurvesAsync(done.Id));
         Assert.NotNull(await lab.Jobs.GetAsync(running.Id));
         Assert.NotNull(await lab.Jobs.GetAsync(queued.Id));
     }

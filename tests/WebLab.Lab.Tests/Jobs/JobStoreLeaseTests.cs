@@ -97,7 +97,7 @@ public sealed class JobStoreLeaseTests
             (after.State, after.LeaseOwner, after.Attempt, after.LastSeq, after.ResultJson, after.Error));
         Assert.Equal(historyBefore, await lab.Jobs.HistoryAsync(job.Id));
         Assert.Equal([1L, 2L], (await lab.Jobs.EventsAsync(job.Id)).Select(e => e.Seq));
-        Assert.Empty(await lab.Jobs.MetricsAsync(job.Id));
+        Assert.Empty(await lab.Jobs.CurvesAsync(job.Id));
         Assert.True(await lab.Jobs.CompleteAsync(job.Id, heir, """{"by":"heir"}"""));
     }
 

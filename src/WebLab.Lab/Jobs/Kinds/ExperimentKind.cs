@@ -49,7 +49,7 @@ public sealed class ExperimentKind : JobKind<ExperimentSpec, ExperimentInput, Ex
     protected override (ExperimentResult, OutputCheckpoint?) Run(ExperimentInput input, WorkerContext context)
     {
         var spec = input.Run;
-        var result = Experiment.Run(spec, new InlineProgress<ExperimentEvent>(e => context.Output.Experiment(e, 0, 1, null)), context.Control,
+        var result = Experiment.Run(spec, new InlineProgress<ExperimentEvent>(context.Output.Experiment), context.Control,
             context.Files, context.Cancellation);
         RenderMisclassified(spec, result, context);
         var checkpoint = result.Checkpoint is { } path && File.Exists(path)

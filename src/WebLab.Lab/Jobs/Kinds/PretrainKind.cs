@@ -43,8 +43,7 @@ public sealed class PretrainKind : JobKind<PretrainSpec, PretrainInput, Pretrain
     {
         var output = context.Output;
         var result = Pretrainer.Run(input.Spec with { Dataset = input.DatasetPath, Device = input.Device, Output = input.Output },
-            new InlineProgress<TrainingProgress>(p => output.Event("progress", p,
-                new JobProgress(p.Fraction, p.EtaSeconds, p.ImagesPerSecond, $"epoch {p.Epoch}/{p.Epochs}"), WorkerOutput.MetricOf(p, 0))),
+            new InlineProgress<TrainingProgress>(output.Training),
             context.Status, context.Control, context.Files, context.Cancellation);
         return (result, new OutputCheckpoint(result.Checkpoint, System.Text.Json.JsonSerializer.SerializeToElement(result.Info, WebLabJson.Compact)));
     }

@@ -56,6 +56,6 @@ public sealed class SweepKind : JobKind<SweepSpec, SweepInput, SweepResult>
             await context.References.CheckpointPathAsync(spec.Base.Source, cancellationToken), context.Device);
 
     protected override (SweepResult, OutputCheckpoint?) Run(SweepInput input, WorkerContext context) =>
-        (Sweeps.Run(input.Run, new InlineProgress<SweepProgress>(p => context.Output.Experiment(p.Event, p.Point, p.Points, p.Settings)),
+        (Sweeps.Run(input.Run, new InlineProgress<SweepProgress>(context.Output.SweepPoint),
             context.Control, context.Files, context.Cancellation), null);
 }
