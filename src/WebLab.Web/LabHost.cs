@@ -63,6 +63,7 @@ public static class LabHost
         services.AddMudServices();
         services.AddScoped<Components.CurrentUser>();
         services.AddProblemDetails();
+        services.AddExceptionHandler<Problems>();
         services.AddOpenApi();
         services.Configure<JsonOptions>(o => CopyJson(o.SerializerOptions));
         services.AddSignalR().AddJsonProtocol(o => CopyJson(o.PayloadSerializerOptions));
@@ -83,7 +84,7 @@ public static class LabHost
                 limit.MaxRequestBodySize = Math.Max(options.MaxUploadBytes, options.MaxCheckpointBytes) + (1 << 20);
             return next(context);
         });
-        app.UseExceptionHandler(new ExceptionHandlerOptions { ExceptionHandler = Problems.HandleAsync });
+        app.UseExceptionHandler();
         app.UseStatusCodePages(context => context.HttpContext.Request.Path.StartsWithSegments("/api")
             ? Results.Problem(statusCode: context.HttpContext.Response.StatusCode).ExecuteAsync(context.HttpContext)
             : Task.CompletedTask);

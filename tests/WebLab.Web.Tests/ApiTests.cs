@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.Logging;
 using WebLab.Tests;
 
 namespace WebLab.Web.Tests;
@@ -15,8 +16,12 @@ public sealed class LabApiFactory : WebApplicationFactory<WebLab.Web.Api.JobSumm
 {
     public TempDir Data { get; } = new();
 
+    /// <summary>What the host logged (category, level, message).</summary>
+    public LogCapture Logs { get; } = new();
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
+        builder.ConfigureLogging(logging => logging.AddProvider(Logs));
         builder.UseSetting("WebLab:DataDirectory", Data.Path);
         builder.UseSetting("WebLab:RunWorkers", "false");
         builder.UseSetting("WebLab:CreateDemoSource", "false");
@@ -241,6 +246,10 @@ public sealed class ApiTests(LabApiFactory factory) : IClassFixture<LabApiFactor
         Assert.Contains("upload.zip", problem.GetProperty("detail").GetString());
         Assert.Equal(before, Directory.GetDirectories(Path.Combine(factory.Data.Path, "datasets")).Length);
         AssertNothingKept();
+        // Bad input is one info line naming the request, never an "unhandled exception" with a stack trace.
+        var logged = factory.Logs.Entries.Where(e => e.Message.Contains(problem.GetProperty("detail").GetString()!, StringComparison.Ordinal)).ToList();
+        Assert.Equal(LogLevel.Information, Assert.Single(logged).Level);
+        Assert.DoesNotContain(factory.Logs.Entries, e => e.Level >= LogLevel.Error);
     }
 
     [Fact]
@@ -336,5 +345,39 @@ public sealed class ApiTests(LabApiFactory factory) : IClassFixture<LabApiFactor
         var errors = problem.GetProperty("errors");
         foreach (var field in new[] { "file", "architecture", "inputSize", "mean" })
             Assert.True(errors.TryGetProperty(field, out _), $"no error for {field}");
+    }
+}
+
+/// <summary>Keeps every log entry of a test host.</summary>
+public sealed class LogCapture : ILoggerProvider
+{
+    private readonly List<(string Category, LogLevel Level, string Message)> _entries = [];
+
+    public IReadOnlyList<(string Category, LogLevel Level, string Message)> Entries
+    {
+        get
+        {
+            lock (_entries)
+                return [.. _entries];
+        }
+    }
+
+    public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
+
+    public void Dispose()
+    {
+    }
+
+    private sealed class Logger(LogCapture capture, string category) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            lock (capture._entries)
+                capture._entries.Add((category, logLevel, formatter(state, exception)));
+        }
     }
 }

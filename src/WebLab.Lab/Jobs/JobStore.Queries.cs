@@ -113,7 +113,7 @@ public sealed partial class JobStore
     public async Task<IReadOnlyDictionary<string, int>> QueuePositionsAsync(CancellationToken cancellationToken = default)
     {
         var positions = new Dictionary<string, int>();
-        foreach (var lane in new[] { Lanes.Train, Lanes.Utility })
+        foreach (var lane in Lanes.All)
         {
             foreach (var (id, position) in await QueuePositionsAsync(lane, cancellationToken))
                 positions[id] = position;
@@ -121,28 +121,11 @@ public sealed partial class JobStore
         return positions;
     }
 
-    /// <summary>
-    /// Position in line (1 = next) of every queued job of a lane, as the claim order would serve them: the fairness
-    /// rule is replayed in memory, each pick marking its submitter as just served.
-    /// </summary>
+    /// <summary>Position in line (1 = next) of every queued job of a lane, in the order claims will serve them.</summary>
     public async Task<IReadOnlyDictionary<string, int>> QueuePositionsAsync(string lane, CancellationToken cancellationToken = default)
     {
         await using var connection = await db.OpenAsync(cancellationToken);
-        var queued = (await connection.QueryAsync<(string Id, string Owner, int Priority)>(new CommandDefinition( // in submission order
-            "SELECT id, owner, priority FROM jobs WHERE state = 'queued' AND lane = @lane ORDER BY rowid", new { lane },
-            cancellationToken: cancellationToken))).ToList();
-        var lastServed = (await connection.QueryAsync<(string Owner, long Last)>(new CommandDefinition(
-            "SELECT owner, MAX(claimed_ms) FROM jobs WHERE claimed_ms IS NOT NULL GROUP BY owner", cancellationToken: cancellationToken)))
-            .ToDictionary(r => r.Owner, r => r.Last);
-        var positions = new Dictionary<string, int>();
-        long tick = long.MaxValue / 2;
-        while (queued.Count > 0)
-        {
-            var next = queued.OrderByDescending(j => j.Priority).ThenBy(j => lastServed.GetValueOrDefault(j.Owner)).First(); // stable: ties keep submission order
-            positions[next.Id] = positions.Count + 1;
-            lastServed[next.Owner] = ++tick;
-            queued.Remove(next);
-        }
-        return positions;
+        var order = await FairQueue.OrderAsync(connection, null, lane, cancellationToken);
+        return order.Select((id, i) => (id, i)).ToDictionary(p => p.id, p => p.i + 1);
     }
 }

@@ -63,8 +63,7 @@ public sealed partial class JobStore(Database db, TimeProvider? time = null)
     }
 
     /// <summary>
-    /// Claims the next job of <paramref name="lane"/> for <paramref name="leaseOwner"/>: highest priority first, then
-    /// the submitter served least recently (round-robin across people), then oldest (FIFO per person).
+    /// Claims the next job of <paramref name="lane"/> for <paramref name="leaseOwner"/>, in <see cref="FairQueue"/> order.
     /// Job is Running afterwards: if the claimer dies, its lease expires and the job is requeued.
     /// </summary>
     public async Task<JobRecord?> ClaimAsync(string lane, string leaseOwner, TimeSpan lease, string? device = null, CancellationToken cancellationToken = default)
@@ -73,12 +72,10 @@ public sealed partial class JobStore(Database db, TimeProvider? time = null)
         await using (connection)
         await using (transaction)
         {
-            var id = await connection.ExecuteScalarAsync<string?>(new CommandDefinition($"""
-                {QueueOrderSql}
-                LIMIT 1
-                """, new { lane }, transaction, cancellationToken: cancellationToken));
-            if (id is null)
+            var order = await FairQueue.OrderAsync(connection, transaction, lane, cancellationToken);
+            if (order.Count == 0)
                 return null;
+            var id = order[0];
             long now = NowMs;
             var updated = await connection.ExecuteAsync(new CommandDefinition("""
                 UPDATE jobs SET state = 'running', attempt = attempt + 1, lease_owner = @leaseOwner, lease_expires_ms = @expires,
@@ -95,14 +92,6 @@ public sealed partial class JobStore(Database db, TimeProvider? time = null)
             return job;
         }
     }
-
-    /// <summary>The queue's order (queued jobs of a lane, next first). Shared by claiming and by queue positions.</summary>
-    private const string QueueOrderSql = """
-        SELECT j.id FROM jobs j
-        LEFT JOIN (SELECT owner, MAX(claimed_ms) AS last FROM jobs WHERE claimed_ms IS NOT NULL GROUP BY owner) s ON s.owner = j.owner
-        WHERE j.state = 'queued' AND j.lane = @lane
-        ORDER BY j.priority DESC, COALESCE(s.last, 0) ASC, j.rowid ASC
-        """;
 
     /// <summary>Extends a running job's lease; false when the job is no longer this owner's (cancelled, requeued).</summary>
     public async Task<bool> HeartbeatAsync(string id, string leaseOwner, TimeSpan lease, CancellationToken cancellationToken = default)

@@ -5,12 +5,15 @@ using WebLab.Lab.Storage;
 
 namespace WebLab.Web.Api;
 
-/// <summary>Every error as RFC 9457 problem details: bad input 400 (field errors when known), too large 413, the rest 500.</summary>
-internal static class Problems
+/// <summary>
+/// Every error as RFC 9457 problem details: bad input 400 (field errors when known), too large 413, 403/404/409 from
+/// <see cref="LabCommands"/>, the rest 500. Bad input is the caller's mistake, not the lab's: one info line, no stack
+/// trace; only unexpected errors are logged as errors.
+/// </summary>
+internal sealed class Problems(ILogger<Problems> log) : IExceptionHandler
 {
-    public static async Task HandleAsync(HttpContext context)
+    public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception error, CancellationToken cancellationToken)
     {
-        var error = context.Features.Get<IExceptionHandlerFeature>()?.Error;
         var result = error switch
         {
             SpecValidationException e => Results.ValidationProblem(e.Errors.ToDictionary(k => k.Key, k => k.Value), title: "The job spec is invalid."),
@@ -22,9 +25,19 @@ internal static class Problems
             ConflictException e => Conflict(e.Message),
             BadInputException e => Results.Problem(e.Message, statusCode: StatusCodes.Status400BadRequest, title: "Bad input"),
             BadHttpRequestException e => Results.Problem(e.Message, statusCode: e.StatusCode, title: "Bad request"),
-            _ => Results.Problem("The lab hit an unexpected error; it has been logged.", statusCode: 500, title: "Internal error"),
+            _ => null,
         };
+        if (result is null)
+        {
+            log.LogError(error, "{Method} {Path} failed", context.Request.Method, context.Request.Path);
+            result = Results.Problem("The lab hit an unexpected error; it has been logged.", statusCode: 500, title: "Internal error");
+        }
+        else
+        {
+            log.LogInformation("{Method} {Path} refused: {Reason}", context.Request.Method, context.Request.Path, error.Message);
+        }
         await result.ExecuteAsync(context);
+        return true;
     }
 
     public static IResult NotFound(string what) => Results.Problem(what, statusCode: StatusCodes.Status404NotFound, title: "Not found");
