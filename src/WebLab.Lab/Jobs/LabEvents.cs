@@ -69,4 +69,36 @@ public sealed class LabEvents
                 _subscribers.Remove(channel);
         }
     }
+
+    /// <summary>
+    /// The job once it has finished (from the database), following state messages rather than polling; null if it
+    /// has not finished within <paramref name="timeout"/> or no longer exists.
+    /// </summary>
+    public async Task<JobRecord?> FinishedAsync(string jobId, JobStore store, TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(timeout);
+        var stream = SubscribeAsync(deadline.Token).GetAsyncEnumerator(deadline.Token);
+        try
+        {
+            var next = stream.MoveNextAsync(); // subscribed from here on: no state change can slip between the check and the wait
+            if (await store.GetAsync(jobId, cancellationToken) is not { IsFinished: false } job)
+                return await store.GetAsync(jobId, cancellationToken);
+            while (await next)
+            {
+                if (stream.Current is JobStateMessage { State: JobState.Succeeded or JobState.Failed or JobState.Cancelled } s && s.JobId == jobId)
+                    return await store.GetAsync(jobId, cancellationToken);
+                next = stream.MoveNextAsync();
+            }
+            return null;
+        }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            return null;
+        }
+        finally
+        {
+            await stream.DisposeAsync();
+        }
+    }
 }

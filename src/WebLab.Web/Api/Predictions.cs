@@ -9,7 +9,7 @@ namespace WebLab.Web.Api;
 /// "Try it": one image through a checkpoint. The image is decoded and the model run in a utility worker process
 /// (libtorch never loads in the web process); this waits for that short job and returns its answer.
 /// </summary>
-public sealed class Predictions(DataFolder folder, LabCommands commands, JobRunner runner, JobStore jobs, CheckpointStore checkpoints)
+public sealed class Predictions(DataFolder folder, LabCommands commands, LabEvents events, JobRunner runner, JobStore jobs, CheckpointStore checkpoints)
 {
     public const long MaxImageBytes = 20L << 20;
 
@@ -25,21 +25,13 @@ public sealed class Predictions(DataFolder folder, LabCommands commands, JobRunn
             var kind = JobKinds.Of<PredictKind>();
             var (job, _) = await commands.SubmitAsync(kind, new PredictSpec(checkpoint.Id, upload, Path.GetFileName(imageName)), owner,
                 $"Try {checkpoint.Name}", priority: 5, cancellationToken: cancellationToken);
-            var deadline = DateTime.UtcNow.AddMinutes(2);
-            while (true)
-            {
-                var now = await jobs.GetAsync(job.Id, cancellationToken);
-                if (now is { State: JobState.Succeeded } && kind.ReadResult(now) is { } prediction)
-                    return prediction;
-                if (now is null || now.IsFinished)
-                    throw new BadInputException(now?.Error ?? "The prediction job disappeared.");
-                if (DateTime.UtcNow > deadline)
-                {
-                    await runner.CancelAsync(job.Id, "prediction timed out", CancellationToken.None);
-                    throw new TimeoutException("The prediction did not finish within 2 minutes; the lab may be busy. Try again.");
-                }
-                await Task.Delay(100, cancellationToken);
-            }
+            var done = await events.FinishedAsync(job.Id, jobs, TimeSpan.FromMinutes(2), cancellationToken);
+            if (done is { State: JobState.Succeeded } && kind.ReadResult(done) is { } prediction)
+                return prediction;
+            if (done is not null)
+                throw new BadInputException(done.Error ?? $"The prediction job {done.State.ToString().ToLowerInvariant()}.");
+            await runner.CancelAsync(job.Id, "prediction timed out", CancellationToken.None);
+            throw new TimeoutException("The prediction did not finish within 2 minutes; the lab may be busy. Try again.");
         }
         finally
         {
