@@ -22,8 +22,8 @@ internal static class StudyPlan
 
     public static IReadOnlyList<StudyTask> PresetTasks { get; } =
     [
-        new("fashion-20", "Fashion-MNIST 5-9 (shoes, bags), 20/class", "fashion-mnist", ["5", "6", "7", "8", "9"], 20, "similar"),
-        new("fashion-100", "Fashion-MNIST 5-9 (shoes, bags), 100/class", "fashion-mnist", ["5", "6", "7", "8", "9"], 100, "similar"),
+        new("fashion-20", "Fashion-MNIST 5-9 (sandal, shirt, sneaker, bag, boot), 20/class", "fashion-mnist", ["5", "6", "7", "8", "9"], 20, "similar"),
+        new("fashion-100", "Fashion-MNIST 5-9 (sandal, shirt, sneaker, bag, boot), 100/class", "fashion-mnist", ["5", "6", "7", "8", "9"], 100, "similar"),
         new("digits-20", "MNIST digits 0-4, 20/class", "mnist-digits", ["0", "1", "2", "3", "4"], 20, "dissimilar"),
         new("digits-100", "MNIST digits 0-4, 100/class", "mnist-digits", ["0", "1", "2", "3", "4"], 100, "dissimilar"),
     ];
