@@ -1,6 +1,6 @@
 using WebLab.Runtime;
 
-namespace WebLab.Tests.Runtime;
+namespace WebLab.Tests;
 
 public class TorchRuntimeTests
 {

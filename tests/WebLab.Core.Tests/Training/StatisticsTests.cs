@@ -54,6 +54,6 @@ public class StatisticsTests
         Assert.True(three.HasInterval);
         Assert.Equal("+3.5 to +8.5", three.Range());
         Assert.Equal("95% CI +3.5 to +8.5", three.Interval());
-        Assert.Equal("3.5 to 8.5 points", three.Range(f => $"{f * 100:F1} points"));
+        Assert.Equal("3.5 to 8.5", three.Range(f => (f * 100).ToString("F1", System.Globalization.CultureInfo.InvariantCulture)));
     }
 }
