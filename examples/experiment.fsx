@@ -1,6 +1,7 @@
-// A small transfer experiment in this process, through WebLab.Core: Fashion-MNIST's shoes & bags (classes 5-9) from a
-// source trained on its clothes (0-4), fine-tuned next to the same model from random initialisation. Prints progress
-// and the negative transfer gap (NTG = test error with transfer - test error from scratch; below zero: it helped).
+// A small transfer experiment in this process, through WebLab.Core: Fashion-MNIST classes 5-9 (Sandal, Shirt, Sneaker,
+// Bag, Ankle boot) from a source trained on classes 0-4 (T-shirt..Coat), fine-tuned next to the same model from random
+// initialisation. Prints progress and the negative transfer gap (NTG = test error with transfer - test error from
+// scratch; below zero: it helped).
 //
 // Usage (build first: dotnet build WebLab.sln -c Release):
 //   dotnet fsi examples/experiment.fsx

@@ -91,7 +91,7 @@ internal sealed class ExperimentView(string? prefix = null) : IProgress<Experime
         if (r.Ntg is { } ntg)
         {
             Console.WriteLine($"  NTG = test error(transfer) − test error(scratch) = {ntg.Mean * 100:+0.0;-0.0} points " +
-                              $"(95% CI {ntg.Ci95[0] * 100:+0.0;-0.0} to {ntg.Ci95[1] * 100:+0.0;-0.0}); negative = transfer helped");
+                              $"({ntg.Interval()}); negative = transfer helped");
             Console.WriteLine($"  In words: {ntg.Sentence()}.");
         }
         foreach (var warning in r.Warnings)

@@ -60,6 +60,17 @@ public sealed class ApiTests(LabApiFactory factory) : IClassFixture<LabApiFactor
         return await response.Content.ReadFromJsonAsync<JsonElement>();
     }
 
+    [Theory]
+    [InlineData("/favicon.ico", "image/x-icon")] // browsers ask for it on every page load
+    [InlineData("/favicon.svg", "image/svg+xml")]
+    public async Task Favicon_IsServed(string path, string mediaType)
+    {
+        var response = await factory.CreateClient().GetAsync(path);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(mediaType, response.Content.Headers.ContentType?.MediaType);
+        Assert.Contains(path.TrimStart('/'), await factory.CreateClient().GetStringAsync("/"));
+    }
+
     [Fact]
     public async Task InvalidExperimentSpec_Is400_WithFieldErrors()
     {

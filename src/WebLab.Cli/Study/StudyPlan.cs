@@ -10,8 +10,8 @@ internal sealed record StudyTask(string Id, string Label, string Dataset, IReadO
 /// What `weblab study` runs (validation study of issue 6): the same seeds, source and data code as any experiment.
 /// <list type="bullet">
 /// <item>A: four target tasks spanning the plane, every preset with 3 seeds, the recommender's choice and its regret.</item>
-/// <item>B: twelve random target tasks (classes and sizes vary, as in LEEP's Fashion-MNIST tasks), each measure's Spearman
-/// correlation with the measured transfer gain of one fixed fine-tuning recipe.</item>
+/// <item>B: <see cref="CorrelationTaskCount"/> (ten) random target tasks (classes and sizes vary, as in LEEP's Fashion-MNIST
+/// tasks), each measure's Spearman correlation with the measured transfer gain of one fixed fine-tuning recipe.</item>
 /// <item>C: ablations for the survey's claims (L2-SP and fewer transferred blocks, on a similar and a dissimilar target).</item>
 /// </list>
 /// </summary>
@@ -22,14 +22,17 @@ internal static class StudyPlan
 
     public static IReadOnlyList<StudyTask> PresetTasks { get; } =
     [
-        new("fashion-20", "Fashion-MNIST 5-9 (shoes, bags), 20/class", "fashion-mnist", ["5", "6", "7", "8", "9"], 20, "similar"),
-        new("fashion-100", "Fashion-MNIST 5-9 (shoes, bags), 100/class", "fashion-mnist", ["5", "6", "7", "8", "9"], 100, "similar"),
+        new("fashion-20", "Fashion-MNIST 5-9 (sandal, shirt, sneaker, bag, boot), 20/class", "fashion-mnist", ["5", "6", "7", "8", "9"], 20, "similar"),
+        new("fashion-100", "Fashion-MNIST 5-9 (sandal, shirt, sneaker, bag, boot), 100/class", "fashion-mnist", ["5", "6", "7", "8", "9"], 100, "similar"),
         new("digits-20", "MNIST digits 0-4, 20/class", "mnist-digits", ["0", "1", "2", "3", "4"], 20, "dissimilar"),
         new("digits-100", "MNIST digits 0-4, 100/class", "mnist-digits", ["0", "1", "2", "3", "4"], 100, "dissimilar"),
     ];
 
+    /// <summary>Random tasks the rank correlations use unless `--correlation-tasks` says otherwise.</summary>
+    public const int CorrelationTaskCount = 10;
+
     /// <summary>Random tasks for the rank correlations: a fixed generator so the study is reproducible.</summary>
-    public static IReadOnlyList<StudyTask> CorrelationTasks(int count = 12)
+    public static IReadOnlyList<StudyTask> CorrelationTasks(int count)
     {
         var random = new Random(2026);
         var tasks = new List<StudyTask>();

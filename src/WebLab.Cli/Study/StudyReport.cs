@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using WebLab.Cli.Verbs;
+using WebLab.Training;
 using WebLab.Transfer;
 
 namespace WebLab.Cli.Study;
@@ -89,7 +90,7 @@ internal static class StudyReport
             {
                 var marks = (p.Label == t.Recommendation.Preset ? " (auto)" : "") + (p.Transfer == bestAccuracy ? " (best)" : "");
                 L($"| {p.Label}{marks} | {F(p.Transfer, 1)} ± {F(p.TransferStd, 1)} | {F(p.Scratch, 1)} ± {F(p.ScratchStd, 1)} | " +
-                  $"{F(p.Ntg, 1, true)} ({F(p.NtgLow, 1, true)} to {F(p.NtgHigh, 1, true)}) | {F(p.Seconds, 0)} |");
+                  $"{F(p.Ntg, 1, true)} ({Range(results, p)}) | {F(p.Seconds, 0)} |");
             }
             L("");
         }
@@ -199,9 +200,10 @@ internal static class StudyReport
             var chosen = t(task, task.Recommendation.Preset);
             if (common is null || chosen is null)
                 continue;
-            lines.Add($"{task.Task.Label}: common-practice NTG {F(common.Ntg, 1, true)} ({F(common.NtgLow, 1, true)} to {F(common.NtgHigh, 1, true)}), " +
-                      $"{(common.NtgLow > 0 ? "negative transfer" : common.NtgHigh < 0 ? "transfer helped" : "no clear effect")}; " +
-                      $"auto's {chosen.Label} NTG {F(chosen.Ntg, 1, true)} ({F(chosen.NtgLow, 1, true)} to {F(chosen.NtgHigh, 1, true)})" +
+            var clear = NtgSummary.HasIntervalFor(results.Seeds);
+            lines.Add($"{task.Task.Label}: common-practice NTG {F(common.Ntg, 1, true)} ({Range(results, common)}), " +
+                      $"{(clear && common.NtgLow > 0 ? "negative transfer" : clear && common.NtgHigh < 0 ? "transfer helped" : "no clear effect")}; " +
+                      $"auto's {chosen.Label} NTG {F(chosen.Ntg, 1, true)} ({Range(results, chosen)})" +
                       $"{(chosen.Ntg < common.Ntg ? ", lower" : ", not lower")}");
         }
         L("**d. Common-practice settings give negative transfer on a dissimilar target, and the recommended preset reduces it.** " + string.Join("; ", lines) + ".");
@@ -245,6 +247,10 @@ internal static class StudyReport
         svg.Append("</svg>\n");
         return svg.ToString();
     }
+
+    /// <summary>A run's NTG interval in points, or the words for its absence (the study was run with one seed).</summary>
+    private static string Range(StudyResults results, StudyRun run) =>
+        NtgSummary.HasIntervalFor(results.Seeds) ? $"{F(run.NtgLow, 1, true)} to {F(run.NtgHigh, 1, true)}" : NtgSummary.NoInterval;
 
     private static string F(double value, int digits, bool sign = false)
     {

@@ -30,10 +30,17 @@ internal static class ExperimentVerb
         public IEnumerable<Option> All =>
             new Option[] { Target, TargetClasses, PerClass, Source, Seeds, FirstSeed, Name, NoProbe, Preset, Device, Json, NoInstall }.Concat(Dials.All);
 
-        public ExperimentSpec Spec(ParseResult parse, string? checkpoint) => Dials.Apply(parse, new ExperimentSpec(
-            parse.GetRequiredValue(Target), parse.GetRequiredValue(Source), PretrainVerb.Split(parse.GetValue(TargetClasses)),
-            parse.GetValue(PerClass), Seeds: parse.GetValue(Seeds), FirstSeed: parse.GetValue(FirstSeed), Device: parse.GetValue(Device)!,
-            Name: parse.GetValue(Name), CheckpointPath: checkpoint, Probe: !parse.GetValue(NoProbe), Preset: parse.GetValue(Preset)));
+        /// <summary>The spec the options ask for; its warnings (e.g. a single seed) go to stderr before anything runs.</summary>
+        public ExperimentSpec Spec(ParseResult parse, string? checkpoint)
+        {
+            var spec = Dials.Apply(parse, new ExperimentSpec(
+                parse.GetRequiredValue(Target), parse.GetRequiredValue(Source), PretrainVerb.Split(parse.GetValue(TargetClasses)),
+                parse.GetValue(PerClass), Seeds: parse.GetValue(Seeds), FirstSeed: parse.GetValue(FirstSeed), Device: parse.GetValue(Device)!,
+                Name: parse.GetValue(Name), CheckpointPath: checkpoint, Probe: !parse.GetValue(NoProbe), Preset: parse.GetValue(Preset)));
+            foreach (var warning in spec.Warnings())
+                Console.Error.WriteLine($"warning: {warning}");
+            return spec;
+        }
     }
 
     public static Command Create()

@@ -14,7 +14,7 @@ internal static class StudyVerb
         var source = new Option<string?>("--source") { Description = "source checkpoint (default: the demo source; pretrained first if missing)" };
         var output = new Option<string>("--out") { Description = "folder for results.md, plane.svg and raw.json (raw.json doubles as a resume cache)", DefaultValueFactory = _ => "bench/study" };
         var seeds = new Option<int>("--seeds") { DefaultValueFactory = _ => 3 };
-        var tasks = new Option<int>("--correlation-tasks") { Description = "random target tasks for the rank correlations", DefaultValueFactory = _ => 10 };
+        var tasks = new Option<int>("--correlation-tasks") { Description = "random target tasks for the rank correlations", DefaultValueFactory = _ => StudyPlan.CorrelationTaskCount };
         var fresh = new Option<bool>("--fresh") { Description = "ignore raw.json and run everything again" };
         var reportOnly = new Option<bool>("--report-only") { Description = "write the results page from what raw.json holds; run nothing" };
         var device = Cli.Device();

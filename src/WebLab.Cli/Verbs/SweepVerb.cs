@@ -50,14 +50,14 @@ internal static class SweepVerb
         Console.WriteLine();
         Console.WriteLine($"{result.Name}: {result.Points.Count} points, {result.Seconds:F0} s (accuracies: test, mean over seeds; NTG in points, negative = transfer helped)");
         var keys = result.Axes.Select(a => a.Setting).ToList();
-        Console.WriteLine(string.Join(" ", keys.Select(k => $"{k,-18}")) + $" {"transfer",9} {"scratch",9} {"NTG",7} {"95% CI",17}");
+        Console.WriteLine(string.Join(" ", keys.Select(k => $"{k,-18}")) + $" {"transfer",9} {"scratch",9} {"NTG",7} {"95% CI",19}");
         foreach (var point in result.Points)
         {
             var ntg = point.Result.Ntg;
             Console.WriteLine(string.Join(" ", keys.Select(k => $"{point.Settings[k],-18}")) +
                               $" {point.TransferAccuracy,9:P1} {(point.ScratchAccuracy is { } s ? s.ToString("P1") : "-"),9} " +
                               $"{(ntg is null ? "-" : (ntg.Mean * 100).ToString("+0.0;-0.0")),7} " +
-                              $"{(ntg is null ? "" : $"{ntg.Ci95[0] * 100:+0.0;-0.0} to {ntg.Ci95[1] * 100:+0.0;-0.0}"),17}");
+                              $"{ntg?.Range(),19}");
         }
     }
 }

@@ -28,12 +28,13 @@ public static class CheckpointImporter
         Checkpoint.RefusePickle(safetensorsPath);
         using var file = SafeTensors.Open(safetensorsPath);
         var architecture = Architectures.Get(options.Architecture);
-        if (!file.Tensors.TryGetValue("conv1.weight", out var conv1) || conv1.Shape.Length != 4)
-            throw new BadInputException($"{file.Name}: no 4-D 'conv1.weight'; this does not look like a {architecture.Name} state dict.");
-        if (!file.Tensors.TryGetValue("fc.weight", out var fc) || fc.Shape.Length != 2)
-            throw new BadInputException($"{file.Name}: no 2-D 'fc.weight'; this does not look like a {architecture.Name} state dict.");
-        int channels = (int)conv1.Shape[1];
-        int classes = (int)fc.Shape[0];
+        var family = architecture.Family;
+        if (!file.Tensors.TryGetValue(family.InputWeightKey, out var input) || input.Shape.Length != 4)
+            throw new BadInputException($"{file.Name}: no 4-D '{family.InputWeightKey}'; this does not look like a {architecture.Name} state dict.");
+        if (!file.Tensors.TryGetValue(family.Head.Weight, out var head) || head.Shape.Length != 2)
+            throw new BadInputException($"{file.Name}: no 2-D '{family.Head.Weight}'; this does not look like a {architecture.Name} state dict.");
+        int channels = (int)input.Shape[1];
+        int classes = (int)head.Shape[0];
         var names = options.ClassNames ?? Enumerable.Range(0, classes).Select(i => i.ToString()).ToArray();
         if (names.Count != classes)
             throw new BadInputException($"{file.Name}: the head has {classes} outputs but {names.Count} class names were given.");

@@ -5,7 +5,8 @@ namespace WebLab.Models;
 /// <param name="Description">One line for listings.</param>
 /// <param name="DefaultInputSize">Input size it is usually trained at.</param>
 /// <param name="MinInputSize">Smallest input that survives its downsampling.</param>
-public sealed record Architecture(string Name, string Description, int DefaultInputSize, int MinInputSize, ResNetShape Shape)
+/// <param name="Family">Its family with this member's shape (e.g. a <see cref="ResNetShape"/>).</param>
+public sealed record Architecture(string Name, string Description, int DefaultInputSize, int MinInputSize, IModelFamily Family)
 {
     /// <summary>Builds an untrained model (initialised from torch's current RNG state).</summary>
     public BlockModel Create(ModelSpec spec)
@@ -16,7 +17,7 @@ public sealed record Architecture(string Name, string Description, int DefaultIn
             throw new BadInputException($"Models take 1 or 3 input channels (got {spec.InChannels}).");
         if (spec.NumClasses < 2)
             throw new BadInputException($"A classifier needs at least 2 classes (got {spec.NumClasses}).");
-        return new ResNet(spec with { Architecture = Name }, Shape);
+        return Family.Create(spec with { Architecture = Name });
     }
 }
 

@@ -34,9 +34,16 @@ public sealed record ModelSpec(string Architecture, int NumClasses, int InChanne
 /// </summary>
 public abstract class BlockModel : nn.Module<Tensor, Tensor>
 {
-    protected BlockModel(string name, ModelSpec spec) : base(name) => Spec = spec;
+    protected BlockModel(string name, ModelSpec spec, IModelFamily family) : base(name)
+    {
+        Spec = spec;
+        Family = family;
+    }
 
     public ModelSpec Spec { get; }
+
+    /// <summary>The family (and member shape) this model was built from; it names the head's parameters.</summary>
+    public IModelFamily Family { get; }
 
     /// <summary>Blocks in depth order: stem, stages, head.</summary>
     public abstract IReadOnlyList<ModelBlock> Blocks { get; }
@@ -52,6 +59,24 @@ public abstract class BlockModel : nn.Module<Tensor, Tensor>
 
     /// <summary>The classifier head applied to pooled features.</summary>
     public abstract Tensor Classify(Tensor features);
+
+    /// <summary>Features the head takes: the pooled width after the stages feeding it.</summary>
+    public int HeadInFeatures => FeatureWidth(Stages);
+
+    /// <summary>Outputs of the head: one per class.</summary>
+    public int HeadOutFeatures => Spec.NumClasses;
+
+    /// <summary>Replaces the head's weights with a head fitted elsewhere: weight [classes, features], bias [classes].</summary>
+    public void ReplaceHead(Tensor weight, Tensor bias)
+    {
+        if (!weight.shape.SequenceEqual([HeadOutFeatures, HeadInFeatures]) || !bias.shape.SequenceEqual([HeadOutFeatures]))
+            throw new ArgumentException($"the head takes weight [{HeadOutFeatures}, {HeadInFeatures}] and bias [{HeadOutFeatures}] " +
+                                        $"(got [{string.Join(", ", weight.shape)}] and [{string.Join(", ", bias.shape)}])");
+        var state = state_dict();
+        using var _ = no_grad();
+        state[Family.Head.Weight].copy_(weight);
+        state[Family.Head.Bias].copy_(bias);
+    }
 
     public override Tensor forward(Tensor input) => Classify(Features(input));
 

@@ -18,10 +18,16 @@ public enum StemKind
     Small,
 }
 
-/// <summary>Shape of a ResNet.</summary>
-public sealed record ResNetShape(ResidualBlock Block, int[] Layers, int[] Widths, StemKind Stem)
+/// <summary>Shape of a ResNet: a member of the ResNet family.</summary>
+public sealed record ResNetShape(ResidualBlock Block, int[] Layers, int[] Widths, StemKind Stem) : IModelFamily
 {
     public int Expansion => Block == ResidualBlock.Bottleneck ? 4 : 1;
+
+    public BlockModel Create(ModelSpec spec) => new ResNet(spec, this);
+
+    public string InputWeightKey => "conv1.weight";
+
+    public HeadKeys Head { get; } = new($"{ResNet.HeadName}.weight", $"{ResNet.HeadName}.bias");
 }
 
 /// <summary>
@@ -30,6 +36,9 @@ public sealed record ResNetShape(ResidualBlock Block, int[] Layers, int[] Widths
 /// </summary>
 public sealed class ResNet : BlockModel
 {
+    /// <summary>torchvision's name of the head module.</summary>
+    internal const string HeadName = "fc";
+
     private readonly Module<Tensor, Tensor> _conv1;
     private readonly Module<Tensor, Tensor> _bn1;
     private readonly Module<Tensor, Tensor>[] _layers;
@@ -37,7 +46,7 @@ public sealed class ResNet : BlockModel
     private readonly int[] _featureWidths;
     private readonly ModelBlock[] _blocks;
 
-    public ResNet(ModelSpec spec, ResNetShape shape) : base("ResNet", spec)
+    public ResNet(ModelSpec spec, ResNetShape shape) : base("ResNet", spec, shape)
     {
         int stages = spec.HeadStage ?? shape.Layers.Length;
         if (stages < 1 || stages > shape.Layers.Length)
@@ -80,12 +89,12 @@ public sealed class ResNet : BlockModel
             register_module($"layer{s + 1}", layer);
         }
         _fc = new LinearLayer(inPlanes, spec.NumClasses);
-        register_module("fc", _fc);
+        register_module(HeadName, _fc);
 
         var blocks = new List<ModelBlock> { new("stem", 0, BlockRole.Stem, ["conv1.", "bn1."]) };
         for (int s = 0; s < stages; s++)
             blocks.Add(new ModelBlock($"layer{s + 1}", s + 1, BlockRole.Stage, [$"layer{s + 1}."]));
-        blocks.Add(new ModelBlock("head", stages + 1, BlockRole.Head, ["fc."]));
+        blocks.Add(new ModelBlock("head", stages + 1, BlockRole.Head, [HeadName + "."]));
         _blocks = [.. blocks];
         ResetParameters();
     }

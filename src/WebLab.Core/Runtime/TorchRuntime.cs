@@ -9,7 +9,7 @@ public static class TorchRuntime
     private static readonly Lock s_gate = new();
     private static bool s_initialized;
 
-    /// <summary>Loads libtorch once and applies WebLab's defaults (allocator thresholds, threads).</summary>
+    /// <summary>Loads libtorch once and applies WebLab's defaults (allocator thresholds, threads, no NNPACK).</summary>
     public static void Initialize()
     {
         lock (s_gate)
@@ -18,6 +18,7 @@ public static class TorchRuntime
                 return;
             NativeAllocator.Configure();
             LoadLibTorch();
+            Nnpack.Disable();
             var threads = Environment.GetEnvironmentVariable("WEBLAB_THREADS");
             if (int.TryParse(threads, out var n) && n > 0)
                 torch.set_num_threads(n);

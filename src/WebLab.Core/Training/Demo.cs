@@ -2,8 +2,9 @@ namespace WebLab.Training;
 
 /// <summary>
 /// The built-in demo, shared by the CLI, the lab's first start and its "Run the demo" button: a source model
-/// pretrained on Fashion-MNIST's clothes (classes 0-4) transferred to its shoes and bags (5-9) with 20 images per
-/// class, against the same model trained from random initialisation, over 3 seeds.
+/// pretrained on Fashion-MNIST classes 0-4 (T-shirt/top, Trouser, Pullover, Dress, Coat) transferred to classes 5-9
+/// (Sandal, Shirt, Sneaker, Bag, Ankle boot) with 20 images per class, against the same model trained from random
+/// initialisation, over 3 seeds. The target is not "shoes and bags": Shirt is clothing, like the source's classes.
 /// </summary>
 public static class Demo
 {
@@ -22,6 +23,9 @@ public static class Demo
     /// </summary>
     public const int SourceEpochs = 8;
 
+    /// <summary>What the demo transfers from and to, for titles and summaries.</summary>
+    public const string Title = "Fashion-MNIST 0-4 (T-shirt..Coat) -> 5-9 (Sandal, Shirt, Sneaker, Bag, Ankle boot)";
+
     public const string SourceName = "resnet8 on Fashion-MNIST 0-4 (clothes)";
 
     public const string CheckpointFileName = "fashion-mnist-0-4-resnet8.weblab";
@@ -32,5 +36,5 @@ public static class Demo
 
     /// <summary>The demo experiment from <paramref name="source"/>.</summary>
     public static ExperimentSpec Experiment(string source, string device = "auto") =>
-        new(Dataset, source, TargetClasses, PerClass, Seeds: 3, Device: device, Name: "Demo: Fashion-MNIST clothes -> shoes & bags, 20 per class");
+        new(Dataset, source, TargetClasses, PerClass, Seeds: 3, Device: device, Name: $"Demo: {Title}, 20 per class");
 }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json.Serialization;
 using WebLab.Transfer;
 
@@ -55,23 +56,49 @@ public sealed record ArmResult(string Name, ArmSettings Hyperparameters, Summary
 /// </summary>
 public sealed record NtgSummary(double Mean, double Std, double[] Ci95, double[] PerSeed, int N)
 {
+    /// <summary>Said instead of an interval when there is one seed.</summary>
+    public const string NoInterval = "1 seed: no interval";
+
+    /// <summary>
+    /// Whether <paramref name="seeds"/> seeds give the gap an interval: one seed has no spread to measure, so its
+    /// <see cref="Ci95"/> is zero wide and would read as certainty.
+    /// </summary>
+    public static bool HasIntervalFor(int seeds) => seeds > 1;
+
+    /// <summary>True when <see cref="Ci95"/> means something (more than one seed); in the JSON too, for scripts.</summary>
+    public bool HasInterval => HasIntervalFor(N);
+
     /// <summary>True when the interval lies entirely below zero.</summary>
-    public bool TransferClearlyHelped => N > 1 && Ci95[1] < 0;
+    public bool TransferClearlyHelped => HasInterval && Ci95[1] < 0;
 
     /// <summary>True when the interval lies entirely above zero (negative transfer).</summary>
-    public bool ClearlyNegative => N > 1 && Ci95[0] > 0;
+    public bool ClearlyNegative => HasInterval && Ci95[0] > 0;
 
-    /// <summary>The gap in plain words, e.g. "transfer reduced test error by 23.1 points (95% CI 18.0 to 28.2)".</summary>
+    /// <summary>The interval in points, "-3.9 to -1.9", or <see cref="NoInterval"/>; <paramref name="points"/> formats a fraction.</summary>
+    public string Range(Func<double, string>? points = null)
+    {
+        points ??= Points;
+        return HasInterval ? $"{points(Ci95[0])} to {points(Ci95[1])}" : NoInterval;
+    }
+
+    /// <summary>"95% CI -3.9 to -1.9" (points), or <see cref="NoInterval"/>.</summary>
+    public string Interval(Func<double, string>? points = null) => HasInterval ? $"95% CI {Range(points)}" : NoInterval;
+
+    /// <summary>The gap in plain words, e.g. "transfer reduced test error by 23.1 points (95% CI 18.0 to 28.2 points, 3 seeds)".</summary>
     public string Sentence()
     {
         double points = -Mean * 100;
-        var ci = N > 1 ? $" (95% CI {-Ci95[1] * 100:F1} to {-Ci95[0] * 100:F1} points, {N} seeds)" : $" ({N} seed)";
+        // Reductions read as positive numbers, so the interval is negated and its ends swap.
+        var ci = HasInterval ? $" (95% CI {-Ci95[1] * 100:F1} to {-Ci95[0] * 100:F1} points, {N} seeds)" : $" ({NoInterval})";
+        var noEffect = HasInterval ? "; the interval includes no effect" : "";
         if (Math.Abs(points) < 0.05)
             return $"transfer made no measurable difference to test error{ci}";
         return points >= 0
-            ? $"transfer reduced test error by {points:F1} points{ci}" + (TransferClearlyHelped ? "" : "; the interval includes no effect")
-            : $"transfer increased test error by {-points:F1} points{ci} - negative transfer" + (ClearlyNegative ? "" : "; the interval includes no effect");
+            ? $"transfer reduced test error by {points:F1} points{ci}" + (TransferClearlyHelped ? "" : noEffect)
+            : $"transfer increased test error by {-points:F1} points{ci} - negative transfer" + (ClearlyNegative ? "" : noEffect);
     }
+
+    private static string Points(double fraction) => (fraction * 100).ToString("+0.0;-0.0", CultureInfo.InvariantCulture);
 
     internal static NtgSummary From(IReadOnlyList<double> perSeed)
     {

@@ -51,6 +51,10 @@ public sealed record ExperimentSpec(
     /// <summary>The scratch dials (defaults when none were given).</summary>
     public ScratchDials ScratchArm => Scratch ?? new ScratchDials();
 
+    /// <summary>Advice on a valid spec that will run but may not answer its question (e.g. a single seed).</summary>
+    public IReadOnlyList<string> Warnings() =>
+        NtgSummary.HasIntervalFor(Seeds) ? [] : ["1 seed: the gap gets no interval; use 3 or more to know whether it is real."];
+
     /// <summary>Field errors (e.g. seeds: must be 1..20, transfer.epochs: ...); empty when valid.</summary>
     public IReadOnlyList<FieldError> Validate()
     {

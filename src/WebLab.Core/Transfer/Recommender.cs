@@ -5,8 +5,8 @@ namespace WebLab.Transfer;
 /// <summary>What the recommender chose, where it placed the pair, and why (each reason names its numbers).</summary>
 /// <param name="Preset">The chosen preset's id.</param>
 /// <param name="PresetTag">"id@version".</param>
-/// <param name="Size">Size coordinate on the plane (0 = small anchor, 1 = large anchor; boundary 0.5).</param>
-/// <param name="Similarity">Similarity coordinate (0..1; boundary 0.5).</param>
+/// <param name="Size">Size coordinate on the plane (0 = small anchor, 1 = large anchor; boundary <see cref="Plane.SizeBoundary"/>).</param>
+/// <param name="Similarity">Similarity coordinate (0..1; boundary <see cref="Plane.SimilarityBoundary"/>).</param>
 /// <param name="Region">"small-similar", "small-dissimilar", "large-similar" or "large-dissimilar".</param>
 /// <param name="Dials">The preset's dials for this target after the recommender's adjustments.</param>
 /// <param name="Reasons">Plain-language reasoning, in order.</param>

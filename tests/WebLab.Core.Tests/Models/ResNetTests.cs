@@ -85,4 +85,21 @@ public class ResNetTests
         Assert.Contains("at least 2 classes", Assert.Throws<BadInputException>(() => Architectures.Create(new ModelSpec("resnet8", 1, 3, 28))).Message);
         Assert.Contains("1 or 3 input channels", Assert.Throws<BadInputException>(() => Architectures.Create(new ModelSpec("resnet8", 2, 4, 28))).Message);
     }
+
+    [Fact]
+    public void ReplaceHead_WritesTheParametersTheFamilyNames()
+    {
+        using var model = Architectures.Create(new ModelSpec("resnet8", 3, 1, 28, HeadStage: 2));
+        Assert.Equal(new HeadKeys("fc.weight", "fc.bias"), model.Family.Head);
+        Assert.Equal((32, 3), (model.HeadInFeatures, model.HeadOutFeatures));
+        using var weight = torch.ones(3, 32);
+        using var bias = torch.tensor(new float[] { 1, 2, 3 });
+
+        model.ReplaceHead(weight, bias);
+
+        Assert.True(Tensors.Same(weight, model.state_dict()[model.Family.Head.Weight]));
+        using var logits = model.Classify(torch.zeros(1, 32));
+        Assert.Equal([1f, 2f, 3f], logits.data<float>().ToArray());
+        Assert.Throws<ArgumentException>(() => model.ReplaceHead(torch.ones(3, 64), bias));
+    }
 }

@@ -39,4 +39,21 @@ public class StatisticsTests
         Assert.StartsWith("transfer increased test error by 6.0 points", negative.Sentence());
         Assert.Contains("negative transfer", negative.Sentence());
     }
+
+    [Fact]
+    public void Ntg_WithOneSeed_SaysItHasNoIntervalWhereverItIsShown()
+    {
+        var one = NtgSummary.From([-0.05]);
+        Assert.False(one.HasInterval);
+        Assert.False(one.TransferClearlyHelped);
+        Assert.Equal("1 seed: no interval", one.Interval());
+        Assert.Equal("1 seed: no interval", one.Range());
+        Assert.Equal("transfer reduced test error by 5.0 points (1 seed: no interval)", one.Sentence());
+
+        var three = NtgSummary.From([0.05, 0.07, 0.06]);
+        Assert.True(three.HasInterval);
+        Assert.Equal("+3.5 to +8.5", three.Range());
+        Assert.Equal("95% CI +3.5 to +8.5", three.Interval());
+        Assert.Equal("3.5 to 8.5", three.Range(f => (f * 100).ToString("F1", System.Globalization.CultureInfo.InvariantCulture)));
+    }
 }
