@@ -100,7 +100,11 @@ public sealed class ApiTests(LabApiFactory factory) : IClassFixture<LabApiFactor
         var sweepErrors = (await ProblemAsync(sweep, HttpStatusCode.BadRequest)).GetProperty("errors");
         Assert.Contains("not a checkpoint id", sweepErrors.GetProperty("spec.base.source")[0].GetString());
         Assert.Contains("1..20", sweepErrors.GetProperty("spec.base.seeds")[0].GetString());
-        Assert.Contains("at least one axis", sweepErrors.GetProperty("spec.axes")[0].GetString());
+        var axesHelp = sweepErrors.GetProperty("spec.axes")[0].GetString()!;
+        Assert.Contains("at least one axis", axesHelp);
+        // The help names a real dial: the example it gives is accepted as a sweep setting.
+        var example = System.Text.RegularExpressions.Regex.Match(axesHelp, "\"setting\": \"(\\w+)\"").Groups[1].Value;
+        Assert.Equal(0.5, WebLab.Transfer.DialNames.With(new WebLab.Training.ExperimentSpec("t", "s"), example, "0.5").Dials.HeadLearningRate);
 
         var pretrain = await Client().PostAsJsonAsync("/api/jobs",
             new { kind = "pretrain", spec = new { dataset = "fashion-mnist", architecture = "resnet9000", output = "", epochs = 0 } });

@@ -6,9 +6,9 @@ namespace WebLab.Cli.Verbs;
 /// <summary>weblab demo: the README's first command - pretrain the demo source model.</summary>
 internal static class DemoVerb
 {
-    /// <summary>Where the demo source checkpoint is written (relative to the working directory unless WEBLAB_HOME is set).</summary>
+    /// <summary>Where the demo source checkpoint is written: the data folder's checkpoints (WEBLAB_DATA, as for the lab, or ./data).</summary>
     public static string DefaultCheckpoint =>
-        Path.Combine(Environment.GetEnvironmentVariable("WEBLAB_HOME") is { Length: > 0 } home ? home : "data", "checkpoints",
+        Path.Combine(Environment.GetEnvironmentVariable("WEBLAB_DATA") is { Length: > 0 } data ? data : "data", "checkpoints",
             Demo.CheckpointFileName);
 
     public static Command Create()

@@ -3,15 +3,15 @@ using System.IO.Compression;
 namespace WebLab.Data;
 
 /// <summary>Where catalogue files may be looked for and put.</summary>
-/// <param name="CacheDirectory">Downloads land here, under the dataset id (default: $WEBLAB_HOME/datasets or ~/.cache/weblab/datasets).</param>
+/// <param name="CacheDirectory">Downloads land here, under the dataset id (default: $WEBLAB_CACHE/datasets or ~/.cache/weblab/datasets).</param>
 /// <param name="AllowDownload">Try the catalogue URLs when no local copy exists.</param>
 /// <param name="InstallPackage">Called with a Debian package name as a last resort; returns true if it installed it.</param>
 public sealed record DatasetFileOptions(string? CacheDirectory = null, bool AllowDownload = true, Func<string, bool>? InstallPackage = null)
 {
     /// <summary>The default download cache folder.</summary>
     public static string DefaultCacheDirectory =>
-        Environment.GetEnvironmentVariable("WEBLAB_HOME") is { Length: > 0 } home
-            ? Path.Combine(home, "datasets")
+        Environment.GetEnvironmentVariable("WEBLAB_CACHE") is { Length: > 0 } cache
+            ? Path.Combine(cache, "datasets")
             : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "weblab", "datasets");
 }
 

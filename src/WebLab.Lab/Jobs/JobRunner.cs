@@ -200,9 +200,9 @@ public sealed class JobRunner : BackgroundService
         {
             using var worker = WorkerProcess.Start(WorkerPath(), jobFile, new Dictionary<string, string>
             {
-                ["WEBLAB_HOME"] = Path.Combine(_folder.Root, "cache"),
+                ["WEBLAB_CACHE"] = Path.Combine(_folder.Root, "cache"), // dataset downloads, shared by this lab's workers
                 ["WEBLAB_JOB"] = job.Id,
-            });
+            }, _time);
             running.Worker = worker;
             _log.LogInformation("job {Job} ({Kind}) attempt {Attempt} started in worker {Pid} on {Device}", job.Id, job.Kind, job.Attempt, worker.Id, device);
             using var supervision = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);

@@ -14,15 +14,22 @@ public sealed class WorkerProcess : IDisposable
     private readonly Queue<string> _stderr = new();
     private readonly Lock _gate = new();
 
-    private WorkerProcess(Process process) => _process = process;
+    private readonly TimeProvider _time;
+
+    private WorkerProcess(Process process, TimeProvider time)
+    {
+        _process = process;
+        _time = time;
+        LastHeard = time.GetUtcNow();
+    }
 
     public int Id => _process.Id;
 
     /// <summary>When the worker last wrote anything (a hung worker stops writing).</summary>
-    public DateTimeOffset LastHeard { get; private set; } = DateTimeOffset.UtcNow;
+    public DateTimeOffset LastHeard { get; private set; }
 
     /// <summary>Starts the worker for <paramref name="jobFile"/>.</summary>
-    public static WorkerProcess Start(string workerPath, string jobFile, IReadOnlyDictionary<string, string> environment)
+    public static WorkerProcess Start(string workerPath, string jobFile, IReadOnlyDictionary<string, string> environment, TimeProvider time)
     {
         var start = new ProcessStartInfo
         {
@@ -48,12 +55,12 @@ public sealed class WorkerProcess : IDisposable
         foreach (var (key, value) in environment)
             start.Environment[key] = value;
         var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {workerPath}");
-        var worker = new WorkerProcess(process);
+        var worker = new WorkerProcess(process, time);
         process.ErrorDataReceived += (_, e) =>
         {
             if (e.Data is null)
                 return;
-            worker.LastHeard = DateTimeOffset.UtcNow;
+            worker.LastHeard = worker._time.GetUtcNow();
             lock (worker._gate)
             {
                 worker._stderr.Enqueue(e.Data);
@@ -80,7 +87,7 @@ public sealed class WorkerProcess : IDisposable
     {
         while (await _process.StandardOutput.ReadLineAsync() is { } line)
         {
-            LastHeard = DateTimeOffset.UtcNow;
+            LastHeard = _time.GetUtcNow();
             if (line.Length == 0)
                 continue;
             WorkerMessage? message;

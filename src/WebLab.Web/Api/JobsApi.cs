@@ -39,7 +39,7 @@ internal static class JobsApi
         jobs.MapDelete("/{id}", DeleteAsync).WithSummary("Delete a finished job, its history and files (your own: 403 otherwise).");
         api.MapGet("/queue", QueueAsync).WithTags("Jobs").WithSummary("Running and queued jobs, in the order they will run.");
         api.MapPost("/demo", DemoAsync).WithTags("Jobs")
-            .WithSummary("Run the built-in demo: Fashion-MNIST clothes -> shoes & bags, 20 images per class, transfer vs scratch, 3 seeds.");
+            .WithSummary($"Run the built-in demo: {Demo.Title}, 20 images per class, transfer vs scratch, 3 seeds.");
     }
 
     private static async Task<IResult> SubmitAsync(SubmitJobRequest request, HttpContext context, LabCommands commands, CancellationToken ct)
