@@ -3,10 +3,11 @@
 //
 // Usage:
 //   dotnet fsi examples/remote-sweep.fsx [URL] [--source demo|ckpt_...] [--per-class 5,20] [--seeds N] [--epochs N]
-//                                        [--user NAME]
+//                                        [--token wl_...]
 //   dotnet fsi examples/remote-sweep.fsx [URL] --follow job_...   (watch a sweep already submitted, from its start)
 //   WEBLAB_URL=http://lab:5180 dotnet fsi examples/remote-sweep.fsx
-// URL: the argument, else $WEBLAB_URL, else http://localhost:5180. Defaults: --source demo (waits for the built-in demo
+// URL: the argument, else $WEBLAB_URL, else http://localhost:5180. Token: --token, else $WEBLAB_TOKEN (an API token from
+// your account page, or 'weblab users add NAME'); the jobs it submits are yours. Defaults: --source demo (waits for the built-in demo
 // source while the lab pretrains it), --per-class 5,20, --seeds 1, --epochs 5 (both arms).
 //
 // Live updates follow the late-joiner protocol: subscribe on the hub first, then load the job's events so far from
@@ -56,7 +57,7 @@ type Options =
       PerClass: string list
       Seeds: int
       Epochs: int
-      User: string
+      Token: string
       Follow: string option }
 
 let json =
@@ -76,14 +77,18 @@ let parse (argv: string list) =
         | "--per-class" :: sizes :: rest -> go { options with PerClass = List.ofArray (sizes.Split ',') } rest
         | "--seeds" :: Count n :: rest -> go { options with Seeds = n } rest
         | "--epochs" :: Count n :: rest -> go { options with Epochs = n } rest
-        | "--user" :: user :: rest -> go { options with User = user } rest
+        | "--token" :: token :: rest -> go { options with Token = token } rest
         | "--follow" :: job :: rest -> go { options with Follow = Some job } rest
         | url :: rest when not (url.StartsWith "--") -> go { options with Url = url.TrimEnd '/' } rest
         | other :: _ -> Error $"unexpected argument (or a bad value after it): '{other}'"
     let url =
         Environment.GetEnvironmentVariable "WEBLAB_URL" |> Option.ofObj |> Option.defaultValue "http://localhost:5180"
+    let token = Environment.GetEnvironmentVariable "WEBLAB_TOKEN" |> Option.ofObj |> Option.defaultValue ""
     go { Url = url.TrimEnd '/'; Source = "demo"; PerClass = [ "5"; "20" ]; Seeds = 1; Epochs = 5
-         User = Environment.UserName; Follow = None } argv
+         Token = token; Follow = None } argv
+    |> Result.bind (fun o ->
+        if o.Token = "" then Error "no API token: pass --token wl_... or set WEBLAB_TOKEN (your account page makes one)"
+        else Ok o)
 
 let percent (fraction: float) = $"%.1f{100.0 * fraction}%%"
 
@@ -220,7 +225,7 @@ let printResult (job: JobDetail) =
 
 let main options = task {
     use http = new HttpClient(BaseAddress = Uri(options.Url + "/"), Timeout = TimeSpan.FromSeconds 30.0)
-    http.DefaultRequestHeaders.Add("X-WebLab-User", options.User)
+    http.DefaultRequestHeaders.Authorization <- Headers.AuthenticationHeaderValue("Bearer", options.Token)
     let! jobId = task {
         match options.Follow with
         | Some id -> return id
@@ -235,7 +240,12 @@ let main options = task {
 
     // Hub callbacks only enqueue; one loop applies everything in order.
     let messages = Channel.CreateUnbounded<Message>()
-    let hub = HubConnectionBuilder().WithUrl(options.Url + "/hubs/jobs").WithAutomaticReconnect().Build()
+    // WebSockets cannot carry headers: the client sends the token as ?access_token=, which the lab's hub accepts.
+    let hub =
+        HubConnectionBuilder()
+            .WithUrl(options.Url + "/hubs/jobs", fun o -> o.AccessTokenProvider <- fun () -> Task.FromResult options.Token)
+            .WithAutomaticReconnect()
+            .Build()
     let enqueue wrap = Action<JsonElement>(fun e -> messages.Writer.TryWrite(wrap e) |> ignore)
     use _onEvent = hub.On("event", enqueue (fun e -> Live(e.Deserialize<JobEvent>(json))))
     use _onState = hub.On("state", enqueue (fun s -> State(s.Deserialize<StateChange>(json))))

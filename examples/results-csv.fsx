@@ -3,8 +3,8 @@
 // and the point's mean NTG with its 95% interval.
 //
 // Usage:
-//   dotnet fsi examples/results-csv.fsx [URL] [--job job_...] [--out results.csv]
-// URL: the argument, else $WEBLAB_URL, else http://localhost:5180. Without --job: every succeeded experiment and sweep.
+//   dotnet fsi examples/results-csv.fsx [URL] [--job job_...] [--out results.csv] [--token wl_...]
+// URL: the argument, else $WEBLAB_URL, else http://localhost:5180. Token: --token, else $WEBLAB_TOKEN. Without --job: every succeeded experiment and sweep.
 // Without --out: CSV on stdout.
 
 open System
@@ -35,7 +35,7 @@ type Row =
       Run: Run
       SeedNtg: float option }
 
-type Options = { Url: string; Job: string option; Out: string option }
+type Options = { Url: string; Job: string option; Out: string option; Token: string }
 
 let json =
     // The lab writes non-finite numbers as "NaN" and "Infinity".
@@ -48,11 +48,16 @@ let parse (argv: string list) =
         | [] -> Ok options
         | "--job" :: id :: rest -> go { options with Job = Some id } rest
         | "--out" :: path :: rest -> go { options with Out = Some path } rest
+        | "--token" :: token :: rest -> go { options with Token = token } rest
         | url :: rest when not (url.StartsWith "--") -> go { options with Url = url.TrimEnd '/' } rest
         | other :: _ -> Error $"unexpected argument '{other}'"
     let url =
         Environment.GetEnvironmentVariable "WEBLAB_URL" |> Option.ofObj |> Option.defaultValue "http://localhost:5180"
-    go { Url = url.TrimEnd '/'; Job = None; Out = None } argv
+    let token = Environment.GetEnvironmentVariable "WEBLAB_TOKEN" |> Option.ofObj |> Option.defaultValue ""
+    go { Url = url.TrimEnd '/'; Job = None; Out = None; Token = token } argv
+    |> Result.bind (fun o ->
+        if o.Token = "" then Error "no API token: pass --token wl_... or set WEBLAB_TOKEN (your account page makes one)"
+        else Ok o)
 
 let getJson<'T> (http: HttpClient) (path: string) = task {
     let! response = http.GetAsync path
@@ -116,6 +121,7 @@ let csvLine fields = fields |> Seq.map csvField |> String.concat ","
 
 let main options = task {
     use http = new HttpClient(BaseAddress = Uri(options.Url + "/"), Timeout = TimeSpan.FromSeconds 30.0)
+    http.DefaultRequestHeaders.Authorization <- Headers.AuthenticationHeaderValue("Bearer", options.Token)
     let! ids = task {
         match options.Job with
         | Some id -> return [ id ]

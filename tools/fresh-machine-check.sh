@@ -19,15 +19,23 @@ t0=$SECONDS
 echo "== the lab: dotnet run --project src/WebLab.Web -c Release (first start pretrains the demo source)"
 dotnet run --project src/WebLab.Web -c Release -- --urls "$url" > "$work/lab.log" 2>&1 &
 lab=$!
-until curl -sf "$url/api/checkpoints" 2>/dev/null | grep -q '"builtin":true'; do
+until curl -sf "$url/api/health" >/dev/null 2>&1; do
+  sleep 2
+  if [ $((SECONDS - t0)) -gt 900 ] || ! kill -0 "$lab" 2>/dev/null; then echo "FAILED: the lab did not start"; tail -20 "$work/lab.log"; exit 1; fi
+done
+check "first start printed the admin's one-time sign-in link" grep -q "$url/account/link?token=wl_" "$work/lab.log"
+# The README's way to an API token (the admin CLI on the lab's data folder, while the lab runs).
+export WEBLAB_TOKEN=$(dotnet run --project src/WebLab.Cli -c Release -- users add fresh --role member --data data)
+auth=(-H "Authorization: Bearer $WEBLAB_TOKEN")
+until curl -sf "${auth[@]}" "$url/api/checkpoints" 2>/dev/null | grep -q '"builtin":true'; do
   sleep 5
   if [ $((SECONDS - t0)) -gt 1200 ] || ! kill -0 "$lab" 2>/dev/null; then echo "FAILED: the lab (no demo source)"; tail -20 "$work/lab.log"; exit 1; fi
 done
 echo "lab up with its demo source after $((SECONDS - t0)) s (restore, build, 8-epoch pretraining)"
-job=$(curl -s -X POST "$url/api/demo" -H 'X-WebLab-User: fresh' | json 'd["id"]')
-until [ "$(curl -s "$url/api/jobs/$job" | json 'd["job"]["state"]')" != queued ] && \
-      [ "$(curl -s "$url/api/jobs/$job" | json 'd["job"]["state"]')" != running ]; do sleep 3; done
-curl -s "$url/api/jobs/$job" | json '"demo through the lab: " + d["job"]["state"] + ", NTG %+.1f points (95%% CI %+.1f to %+.1f)" % tuple(100 * x for x in [d["result"]["ntg"]["mean"]] + d["result"]["ntg"]["ci95"])'
+job=$(curl -s "${auth[@]}" -X POST "$url/api/demo" | json 'd["id"]')
+until [ "$(curl -s "${auth[@]}" "$url/api/jobs/$job" | json 'd["job"]["state"]')" != queued ] && \
+      [ "$(curl -s "${auth[@]}" "$url/api/jobs/$job" | json 'd["job"]["state"]')" != running ]; do sleep 3; done
+curl -s "${auth[@]}" "$url/api/jobs/$job" | json '"demo through the lab: " + d["job"]["state"] + ", NTG %+.1f points (95%% CI %+.1f to %+.1f)" % tuple(100 * x for x in [d["result"]["ntg"]["mean"]] + d["result"]["ntg"]["ci95"])'
 
 echo "== F# scripts"
 check "dotnet build WebLab.sln -c Release" dotnet build WebLab.sln -c Release -v q -nologo

@@ -49,4 +49,38 @@ public sealed class LabOptions
 
     /// <summary>Device of training workers: auto, cpu, cuda.</summary>
     public string Device { get; set; } = "auto";
+
+    /// <summary>Who gets in: accounts (the default), or an open demo where every browser is a guest.</summary>
+    public AccessMode Access { get; set; } = AccessMode.Accounts;
+
+    /// <summary>Per-person limits by role.</summary>
+    public Access.QuotaOptions Quotas { get; set; } = new();
+
+    /// <summary>Largest JSON (or other non-upload) request body, in bytes.</summary>
+    public long MaxJsonBytes { get; set; } = 1 << 20;
+
+    /// <summary>Requests per minute: writes per IP address, sign-in attempts per IP address, submissions and uploads per person.</summary>
+    public RateLimitOptions RateLimits { get; set; } = new();
+
+    /// <summary>Open pages (Blazor circuits) plus hub connections one person may hold at once.</summary>
+    public int MaxConnectionsPerUser { get; set; } = 20;
+}
+
+/// <summary>How people get into the lab.</summary>
+public enum AccessMode
+{
+    /// <summary>Everyone signs in (page sessions, API tokens); the first start makes an admin and prints a sign-in link.</summary>
+    Accounts,
+
+    /// <summary>A public demo: every new browser is a guest with a random name (read-mostly, rate-limited); accounts still work.</summary>
+    OpenDemo,
+}
+
+/// <summary>Requests per minute (see <see cref="LabOptions.RateLimits"/>).</summary>
+public sealed class RateLimitOptions
+{
+    public int WritesPerAddress { get; set; } = 300;
+    public int SignInsPerAddress { get; set; } = 10;
+    public int SubmissionsPerPerson { get; set; } = 30;
+    public int UploadsPerPerson { get; set; } = 10;
 }

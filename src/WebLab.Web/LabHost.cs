@@ -1,14 +1,19 @@
 using System.Text.Json;
+using Microsoft.AspNetCore.Components.Server.Circuits;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Http.Json;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.FileProviders;
 using Microsoft.Extensions.Options;
 using MudBlazor.Services;
 using WebLab.Lab;
+using WebLab.Lab.Access;
 using WebLab.Lab.Catalog;
 using WebLab.Lab.Jobs;
 using WebLab.Lab.Jobs.Kinds;
 using WebLab.Lab.Storage;
+using WebLab.Web.Access;
 using WebLab.Web.Api;
 using WebLab.Web.Hubs;
 
@@ -31,16 +36,15 @@ public static class LabHost
     public static IServiceCollection AddWebLab(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<LabOptions>().Bind(configuration.GetSection(LabOptions.Section));
-        services.AddSingleton(sp =>
-        {
-            var options = sp.GetRequiredService<IOptions<LabOptions>>().Value;
-            var root = Environment.GetEnvironmentVariable("WEBLAB_DATA") is { Length: > 0 } env ? env : options.DataDirectory;
-            return new DataFolder(root);
-        });
+        services.TryAddSingleton(TimeProvider.System); // tests put a manual clock here first
+        var root = DataRoot(configuration);
+        services.AddSingleton(sp => new DataFolder(root, sp.GetRequiredService<TimeProvider>()));
+        // Session cookies and antiforgery tokens stay valid across restarts: their keys live with the lab's data.
+        services.AddDataProtection().SetApplicationName("WebLab").PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(Path.GetFullPath(root), "keys")));
         services.AddSingleton(sp =>
         {
             var folder = sp.GetRequiredService<DataFolder>();
-            var db = new Database(folder.DatabasePath);
+            var db = new Database(folder.DatabasePath, sp.GetRequiredService<TimeProvider>());
             db.MigrateAsync().GetAwaiter().GetResult();
             return db;
         });
@@ -49,14 +53,23 @@ public static class LabHost
         services.AddSingleton<DatasetStore>();
         services.AddSingleton<CheckpointStore>();
         services.AddSingleton<LabReferences>();
+        services.AddSingleton<LabReads>();
+        services.AddSingleton<UserStore>();
+        services.AddSingleton<Quotas>();
         services.AddSingleton<LabCommands>();
         services.AddSingleton<LabEvents>();
         services.AddSingleton<JobRunner>();
-        services.AddSingleton<Predictions>();
         services.AddHostedService(sp => sp.GetRequiredService<DataFolderLock>());
         services.AddHostedService(sp => sp.GetRequiredService<JobRunner>());
         services.AddHostedService<LabBootstrap>();
         services.AddHostedService<HubRelay>();
+        services.AddSingleton<LiveConnections>();
+        services.AddSingleton<HubSessions>();
+        services.AddHostedService(sp => sp.GetRequiredService<HubSessions>());
+        services.AddHostedService<FirstAdmin>();
+        services.AddLabAuthentication();
+        services.AddLabLimits();
+        services.AddScoped<CircuitHandler, CircuitLimiter>();
         services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
 
         services.AddRazorComponents().AddInteractiveServerComponents();
@@ -78,12 +91,7 @@ public static class LabHost
     public static WebApplication UseWebLab(this WebApplication app)
     {
         var options = app.Services.GetRequiredService<IOptions<LabOptions>>().Value;
-        app.Use((context, next) =>
-        {
-            if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
-                limit.MaxRequestBodySize = Math.Max(options.MaxUploadBytes, options.MaxCheckpointBytes) + (1 << 20);
-            return next(context);
-        });
+        app.UseSecurityHeaders();
         app.UseExceptionHandler();
         app.UseStatusCodePages(context => context.HttpContext.Request.Path.StartsWithSegments("/api")
             ? Results.Problem(statusCode: context.HttpContext.Response.StatusCode).ExecuteAsync(context.HttpContext)
@@ -91,14 +99,28 @@ public static class LabHost
         var ownFiles = Path.Combine(AppContext.BaseDirectory, "weblab-wwwroot");
         if (Directory.Exists(ownFiles))
             app.UseStaticFiles(new StaticFileOptions { FileProvider = new PhysicalFileProvider(ownFiles) });
+        app.UseRouting();
+        app.UseBodyLimits(options);
+        app.UseAuthentication();
+        if (options.Access == AccessMode.OpenDemo)
+            app.UseOpenDemoVisitors();
+        app.UseCrossSiteGuard();
+        app.UseRateLimiter();
+        app.UseAuthorization();
         app.UseAntiforgery();
-        app.MapStaticAssets();
-        app.MapOpenApi();
+        app.MapStaticAssets().AllowAnonymous();
+        app.MapOpenApi().AllowAnonymous();
         app.MapLabApi();
+        app.MapAccount();
         app.MapHub<JobsHub>(JobsHub.Path);
         app.MapRazorComponents<Components.App>().AddInteractiveServerRenderMode();
         return app;
     }
+
+    /// <summary>The data folder: WEBLAB_DATA, else the WebLab:DataDirectory setting (relative to the working directory).</summary>
+    private static string DataRoot(IConfiguration configuration) =>
+        Environment.GetEnvironmentVariable("WEBLAB_DATA") is { Length: > 0 } env ? env
+        : configuration.GetSection(LabOptions.Section).Get<LabOptions>()?.DataDirectory ?? new LabOptions().DataDirectory;
 
     private static void CopyJson(JsonSerializerOptions target)
     {

@@ -11,8 +11,8 @@ public sealed class TempLab : IAsyncDisposable
     private TempLab(string folder)
     {
         Folder = folder;
-        Db = new Database(Path.Combine(folder, "lab.db"));
-        Jobs = new JobStore(Db, Time);
+        Db = new Database(Path.Combine(folder, "lab.db"), Time);
+        Jobs = new JobStore(Db);
     }
 
     public string Folder { get; }

@@ -1,18 +1,22 @@
+using System.Collections.Concurrent;
 using System.IO.Compression;
 using System.Net;
+using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using WebLab.Lab.Access;
 using WebLab.Tests;
 
 namespace WebLab.Web.Tests;
 
 /// <summary>The lab host in-process with its workers switched off: the API's contract, validation and upload defences.</summary>
 // Any public type of the host assembly names it for WebApplicationFactory.
-public sealed class LabApiFactory : WebApplicationFactory<WebLab.Web.Api.JobSummary>
+public class LabApiFactory : WebApplicationFactory<WebLab.Web.Api.JobSummary>
 {
     public TempDir Data { get; } = new();
 
@@ -26,7 +30,31 @@ public sealed class LabApiFactory : WebApplicationFactory<WebLab.Web.Api.JobSumm
         builder.UseSetting("WebLab:RunWorkers", "false");
         builder.UseSetting("WebLab:CreateDemoSource", "false");
         builder.UseSetting("WebLab:MaxUploadBytes", (256 * 1024).ToString(System.Globalization.CultureInfo.InvariantCulture));
+        foreach (var limit in new[] { "WritesPerAddress", "SignInsPerAddress", "SubmissionsPerPerson", "UploadsPerPerson" })
+            builder.UseSetting($"WebLab:RateLimits:{limit}", "100000"); // the limits have their own tests
+        foreach (var (key, value) in Settings)
+            builder.UseSetting(key, value);
     }
+
+    /// <summary>More settings for a subclass's host.</summary>
+    protected virtual IEnumerable<(string Key, string Value)> Settings => [];
+
+    private readonly ConcurrentDictionary<string, string> _tokens = new(StringComparer.Ordinal);
+
+    /// <summary>A client with an API token of <paramref name="name"/> (made, with <paramref name="role"/>, on first use).</summary>
+    public HttpClient ClientFor(string name, Role role = Role.Member)
+    {
+        var client = CreateClient();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", TokenFor(name, role));
+        return client;
+    }
+
+    public string TokenFor(string name, Role role = Role.Member) => _tokens.GetOrAdd(name, n =>
+    {
+        var users = Services.GetRequiredService<UserStore>();
+        var user = users.FindAsync(n).GetAwaiter().GetResult() ?? users.AddAsync(n, role).GetAwaiter().GetResult();
+        return users.CreateTokenAsync(user, TokenPurpose.Api, "test").GetAwaiter().GetResult().Secret;
+    });
 
     protected override void Dispose(bool disposing)
     {
@@ -40,12 +68,7 @@ public sealed class ApiTests(LabApiFactory factory) : IClassFixture<LabApiFactor
 {
     private static readonly byte[] s_png = TestFiles.Image(8, 8, 1);
 
-    private HttpClient Client(string user = "alice")
-    {
-        var client = factory.CreateClient();
-        client.DefaultRequestHeaders.Add("X-WebLab-User", user);
-        return client;
-    }
+    private HttpClient Client(string user = "alice") => factory.ClientFor(user);
 
     private static object Experiment(object? overrides = null) => new
     {
@@ -174,6 +197,7 @@ public sealed class ApiTests(LabApiFactory factory) : IClassFixture<LabApiFactor
         var id = job.GetProperty("id").GetString()!;
         Assert.Equal("queued", job.GetProperty("state").GetString());
         Assert.Equal("alice", job.GetProperty("owner").GetString());
+        Assert.Equal(0, job.GetProperty("warnings").GetArrayLength()); // pretraining has nothing to warn about
 
         var again = await client.PostAsJsonAsync("/api/jobs", body);
         Assert.Equal(HttpStatusCode.OK, again.StatusCode);
@@ -317,8 +341,13 @@ public sealed class ApiTests(LabApiFactory factory) : IClassFixture<LabApiFactor
         var problem = await ProblemAsync(experiment, HttpStatusCode.BadRequest);
         Assert.Contains("still being ingested", problem.GetProperty("errors").GetProperty("spec.target")[0].GetString());
 
+        // Only its owner deletes it; the lab's own name cannot be borrowed to get round that.
+        await ProblemAsync(await Client("bob").DeleteAsync($"/api/datasets/{id}"), HttpStatusCode.Forbidden);
+        await Assert.ThrowsAsync<BadInputException>(() => factory.Services.GetRequiredService<UserStore>().AddAsync("weblab", Role.Member));
+        Assert.True(File.Exists(Path.Combine(factory.Data.Path, "datasets", id, "data.zip")));
         Assert.Equal(HttpStatusCode.NoContent, (await Client().DeleteAsync($"/api/datasets/{id}")).StatusCode);
         Assert.False(Directory.Exists(Path.Combine(factory.Data.Path, "datasets", id)));
+        await ProblemAsync(await Client().DeleteAsync($"/api/datasets/{id}"), HttpStatusCode.NotFound);
     }
 
     [Fact]

@@ -51,18 +51,35 @@ public sealed class BrowserTests
         var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1400, Height = 900 } });
         page.SetDefaultTimeout(30_000);
 
+        // Nobody signed in: the lab sends the browser to its sign-in page.
+        await page.GotoAsync(lab.Url.ToString());
+        await Assertions.Expect(page.Locator("#sign-in")).ToBeVisibleAsync();
+        await ShotAsync(page, "sign-in");
+        await SignInWithLinkAsync(page, lab, "newcomer");
         await page.GotoAsync(lab.Url.ToString());
         await Assertions.Expect(page.GetByText("Does pretraining help on your data?")).ToBeVisibleAsync();
         await ShotAsync(page, "home-first-start");
         var run = page.Locator("#run-demo");
-        await Assertions.Expect(run).ToBeEnabledAsync(new LocatorAssertionsToBeEnabledOptions { Timeout = 180_000 }); // source pretrained
+        await Assertions.Expect(run).ToBeEnabledAsync(new LocatorAssertionsToBeEnabledOptions { Timeout = 600_000 }); // source pretrained (slow when the machine is busy)
         await InteractiveAsync(page);
-        await NameYourselfAsync(page, "newcomer");
         await run.ClickAsync();
 
         await page.WaitForFunctionAsync("() => location.pathname.startsWith('/jobs/job_')"); // client-side navigation: no load event
-        await Assertions.Expect(page.GetByText("experiment by newcomer")).ToBeVisibleAsync(); // the job carries the name from the app bar
+        await Assertions.Expect(page.GetByText("experiment by newcomer")).ToBeVisibleAsync(); // the job carries the signed-in name
         await Assertions.Expect(page.Locator("#cancel")).ToBeVisibleAsync(); // and it is yours to cancel
+
+        // Another member sees the run but cannot cancel it: no button on the page, and 403 from the API.
+        var demoId = new Uri(page.Url).AbsolutePath.Split('/')[^1];
+        await using (var other = await browser.NewContextAsync())
+        {
+            var bobPage = await other.NewPageAsync();
+            await SignInWithLinkAsync(bobPage, lab, "bob");
+            await bobPage.GotoAsync(page.Url);
+            await Assertions.Expect(bobPage.Locator("#not-yours")).ToContainTextAsync("Only newcomer can cancel");
+            Assert.Equal(0, await bobPage.Locator("#cancel").CountAsync());
+            using var bobApi = lab.ClientWith(await lab.AddUserAsync("bob-script", "member"));
+            Assert.Equal(System.Net.HttpStatusCode.Forbidden, (await bobApi.PostAsync($"/api/jobs/{demoId}/cancel", null)).StatusCode);
+        }
         await Assertions.Expect(page.Locator("#progress-bar")).ToBeVisibleAsync(new LocatorAssertionsToBeVisibleOptions { Timeout = 60_000 });
         var firstText = await page.Locator("#progress-text").InnerTextAsync();
         // Curves appear and grow while it runs (transfer solid, scratch dashed).
@@ -125,12 +142,19 @@ public sealed class BrowserTests
         await ShotAsync(page, "home");
     }
 
-    /// <summary>Types a name into the app bar (the change lands when the field is left) and waits for its cookie.</summary>
-    private static async Task NameYourselfAsync(IPage page, string name)
+    /// <summary>
+    /// Adds a member with the CLI, makes their one-time sign-in link (as an admin invites someone) and follows it;
+    /// returns the API token 'weblab users add' printed for them.
+    /// </summary>
+    private static async Task<string> SignInWithLinkAsync(IPage page, LabProcess lab, string name)
     {
-        await page.Locator("#user-name").FillAsync(name);
-        await page.Locator("#user-name").PressAsync("Enter");
-        await page.WaitForFunctionAsync("() => document.cookie.includes('weblab-user=')");
+        var token = await lab.AddUserAsync(name, "member");
+        var link = await WeblabCli.RunAsync(null, null, "users", "link", name, "--url", lab.Url.ToString(), "--data", lab.DataDirectory);
+        link.AssertSucceeded();
+        await page.GotoAsync(link.Stdout.Trim());
+        await Assertions.Expect(page.Locator("#welcome")).ToBeVisibleAsync(); // the account page asks for a password
+        await Assertions.Expect(page.Locator("#user-name")).ToContainTextAsync(name);
+        return token;
     }
 
     /// <summary>The page's background as the browser computed it (MudBlazor's palette variable).</summary>
@@ -144,7 +168,7 @@ public sealed class BrowserTests
     }
 
     [Fact]
-    public async Task DarkModeAndName_PersistAcrossReloads_AndTheQueueShowsYourJobsAndPlace()
+    public async Task DarkModeAndSignIn_PersistAcrossReloads_AndTheQueueShowsYourJobsAndPlace()
     {
         if (Environment.GetEnvironmentVariable("WEBLAB_SKIP_BROWSER_TESTS") == "1")
             return;
@@ -156,6 +180,19 @@ public sealed class BrowserTests
         var page = await context.NewPageAsync();
         page.SetDefaultTimeout(60_000);
 
+        // Invited by link, Ada sets a password, signs out, and signs in with it.
+        var adaToken = await SignInWithLinkAsync(page, lab, "ada.lovelace");
+        await InteractiveAsync(page);
+        await page.Locator("#set-password input[name=password]").FillAsync("analytical engine");
+        await page.Locator("#set-password button").ClickAsync();
+        await page.WaitForURLAsync("**/account?password=saved");
+        await page.Locator("#sign-out").ClickAsync();
+        await Assertions.Expect(page.Locator("#sign-in")).ToBeVisibleAsync();
+        await page.Locator("#sign-in input[name=name]").FillAsync("ada.lovelace");
+        await page.Locator("#sign-in input[name=password]").FillAsync("analytical engine");
+        await page.Locator("#sign-in button").ClickAsync();
+        await page.WaitForURLAsync(new Uri(lab.Url, "/").ToString());
+
         await page.GotoAsync(new Uri(lab.Url, "/queue").ToString());
         await InteractiveAsync(page);
         var light = await BackgroundAsync(page);
@@ -164,14 +201,13 @@ public sealed class BrowserTests
         await page.WaitForFunctionAsync($"light => {Background} !== light", light);
         var dark = await BackgroundAsync(page);
         Assert.NotEqual(light, dark);
-        await NameYourselfAsync(page, "Ada Lovelace");
 
         // Reload with Blazor's script blocked: what shows is the server's first HTML alone, and it is dark already (no flash
-        // of the light theme) with the name filled in. Then a normal reload, and a new visit, stay that way.
+        // of the light theme) with her name in the bar. Then a normal reload, and a new visit, stay that way.
         await page.RouteAsync("**/_framework/blazor.web.js", route => route.AbortAsync());
         await page.ReloadAsync();
         Assert.Equal(dark, await BackgroundAsync(page));
-        Assert.Equal("Ada Lovelace", await page.Locator("#user-name").InputValueAsync());
+        Assert.Contains("ada.lovelace", await page.Locator("#user-name").InnerTextAsync(), StringComparison.Ordinal);
         await page.UnrouteAsync("**/_framework/blazor.web.js");
         await page.ReloadAsync();
         await InteractiveAsync(page);
@@ -186,8 +222,11 @@ public sealed class BrowserTests
         var mine = page.Locator("#queue-table tr.weblab-mine");
         async Task<int> NextOfMineAsync() =>
             (await mine.Locator("td:first-child").AllInnerTextsAsync()).Select(int.Parse).Min();
+        var tokens = new Dictionary<string, string> { ["ada.lovelace"] = adaToken };
         async Task<string> Submit(string owner, int epochs = 1, int perClass = 10)
         {
+            if (!tokens.TryGetValue(owner, out var token))
+                tokens[owner] = token = await lab.AddUserAsync(owner, "member");
             using var request = new HttpRequestMessage(HttpMethod.Post, "/api/jobs")
             {
                 Content = System.Net.Http.Json.JsonContent.Create(new
@@ -196,16 +235,16 @@ public sealed class BrowserTests
                     spec = new { dataset = "fashion-mnist", classes = new[] { "0", "1" }, architecture = "resnet8", epochs, perClass },
                 }),
             };
-            request.Headers.Add("X-WebLab-User", owner);
-            var response = await lab.Http.SendAsync(request);
+            using var client = lab.ClientWith(token);
+            var response = await client.SendAsync(request);
             Assert.True(response.IsSuccessStatusCode);
             return System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetString()!;
         }
         var running = await Submit("bob", epochs: 30, perClass: 500); // keeps the only training slot busy for the rest of the test
         await lab.WaitAsync(running, d => LabProcess.State(d) == "running");
-        var first = await Submit("Ada Lovelace");
+        var first = await Submit("ada.lovelace");
         await Submit("bob");
-        var second = await Submit("Ada Lovelace");
+        var second = await Submit("ada.lovelace");
         await Assertions.Expect(mine).ToHaveCountAsync(2);
         await Assertions.Expect(page.Locator("#queue-table tbody tr")).ToHaveCountAsync(4);
         await Assertions.Expect(page.Locator("#queue-table button.cancel")).ToHaveCountAsync(2);
@@ -248,6 +287,7 @@ public sealed class BrowserTests
         await using var browser = await LaunchAsync(playwright);
         var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1400, Height = 900 } });
         page.SetDefaultTimeout(120_000); // the 2-core CI machine may be training in parallel tests
+        await SignInWithLinkAsync(page, lab, "uploader");
         await page.GotoAsync(new Uri(lab.Url, "/datasets").ToString());
         await Assertions.Expect(page.GetByText("Upload a dataset")).ToBeVisibleAsync();
         await InteractiveAsync(page);
@@ -259,7 +299,7 @@ public sealed class BrowserTests
             await ShotAsync(page, "upload-failed");
             Assert.Fail("upload failed: " + await page.Locator("#upload-error").InnerTextAsync());
         }
-        await Assertions.Expect(page.Locator("#dataset-state")).ToHaveTextAsync("ready");
+        await Assertions.Expect(page.Locator("#dataset-state")).ToHaveTextAsync("ready", new LocatorAssertionsToHaveTextOptions { Timeout = 120_000 });
         var counts = page.Locator("#class-counts");
         await Assertions.Expect(counts).ToContainTextAsync("cat");
         await Assertions.Expect(counts).ToContainTextAsync("<img src=x onerror=alert(1)>"); // user text renders as text, not markup

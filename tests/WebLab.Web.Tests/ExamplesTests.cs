@@ -59,7 +59,7 @@ public sealed class ExamplesTests(ExamplesLab lab) : IClassFixture<ExamplesLab>
         var jobId = Regex.Match(sweep.Stdout, @"submitted (job_\w+)").Groups[1].Value;
         var csv = Path.Combine(lab.Root, "results.csv");
 
-        var toFile = await Fsi.RunAsync("results-csv.fsx", [lab.Url, "--job", jobId, "--out", csv], s_csvTimeout);
+        var toFile = await Fsi.RunAsync("results-csv.fsx", [lab.Url, "--job", jobId, "--out", csv, "--token", lab.Token], s_csvTimeout);
 
         toFile.AssertSucceeded();
         Assert.Contains($"wrote 4 rows from 1 job(s) to {csv}", toFile.Stdout);
@@ -71,7 +71,7 @@ public sealed class ExamplesTests(ExamplesLab lab) : IClassFixture<ExamplesLab>
                                        && line.Contains(",scratch,0,"));
 
         // Without --job: every succeeded experiment and sweep (not the pretraining job), on stdout.
-        var toStdout = await Fsi.RunAsync("results-csv.fsx", [lab.Url], s_csvTimeout);
+        var toStdout = await Fsi.RunAsync("results-csv.fsx", [lab.Url, "--token", lab.Token], s_csvTimeout);
 
         toStdout.AssertSucceeded();
         Assert.Equal(lines, Lines(toStdout.Stdout));
@@ -90,13 +90,16 @@ public sealed class ExamplesLab : IAsyncLifetime
 
     public ExamplesLab() =>
         _sweep = new(async () => await Fsi.RunAsync("remote-sweep.fsx",
-            [Url, "--source", await _lab!.PretrainTinySourceAsync(), "--per-class", "5,10", "--seeds", "1", "--epochs", "2"],
+            [Url, "--source", await _lab!.PretrainTinySourceAsync(), "--per-class", "5,10", "--seeds", "1", "--epochs", "2", "--token", Token],
             TimeSpan.FromMinutes(5)));
 
     /// <summary>Scratch folder of this lab: its data folder lives under it, tests may write files into it.</summary>
     public string Root => _root.Path;
 
     public string Url => _lab!.Url.ToString().TrimEnd('/');
+
+    /// <summary>The lab's test admin's API token (scripts take it as --token).</summary>
+    public string Token => _lab!.Token!;
 
     /// <summary>remote-sweep.fsx against this lab (perClass 5 and 10, one seed, two epochs), run once.</summary>
     public Task<ScriptRun> SweepAsync() => _sweep.Value;

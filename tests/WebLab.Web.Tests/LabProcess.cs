@@ -4,6 +4,7 @@ using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
+using Microsoft.AspNetCore.SignalR.Client;
 
 namespace WebLab.Web.Tests;
 
@@ -69,7 +70,6 @@ public sealed class LabProcess : IDisposable
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
         Http = new HttpClient { BaseAddress = Url, Timeout = TimeSpan.FromSeconds(30) };
-        Http.DefaultRequestHeaders.Add("X-WebLab-User", "tester");
         var deadline = DateTime.UtcNow.AddSeconds(60);
         while (DateTime.UtcNow < deadline)
         {
@@ -78,7 +78,11 @@ public sealed class LabProcess : IDisposable
             try
             {
                 if (Http.GetAsync("/api/health").GetAwaiter().GetResult().StatusCode == HttpStatusCode.OK)
+                {
+                    Token ??= AddUserAsync("tester", "admin").GetAwaiter().GetResult();
+                    Http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", Token);
                     return;
+                }
             }
             catch (HttpRequestException)
             {
@@ -102,6 +106,31 @@ public sealed class LabProcess : IDisposable
         _process!.Kill();
         _process.WaitForExit();
         Http.Dispose();
+    }
+
+    /// <summary>The API token of "tester", an admin added with the CLI the first time the lab answered (kept across restarts).</summary>
+    public string? Token { get; private set; }
+
+    /// <summary>Adds a user the way an admin would (weblab users add NAME --role ROLE --data DIR); returns their API token.</summary>
+    public async Task<string> AddUserAsync(string name, string role)
+    {
+        var run = await WeblabCli.RunAsync(null, null, "users", "add", name, "--role", role, "--data", DataDirectory);
+        run.AssertSucceeded();
+        return run.Stdout.Trim();
+    }
+
+    /// <summary>A hub connection (not started) signed in with <paramref name="token"/> (default: the test admin's).</summary>
+    public HubConnection Hub(string? token = null) =>
+        new HubConnectionBuilder()
+            .WithUrl(new Uri(Url, "/hubs/jobs"), o => o.AccessTokenProvider = () => Task.FromResult(token ?? Token))
+            .Build();
+
+    /// <summary>A client of the lab with <paramref name="token"/>.</summary>
+    public HttpClient ClientWith(string token)
+    {
+        var client = new HttpClient { BaseAddress = Url, Timeout = TimeSpan.FromSeconds(30) };
+        client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        return client;
     }
 
     public async Task<JsonElement> SubmitAsync(object body)

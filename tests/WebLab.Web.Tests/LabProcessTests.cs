@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Client;
 using WebLab.Tests;
 
@@ -167,9 +168,16 @@ public sealed class LabProcessTests(LabFixture fixture)
             spec = new { target = "fashion-mnist", source = fixture.Source, targetClasses = new[] { "5", "7", "9" }, perClass = 5, seeds = 1, probe = false,
                 transfer = new { epochs = 2 } },
         });
+        // One seed runs, but the answer to the submission says the gap will have no interval.
+        Assert.Contains("1 seed", Assert.Single(job.GetProperty("warnings").EnumerateArray()).GetString(), StringComparison.Ordinal);
         var id = job.GetProperty("id").GetString()!;
         var done = await Lab.FinishedAsync(id);
         Assert.Equal("succeeded", LabProcess.State(done));
+        // The worker read the source from the data folder, but no answer says where the lab keeps its files.
+        var folder = Path.GetFullPath(Lab.DataDirectory);
+        Assert.DoesNotContain(folder, done.GetRawText(), StringComparison.Ordinal);
+        Assert.DoesNotContain(folder, await Lab.Http.GetStringAsync($"/api/jobs/{id}/events"), StringComparison.Ordinal);
+        Assert.StartsWith("checkpoints/", done.GetProperty("result").GetProperty("source").GetProperty("path").GetString(), StringComparison.Ordinal);
         var run = done.GetProperty("result").GetProperty("arms")[0].GetProperty("runs")[0];
         var confusion = run.GetProperty("confusion");
         var (truth, predicted) = Enumerable.Range(0, 3).SelectMany(r => Enumerable.Range(0, 3).Select(c => (r, c)))
@@ -273,9 +281,47 @@ public sealed class LabProcessTests(LabFixture fixture)
     }
 
     [Fact]
+    public async Task Hub_ServesOnlyWhatTheCallerMayRead_AndDropsARevokedTokensConnection()
+    {
+        // Nobody signed in: the hub refuses to connect.
+        await using (var anonymous = new HubConnectionBuilder().WithUrl(new Uri(Lab.Url, "/hubs/jobs")).Build())
+            await Assert.ThrowsAnyAsync<HttpRequestException>(() => anonymous.StartAsync());
+
+        var ownerToken = await Lab.AddUserAsync("hub-owner", "member");
+        using var owner = Lab.ClientWith(ownerToken);
+        var submitted = await owner.PostAsJsonAsync("/api/jobs", new
+        {
+            kind = "pretrain", visibility = "private",
+            spec = new { dataset = "fashion-mnist", classes = new[] { "0", "1" }, architecture = "resnet8", epochs = 1, perClass = 5 },
+        });
+        var id = (await submitted.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
+
+        // Someone else cannot follow a private job (it does not exist for them); its owner can.
+        var otherToken = await Lab.AddUserAsync("hub-other", "member");
+        await using var other = Lab.Hub(otherToken);
+        var closed = new TaskCompletionSource<Exception?>();
+        other.Closed += e => { closed.TrySetResult(e); return Task.CompletedTask; };
+        await other.StartAsync();
+        var refused = await Assert.ThrowsAsync<HubException>(() => other.InvokeAsync<long>("SubscribeJob", id));
+        Assert.Contains("No job", refused.Message, StringComparison.Ordinal);
+        await using (var mine = Lab.Hub(ownerToken))
+        {
+            await mine.StartAsync();
+            Assert.True(await mine.InvokeAsync<long>("SubscribeJob", id) >= 0);
+        }
+
+        // Revoked with the admin CLI while connected: the lab closes the connection within seconds.
+        var tokens = await WeblabCli.RunAsync(null, null, "tokens", "revoke", "--user", "hub-other", "--data", Lab.DataDirectory);
+        tokens.AssertSucceeded();
+        Assert.Same(closed.Task, await Task.WhenAny(closed.Task, Task.Delay(TimeSpan.FromSeconds(30))));
+        Assert.Equal(HttpStatusCode.Unauthorized, (await Lab.ClientWith(otherToken).GetAsync("/api/jobs")).StatusCode);
+        await owner.PostAsync($"/api/jobs/{id}/cancel", null); // frees the shared lab's slot for the other tests
+    }
+
+    [Fact]
     public async Task Hub_FollowsAJob_FromSubmitToResult_WithoutGapsOrDuplicates()
     {
-        await using var hub = new HubConnectionBuilder().WithUrl(new Uri(Lab.Url, "/hubs/jobs")).Build();
+        await using var hub = Lab.Hub();
         var live = new List<(long Seq, string Type)>();
         var states = new List<string>();
         var done = new TaskCompletionSource();
@@ -335,7 +381,7 @@ public sealed class LabProcessTests(LabFixture fixture)
             },
         });
         var id = job.GetProperty("id").GetString()!;
-        await using var hub = new HubConnectionBuilder().WithUrl(new Uri(Lab.Url, "/hubs/jobs")).Build();
+        await using var hub = Lab.Hub();
         var live = new List<JsonElement>();
         hub.On<JsonElement>("event", e =>
         {

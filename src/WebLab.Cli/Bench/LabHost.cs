@@ -3,6 +3,8 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
+using WebLab.Lab.Access;
+using WebLab.Lab.Storage;
 using WebLab.Lab.Workers;
 
 namespace WebLab.Cli.Bench;
@@ -35,7 +37,6 @@ internal sealed class LabHost : IDisposable
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
         Http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(30) };
-        Http.DefaultRequestHeaders.Add("X-WebLab-User", "bench");
         var deadline = DateTime.UtcNow.AddSeconds(90);
         while (true)
         {
@@ -44,7 +45,10 @@ internal sealed class LabHost : IDisposable
             try
             {
                 if (Http.GetAsync("/api/health").GetAwaiter().GetResult().StatusCode == HttpStatusCode.OK)
+                {
+                    Http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", BenchToken(dataDirectory));
                     return;
+                }
             }
             catch (HttpRequestException)
             {
@@ -56,6 +60,14 @@ internal sealed class LabHost : IDisposable
     }
 
     public HttpClient Http { get; }
+
+    /// <summary>An admin "bench" in the lab's database (as 'weblab users add' makes one) and its API token.</summary>
+    private static string BenchToken(string dataDirectory)
+    {
+        var users = new UserStore(new Database(new DataFolder(dataDirectory).DatabasePath));
+        var user = users.AddAsync("bench", Role.Admin).GetAwaiter().GetResult();
+        return users.CreateTokenAsync(user, TokenPurpose.Api, "bench").GetAwaiter().GetResult().Secret;
+    }
 
     public string Log
     {

@@ -1,5 +1,6 @@
 using Dapper;
 using Microsoft.Data.Sqlite;
+using WebLab.Lab.Access;
 using WebLab.Lab.Storage;
 
 namespace WebLab.Lab.Catalog;
@@ -16,19 +17,20 @@ public sealed record CheckpointRecord
     public string? JobId { get; init; }
     public bool Builtin { get; init; }
     public required string CreatedAt { get; init; }
+    public Visibility Visibility { get; init; }
 }
 
 /// <summary>The checkpoints table.</summary>
 public sealed class CheckpointStore(Database db)
 {
-    public static async Task AddAsync(SqliteConnection connection, SqliteTransaction? transaction, CheckpointRecord checkpoint,
+    internal static async Task AddAsync(SqliteConnection connection, SqliteTransaction? transaction, CheckpointRecord checkpoint, TimeProvider time,
         CancellationToken cancellationToken)
     {
         await connection.ExecuteAsync(new CommandDefinition("""
-            INSERT INTO checkpoints (id, name, owner, path, info_json, parent_id, job_id, builtin, created_at)
-            VALUES (@Id, @Name, @Owner, @Path, @InfoJson, @ParentId, @JobId, @Builtin, @CreatedAt)
-            """, checkpoint, transaction, cancellationToken: cancellationToken));
-        await FileStore.AddAsync(connection, transaction, "checkpoint", checkpoint.Id, "weights", checkpoint.Path, cancellationToken);
+            INSERT INTO checkpoints (id, name, owner, path, info_json, parent_id, job_id, builtin, created_at, visibility)
+            VALUES (@Id, @Name, @Owner, @Path, @InfoJson, @ParentId, @JobId, @Builtin, @CreatedAt, @visibilityText)
+            """, Parameters(checkpoint), transaction, cancellationToken: cancellationToken));
+        await FileStore.AddAsync(connection, transaction, "checkpoint", checkpoint.Id, "weights", checkpoint.Path, time, cancellationToken);
     }
 
     public async Task<CheckpointRecord?> GetAsync(string id, CancellationToken cancellationToken = default)
@@ -38,11 +40,20 @@ public sealed class CheckpointStore(Database db)
             "SELECT * FROM checkpoints WHERE id = @id", new { id }, cancellationToken: cancellationToken));
     }
 
-    public async Task<IReadOnlyList<CheckpointRecord>> ListAsync(CancellationToken cancellationToken = default)
+    /// <param name="viewer">Only checkpoints this caller may see; null: all (the lab itself).</param>
+    public async Task<IReadOnlyList<CheckpointRecord>> ListAsync(Caller? viewer = null, CancellationToken cancellationToken = default)
     {
         await using var connection = await db.OpenAsync(cancellationToken);
         return (await connection.QueryAsync<CheckpointRecord>(new CommandDefinition(
-            "SELECT * FROM checkpoints ORDER BY builtin DESC, id DESC", cancellationToken: cancellationToken))).ToList();
+            $"SELECT * FROM checkpoints WHERE {AccessPolicy.VisibleSql} ORDER BY builtin DESC, id DESC", AccessPolicy.WithViewer(new { }, viewer),
+            cancellationToken: cancellationToken))).ToList();
+    }
+
+    private static DynamicParameters Parameters(CheckpointRecord checkpoint)
+    {
+        var parameters = new DynamicParameters(checkpoint);
+        parameters.Add("visibilityText", AccessPolicy.Text(checkpoint.Visibility));
+        return parameters;
     }
 
     /// <summary>What users may write instead of a checkpoint id for the built-in demo source.</summary>
@@ -62,7 +73,7 @@ public sealed class CheckpointStore(Database db)
             "SELECT * FROM checkpoints WHERE builtin = 1 ORDER BY id LIMIT 1", cancellationToken: cancellationToken));
     }
 
-    /// <summary>Deletes a (non built-in) checkpoint's record and its rows in the files table; the caller removes the file.</summary>
+    /// <summary>Deletes a checkpoint's record (whether a built-in one may go is AccessPolicy's call) and its rows in the files table; the caller removes the file.</summary>
     public async Task<bool> DeleteAsync(string id, CancellationToken cancellationToken = default)
     {
         var (connection, transaction) = await db.BeginWriteAsync(cancellationToken);
@@ -70,7 +81,7 @@ public sealed class CheckpointStore(Database db)
         await using (transaction)
         {
             var deleted = await connection.ExecuteAsync(new CommandDefinition(
-                "DELETE FROM checkpoints WHERE id = @id AND builtin = 0", new { id }, transaction, cancellationToken: cancellationToken)) == 1;
+                "DELETE FROM checkpoints WHERE id = @id", new { id }, transaction, cancellationToken: cancellationToken)) == 1;
             if (deleted)
                 await FileStore.DeleteAsync(connection, transaction, "checkpoint", id, cancellationToken);
             await transaction.CommitAsync(cancellationToken);

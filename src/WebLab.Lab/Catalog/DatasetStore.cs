@@ -1,5 +1,6 @@
 using Dapper;
 using Microsoft.Data.Sqlite;
+using WebLab.Lab.Access;
 using WebLab.Lab.Storage;
 
 namespace WebLab.Lab.Catalog;
@@ -19,6 +20,7 @@ public sealed record DatasetRecord
     public string? Error { get; init; }
     public string? JobId { get; init; }
     public required string CreatedAt { get; init; }
+    public Visibility Visibility { get; init; }
 }
 
 /// <summary>The datasets table.</summary>
@@ -32,16 +34,18 @@ public sealed class DatasetStore(Database db)
         CancellationToken cancellationToken = default)
     {
         const string sql = """
-            INSERT INTO datasets (id, name, owner, source, state, path, manifest_json, error, job_id, created_at)
-            VALUES (@Id, @Name, @Owner, @Source, @State, @Path, @ManifestJson, @Error, @JobId, @CreatedAt)
+            INSERT INTO datasets (id, name, owner, source, state, path, manifest_json, error, job_id, created_at, visibility)
+            VALUES (@Id, @Name, @Owner, @Source, @State, @Path, @ManifestJson, @Error, @JobId, @CreatedAt, @visibilityText)
             """;
+        var parameters = new DynamicParameters(dataset);
+        parameters.Add("visibilityText", AccessPolicy.Text(dataset.Visibility));
         async Task WriteAsync(SqliteConnection c, SqliteTransaction? t)
         {
-            await c.ExecuteAsync(new CommandDefinition(sql, dataset, t, cancellationToken: cancellationToken));
+            await c.ExecuteAsync(new CommandDefinition(sql, parameters, t, cancellationToken: cancellationToken));
             var files = File.Exists(dataset.Path) ? [dataset.Path]
                 : Directory.Exists(dataset.Path) ? Directory.GetFiles(dataset.Path) : Array.Empty<string>();
             foreach (var file in files)
-                await FileStore.AddAsync(c, t, "dataset", dataset.Id, "data", file, cancellationToken);
+                await FileStore.AddAsync(c, t, "dataset", dataset.Id, "data", file, db.Time, cancellationToken);
         }
         if (connection is not null)
         {
@@ -64,11 +68,13 @@ public sealed class DatasetStore(Database db)
             "SELECT * FROM datasets WHERE id = @id", new { id }, cancellationToken: cancellationToken));
     }
 
-    public async Task<IReadOnlyList<DatasetRecord>> ListAsync(CancellationToken cancellationToken = default)
+    /// <param name="viewer">Only datasets this caller may see; null: all (the lab itself).</param>
+    public async Task<IReadOnlyList<DatasetRecord>> ListAsync(Caller? viewer = null, CancellationToken cancellationToken = default)
     {
         await using var connection = await db.OpenAsync(cancellationToken);
         return (await connection.QueryAsync<DatasetRecord>(new CommandDefinition(
-            "SELECT * FROM datasets ORDER BY id DESC", cancellationToken: cancellationToken))).ToList();
+            $"SELECT * FROM datasets WHERE {AccessPolicy.VisibleSql} ORDER BY id DESC", AccessPolicy.WithViewer(new { }, viewer),
+            cancellationToken: cancellationToken))).ToList();
     }
 
     /// <summary>Ingesting -> ready (with the manifest) or failed (with the reason), inside the caller's transaction.</summary>

@@ -39,6 +39,7 @@ public sealed record JobRecord
     public required string CreatedAt { get; init; }
     public string? StartedAt { get; init; }
     public string? FinishedAt { get; init; }
+    public Access.Visibility Visibility { get; init; }
 
     public bool IsFinished => State is JobState.Succeeded or JobState.Failed or JobState.Cancelled;
 
@@ -82,4 +83,5 @@ public sealed record MetricRecord
 
 /// <summary>What a client asks to run.</summary>
 /// <param name="IdempotencyKey">Submitting twice with the same key returns the first job (double clicks, retries).</param>
-public sealed record JobSubmission(string Kind, string Owner, string Name, string SpecJson, int Priority = 0, string? IdempotencyKey = null);
+public sealed record JobSubmission(string Kind, string Owner, string Name, string SpecJson, int Priority = 0, string? IdempotencyKey = null,
+    Access.Visibility Visibility = Access.Visibility.Group);

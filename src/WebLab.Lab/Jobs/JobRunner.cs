@@ -31,11 +31,12 @@ public sealed class JobRunner : BackgroundService
     private readonly TimeProvider _time;
 
     public JobRunner(JobStore jobs, LabReferences references, LabEvents events, DataFolder folder, IOptions<LabOptions> options,
-        ILogger<JobRunner> log, TimeProvider? time = null)
+        ILogger<JobRunner> log)
     {
         _jobs = jobs;
         _references = references;
-        _time = time ?? TimeProvider.System;
+        _time = jobs.Time;
+        HostId = Ids.New("host", _time);
         _events = events;
         _folder = folder;
         _options = options.Value;
@@ -45,7 +46,7 @@ public sealed class JobRunner : BackgroundService
     }
 
     /// <summary>This host's identity; every lease it takes is "HostId/slot".</summary>
-    public string HostId { get; } = Ids.New("host");
+    public string HostId { get; }
 
     /// <summary>Devices of the training slots.</summary>
     public IReadOnlyList<string> TrainDevices { get; private set; } = [];
@@ -188,7 +189,8 @@ public sealed class JobRunner : BackgroundService
         }
         catch (BadInputException e)
         {
-            await EndAsync(job, owner, await FailAsync(job, owner, e.Message, retryable: false), e.Message);
+            var error = _folder.HidePaths(e.Message);
+            await EndAsync(job, owner, await FailAsync(job, owner, error, retryable: false), error);
             return;
         }
         var jobFile = Path.Combine(workerJob.OutputDirectory, $"job-{job.Attempt}.json");
@@ -272,7 +274,9 @@ public sealed class JobRunner : BackgroundService
         MetricRecord? metric = e.Curve is { } c
             ? new MetricRecord { JobId = job.Id, Point = c.Point, Arm = c.Arm, Seed = c.Seed, Epoch = c.Epoch, ValuesJson = c.Values.GetRawText() }
             : null;
-        var payload = e.Payload.GetRawText();
+        var raw = e.Payload.GetRawText();
+        var payload = _folder.HidePaths(raw);
+        var element = ReferenceEquals(payload, raw) ? e.Payload : JsonDocument.Parse(payload).RootElement.Clone();
         var seq = await _jobs.AppendEventAsync(job.Id, owner, e.Event, payload, metric, CancellationToken.None);
         if (seq is null)
         {
@@ -284,7 +288,7 @@ public sealed class JobRunner : BackgroundService
             running.LastProgressWrite = _time.GetUtcNow();
             await _jobs.SetProgressAsync(job.Id, owner, JsonSerializer.Serialize(progress, WebLabJson.Compact), CancellationToken.None);
         }
-        _events.Publish(new JobEventMessage(job.Id, seq.Value, e.Event, e.Payload, _jobs.NowIso, e.Progress, e.Curve));
+        _events.Publish(new JobEventMessage(job.Id, seq.Value, e.Event, element, _jobs.NowIso, e.Progress, e.Curve));
     }
 
     private async Task FinishAsync(JobRecord job, string owner, RunningJob running, int exit, WorkerResult? result, WorkerFailure? failure,
@@ -300,7 +304,7 @@ public sealed class JobRunner : BackgroundService
 
         if (exit == WorkerExit.Succeeded && result is not null)
         {
-            var completed = await _jobs.CompleteAsync(job.Id, owner, result.Result.GetRawText(),
+            var completed = await _jobs.CompleteAsync(job.Id, owner, _folder.HidePaths(result.Result.GetRawText()),
                 write => JobKinds.Get(job.Kind).RegisterOutputsAsync(new OutputContext(job, result, write, _references, _folder, _time), none), none);
             await EndAsync(job, owner, completed ? JobState.Succeeded : null, null);
             return;
@@ -313,7 +317,7 @@ public sealed class JobRunner : BackgroundService
             return;
         }
         bool retryable = exit != WorkerExit.BadInput && failure?.Retryable != false;
-        var error = Describe();
+        var error = _folder.HidePaths(Describe());
         await EndAsync(job, owner, await FailAsync(job, owner, error, retryable), error);
     }
 
@@ -344,7 +348,7 @@ public sealed class JobRunner : BackgroundService
     /// <summary>Tells watchers about a state change and the queue's new order.</summary>
     public async Task PublishStateAsync(JobRecord job, string reason)
     {
-        _events.Publish(new JobStateMessage(job.Id, job.Kind, job.Owner, job.Name, job.State, reason, job.Attempt, job.Error));
+        _events.Publish(new JobStateMessage(job.Id, job.Kind, job.Owner, job.Name, job.State, reason, job.Attempt, job.Error, job.Visibility));
         var positions = await _jobs.QueuePositionsAsync();
         _events.Publish(new QueueChangedMessage(positions, await _jobs.CountAsync(JobState.Running), positions.Count));
     }

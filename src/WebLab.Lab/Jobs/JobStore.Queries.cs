@@ -1,4 +1,5 @@
 using Dapper;
+using WebLab.Lab.Access;
 using WebLab.Lab.Jobs.Kinds;
 
 namespace WebLab.Lab.Jobs;
@@ -14,15 +15,17 @@ public sealed partial class JobStore
     }
 
     /// <summary>Jobs, newest first, optionally filtered.</summary>
+    /// <param name="viewer">Only jobs this caller may see (<see cref="AccessPolicy.MayRead"/>); null: all (the lab itself).</param>
     public async Task<IReadOnlyList<JobRecord>> ListAsync(JobState? state = null, string? kind = null, string? owner = null, int limit = 200,
-        CancellationToken cancellationToken = default)
+        Caller? viewer = null, CancellationToken cancellationToken = default)
     {
         await using var connection = await db.OpenAsync(cancellationToken);
         var rows = await connection.QueryAsync<JobRecord>(new CommandDefinition($"""
             SELECT {Columns} FROM jobs
             WHERE (@state IS NULL OR state = @state) AND (@kind IS NULL OR kind = @kind) AND (@owner IS NULL OR owner = @owner)
+              AND {AccessPolicy.VisibleSql}
             ORDER BY id DESC LIMIT @limit
-            """, new { state = state is { } s ? S(s) : null, kind, owner, limit }, cancellationToken: cancellationToken));
+            """, AccessPolicy.WithViewer(new { state = state is { } s ? S(s) : null, kind, owner, limit }, viewer), cancellationToken: cancellationToken));
         return rows.ToList();
     }
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Dapper;
 using Microsoft.Data.Sqlite;
+using WebLab.Lab.Access;
 using WebLab.Lab.Jobs.Kinds;
 using WebLab.Lab.Storage;
 
@@ -11,11 +12,14 @@ namespace WebLab.Lab.Jobs;
 /// the lease owner) inside an IMMEDIATE transaction, so a stale worker can never overwrite a newer state and two
 /// workers can never claim the same job.
 /// </summary>
-public sealed partial class JobStore(Database db, TimeProvider? time = null)
+public sealed partial class JobStore(Database db)
 {
-    private readonly TimeProvider _time = time ?? TimeProvider.System;
+    private readonly TimeProvider _time = db.Time;
 
     private const string Columns = "*";
+
+    /// <summary>The lab's clock (the database's).</summary>
+    public TimeProvider Time => _time;
 
     internal long NowMs => _time.GetUtcNow().ToUnixTimeMilliseconds();
 
@@ -39,10 +43,10 @@ public sealed partial class JobStore(Database db, TimeProvider? time = null)
                 if (existing is not null)
                     return (existing, false);
             }
-            var id = Ids.New("job");
+            var id = Ids.New("job", _time);
             await connection.ExecuteAsync(new CommandDefinition("""
-                INSERT INTO jobs (id, kind, owner, name, spec_json, state, priority, attempt, max_attempts, idempotency_key, lane, created_at)
-                VALUES (@id, @Kind, @Owner, @Name, @SpecJson, 'queued', @Priority, 0, @maxAttempts, @IdempotencyKey, @lane, @now)
+                INSERT INTO jobs (id, kind, owner, name, spec_json, state, priority, attempt, max_attempts, idempotency_key, lane, created_at, visibility)
+                VALUES (@id, @Kind, @Owner, @Name, @SpecJson, 'queued', @Priority, 0, @maxAttempts, @IdempotencyKey, @lane, @now, @visibility)
                 """, new
             {
                 id,
@@ -55,6 +59,7 @@ public sealed partial class JobStore(Database db, TimeProvider? time = null)
                 submission.IdempotencyKey,
                 lane = kind.Lane,
                 now = NowIso,
+                visibility = AccessPolicy.Text(submission.Visibility),
             }, transaction, cancellationToken: cancellationToken));
             await HistoryAsync(connection, transaction, id, null, JobState.Queued, "submitted", 0, cancellationToken);
             await transaction.CommitAsync(cancellationToken);
@@ -245,7 +250,7 @@ public sealed partial class JobStore(Database db, TimeProvider? time = null)
             await connection.ExecuteAsync(new CommandDefinition(update, parameters, transaction, cancellationToken: cancellationToken));
             await HistoryAsync(connection, transaction, id, JobState.Running, to, reason, attempt.Value + attemptDelta, cancellationToken);
             if (alsoWrite is not null)
-                await alsoWrite(new LabWrite(connection, transaction));
+                await alsoWrite(new LabWrite(connection, transaction, _time));
             await transaction.CommitAsync(cancellationToken);
             return true;
         }

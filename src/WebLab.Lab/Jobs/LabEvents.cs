@@ -20,9 +20,9 @@ public abstract record LabMessage;
 public sealed record JobEventMessage(string JobId, long Seq, string Type, JsonElement Payload, string At, JobProgress? Progress, CurvePoint? Curve = null)
     : LabMessage;
 
-/// <summary>A job changed state (submitted, claimed, finished, requeued...).</summary>
-public sealed record JobStateMessage(string JobId, string Kind, string Owner, string Name, JobState State, string Reason, int Attempt, string? Error)
-    : LabMessage;
+/// <summary>A job changed state (submitted, claimed, finished, requeued...). A private job's messages reach only its owner and admins.</summary>
+public sealed record JobStateMessage(string JobId, string Kind, string Owner, string Name, JobState State, string Reason, int Attempt, string? Error,
+    Access.Visibility Visibility = Access.Visibility.Group) : LabMessage;
 
 /// <summary>The queue changed; <see cref="Positions"/> maps each queued job to its place in line (1 = next) in its lane.</summary>
 public sealed record QueueChangedMessage(IReadOnlyDictionary<string, int> Positions, int Running, int Queued) : LabMessage;

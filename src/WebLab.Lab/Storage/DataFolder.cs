@@ -7,14 +7,18 @@ namespace WebLab.Lab.Storage;
 /// </summary>
 public sealed class DataFolder
 {
-    public DataFolder(string root)
+    public DataFolder(string root, TimeProvider? time = null)
     {
+        Time = time ?? TimeProvider.System;
         Root = Path.GetFullPath(root);
         foreach (var folder in new[] { Root, Uploads, Datasets, Checkpoints, Jobs, Temp })
             Directory.CreateDirectory(folder);
     }
 
     public string Root { get; }
+
+    /// <summary>The clock of the ids in new file names.</summary>
+    public TimeProvider Time { get; }
 
     public string DatabasePath => Path.Combine(Root, "lab.db");
 
@@ -37,8 +41,8 @@ public sealed class DataFolder
     public string JobFolder(string jobId) => Path.Combine(Jobs, Checked(jobId, "job"));
 
     /// <summary>A new name for an upload (up_... plus a short, letters-and-digits extension from the user's file name).</summary>
-    public static string NewUploadName(string userFileName) =>
-        Ids.New("up") + (Path.GetExtension(userFileName) is { Length: > 1 and <= 12 } e && e[1..].All(char.IsAsciiLetterOrDigit) ? e : ".bin");
+    public string NewUploadName(string userFileName) =>
+        Ids.New("up", Time) + (Path.GetExtension(userFileName) is { Length: > 1 and <= 12 } e && e[1..].All(char.IsAsciiLetterOrDigit) ? e : ".bin");
 
     /// <summary>The path of an upload by its name (see <see cref="NewUploadName"/>).</summary>
     public string UploadFile(string uploadName)
@@ -54,7 +58,14 @@ public sealed class DataFolder
     public string JobItemImages(string jobId) => Path.Combine(JobFolder(jobId), ItemImagesFolder);
 
     /// <summary>A fresh temporary path (same file system as the data, so renames are atomic).</summary>
-    public string TempFile(string extension = ".tmp") => Path.Combine(Temp, Ids.New("tmp") + extension);
+    public string TempFile(string extension = ".tmp") => Path.Combine(Temp, Ids.New("tmp", Time) + extension);
+
+    /// <summary>
+    /// <paramref name="text"/> with every absolute path inside the data folder made relative to it
+    /// ("/srv/lab/data/datasets/ds_x/data.zip" -> "datasets/ds_x/data.zip"): what workers report (events, results,
+    /// errors) passes through here before it is stored, so no response shows where the lab keeps its files.
+    /// </summary>
+    public string HidePaths(string text) => text.Replace(Root + Path.DirectorySeparatorChar, "", StringComparison.Ordinal);
 
     /// <summary>True if <paramref name="path"/> lies inside the data folder.</summary>
     public bool Contains(string path)

@@ -17,8 +17,9 @@ public sealed class Database
         DefaultTypeMap.MatchNamesWithUnderscores = true;
     }
 
-    public Database(string path)
+    public Database(string path, TimeProvider? time = null)
     {
+        Time = time ?? TimeProvider.System;
         Path = System.IO.Path.GetFullPath(path);
         Directory.CreateDirectory(System.IO.Path.GetDirectoryName(Path)!);
         _connectionString = new SqliteConnectionStringBuilder
@@ -30,6 +31,9 @@ public sealed class Database
             DefaultTimeout = 30,
         }.ToString();
     }
+
+    /// <summary>The lab's clock: every time the stores record (and every id they mint) is read from it.</summary>
+    public TimeProvider Time { get; }
 
     /// <summary>Absolute path of the database file.</summary>
     public string Path { get; }

@@ -21,20 +21,20 @@ public sealed record FileRecord
 public static class FileStore
 {
     public static async Task AddAsync(SqliteConnection connection, SqliteTransaction? transaction, string ownerKind, string ownerId, string role,
-        string path, CancellationToken cancellationToken = default)
+        string path, TimeProvider time, CancellationToken cancellationToken = default)
     {
         await connection.ExecuteAsync(new CommandDefinition("""
             INSERT INTO files (id, owner_kind, owner_id, role, path, bytes, created_at)
             VALUES (@id, @ownerKind, @ownerId, @role, @path, @bytes, @now)
             """, new
         {
-            id = Ids.New("file"),
+            id = Ids.New("file", time),
             ownerKind,
             ownerId,
             role,
             path,
             bytes = File.Exists(path) ? new FileInfo(path).Length : 0,
-            now = DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture),
+            now = time.GetUtcNow().ToString("O", CultureInfo.InvariantCulture),
         }, transaction, cancellationToken: cancellationToken));
     }
 

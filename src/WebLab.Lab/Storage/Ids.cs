@@ -7,9 +7,9 @@ public static class Ids
 {
     private const string Alphabet = "0123456789abcdefghjkmnpqrstvwxyz"; // Crockford base32, lowercase
 
-    public static string New(string prefix)
+    public static string New(string prefix, TimeProvider clock)
     {
-        var time = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        var time = clock.GetUtcNow().ToUnixTimeMilliseconds();
         Span<char> stamp = stackalloc char[9];
         for (int i = 8; i >= 0; i--)
         {

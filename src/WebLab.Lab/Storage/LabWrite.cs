@@ -11,16 +11,18 @@ public sealed class LabWrite
 {
     private readonly SqliteConnection _connection;
     private readonly SqliteTransaction _transaction;
+    private readonly TimeProvider _time;
 
-    internal LabWrite(SqliteConnection connection, SqliteTransaction transaction)
+    internal LabWrite(SqliteConnection connection, SqliteTransaction transaction, TimeProvider time)
     {
         _connection = connection;
         _transaction = transaction;
+        _time = time;
     }
 
     /// <summary>Registers a checkpoint a job wrote.</summary>
     public Task AddCheckpointAsync(CheckpointRecord checkpoint, CancellationToken cancellationToken = default) =>
-        CheckpointStore.AddAsync(_connection, _transaction, checkpoint, cancellationToken);
+        CheckpointStore.AddAsync(_connection, _transaction, checkpoint, _time, cancellationToken);
 
     /// <summary>Ingesting -> ready with its manifest, or failed with <paramref name="error"/>.</summary>
     public Task<bool> FinishIngestAsync(string datasetId, string? manifestJson, string? error, CancellationToken cancellationToken = default) =>
@@ -33,7 +35,7 @@ public sealed class LabWrite
         await using (connection)
         await using (transaction)
         {
-            await work(new LabWrite(connection, transaction));
+            await work(new LabWrite(connection, transaction, db.Time));
             await transaction.CommitAsync(cancellationToken);
         }
     }

@@ -1,22 +1,30 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
+using WebLab.Lab.Access;
 using WebLab.Lab.Jobs;
 using WebLab.Lab.Jobs.Kinds;
 using WebLab.Lab.Workers;
 using WebLab.Training;
+using WebLab.Web.Access;
 
 namespace WebLab.Web.Api;
 
 /// <summary>What a client submits: a job kind and its spec (see GET /api/jobs/kinds for examples).</summary>
 /// <param name="IdempotencyKey">Submitting again with the same key returns the first job (also read from the Idempotency-Key header).</param>
-public sealed record SubmitJobRequest(string Kind, JsonElement Spec, string? Name = null, int Priority = 0, string? IdempotencyKey = null);
+/// <param name="Visibility">group (default: everyone in the lab sees it) or private (you and the admins).</param>
+public sealed record SubmitJobRequest(string Kind, JsonElement Spec, string? Name = null, int Priority = 0, string? IdempotencyKey = null,
+    Visibility Visibility = Visibility.Group);
 
-/// <summary>A job at a glance.</summary>
+/// <summary>A job at a glance (<see cref="Visibility"/>: who besides its owner and the admins sees it).</summary>
+/// <param name="Warnings">Only in the answer to a submission: advice on a valid spec that may not answer its question (e.g. one seed).</param>
 public sealed record JobSummary(string Id, string Kind, string Owner, string Name, JobState State, int Attempt, int MaxAttempts, string? Device,
-    int? Position, JobProgress? Progress, string? Error, string CreatedAt, string? StartedAt, string? FinishedAt, long LastSeq)
+    int? Position, JobProgress? Progress, string? Error, string CreatedAt, string? StartedAt, string? FinishedAt, long LastSeq,
+    Visibility Visibility = Visibility.Group,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<string>? Warnings = null)
 {
     public static JobSummary Of(JobRecord job, int? position) => new(job.Id, job.Kind, job.Owner, job.Name, job.State, job.Attempt, job.MaxAttempts,
         job.Device, position, job.IsFinished ? null : job.ReadProgress(),
-        job.Error, job.CreatedAt, job.StartedAt, job.FinishedAt, job.LastSeq);
+        job.Error, job.CreatedAt, job.StartedAt, job.FinishedAt, job.LastSeq, job.Visibility);
 }
 
 /// <summary>Everything about a job: state, spec, history, per-epoch curves and the result when done.</summary>
@@ -30,7 +38,7 @@ internal static class JobsApi
     public static void Map(RouteGroupBuilder api)
     {
         var jobs = api.MapGroup("/jobs").WithTags("Jobs");
-        jobs.MapPost("", SubmitAsync).WithSummary("Submit a pretrain, experiment or sweep job; 400 with field errors when the spec is invalid.");
+        jobs.MapPost("", SubmitAsync).RequireRateLimiting(LabLimits.Submit).WithSummary("Submit a pretrain, experiment or sweep job; 400 with field errors when the spec is invalid.");
         jobs.MapGet("", ListAsync).WithSummary("Jobs, newest first; filter by state, kind, owner.");
         jobs.MapGet("/{id}", GetAsync).WithSummary("A job: state, progress, queue position, spec, history, curves and result.");
         jobs.MapGet("/{id}/events", EventsAsync).WithSummary("The job's events after seq `after` (a late joiner's history before the hub's live stream).");
@@ -38,7 +46,7 @@ internal static class JobsApi
         jobs.MapPost("/{id}/stop", StopAsync).WithSummary("Finish a running experiment early, keeping its best model so far (your own: 403 otherwise).");
         jobs.MapDelete("/{id}", DeleteAsync).WithSummary("Delete a finished job, its history and files (your own: 403 otherwise).");
         api.MapGet("/queue", QueueAsync).WithTags("Jobs").WithSummary("Running and queued jobs, in the order they will run.");
-        api.MapPost("/demo", DemoAsync).WithTags("Jobs")
+        api.MapPost("/demo", DemoAsync).WithTags("Jobs").RequireRateLimiting(LabLimits.Submit)
             .WithSummary($"Run the built-in demo: {Demo.Title}, 20 images per class, transfer vs scratch, 3 seeds.");
     }
 
@@ -46,11 +54,12 @@ internal static class JobsApi
     {
         var key = request.IdempotencyKey is { Length: > 0 } given ? given
             : context.Request.Headers["Idempotency-Key"].ToString() is { Length: > 0 } header ? header : null;
-        var (job, created) = await commands.SubmitRequestAsync(request.Kind, request.Spec, Users.Of(context), request.Name, request.Priority, key, ct);
-        return created ? Results.Created($"/api/jobs/{job.Id}", JobSummary.Of(job, null)) : Results.Ok(JobSummary.Of(job, null));
+        return Answer(await commands.SubmitRequestAsync(request.Kind, request.Spec, Users.Of(context), request.Name, request.Priority, key,
+            request.Visibility, ct));
     }
 
-    private static async Task<IResult> ListAsync(JobStore store, string? state, string? kind, string? owner, int? limit, CancellationToken ct)
+    private static async Task<IResult> ListAsync(HttpContext context, LabReads reads, JobStore store, string? state, string? kind, string? owner, int? limit,
+        CancellationToken ct)
     {
         JobState? filter = null;
         if (!string.IsNullOrEmpty(state))
@@ -61,16 +70,14 @@ internal static class JobsApi
                     ["state"] = [$"one of {string.Join(", ", Enum.GetNames<JobState>().Select(n => n.ToLowerInvariant()))}."],
                 });
         }
-        var list = await store.ListAsync(filter, kind, owner, Math.Clamp(limit ?? 200, 1, 1000), ct);
+        var list = await reads.JobsAsync(Users.Of(context), filter, kind, owner, Math.Clamp(limit ?? 200, 1, 1000), ct);
         var positions = await store.QueuePositionsAsync(ct);
         return Results.Ok(list.Select(j => JobSummary.Of(j, positions.GetValueOrDefault(j.Id) is var p and > 0 ? p : null)).ToList());
     }
 
-    private static async Task<IResult> GetAsync(string id, JobStore store, CancellationToken ct)
+    private static async Task<IResult> GetAsync(string id, HttpContext context, LabReads reads, JobStore store, CancellationToken ct)
     {
-        var job = await store.GetAsync(id, ct);
-        if (job is null)
-            return Problems.NotFound($"No job '{id}'.");
+        var job = await reads.JobAsync(id, Users.Of(context), ct);
         var positions = await store.QueuePositionsAsync(ct);
         var curves = await store.CurvesAsync(id, ct);
         return Results.Ok(new JobDetail(JobSummary.Of(job, positions.GetValueOrDefault(id) is var p and > 0 ? p : null),
@@ -78,10 +85,9 @@ internal static class JobsApi
             job.ResultJson is null ? null : JsonDocument.Parse(job.ResultJson).RootElement));
     }
 
-    private static async Task<IResult> EventsAsync(string id, long? after, JobStore store, CancellationToken ct)
+    private static async Task<IResult> EventsAsync(string id, long? after, HttpContext context, LabReads reads, JobStore store, CancellationToken ct)
     {
-        if (await store.GetAsync(id, ct) is null)
-            return Problems.NotFound($"No job '{id}'.");
+        await reads.JobAsync(id, Users.Of(context), ct);
         var events = await store.EventsAsync(id, after ?? 0, ct);
         return Results.Ok(events.Select(e => new JobEventDto(e.Seq, e.Type, JsonDocument.Parse(e.PayloadJson).RootElement, e.At)).ToList());
     }
@@ -98,10 +104,10 @@ internal static class JobsApi
         return Results.NoContent();
     }
 
-    private static async Task<IResult> QueueAsync(JobStore store, JobRunner runner, CancellationToken ct)
+    private static async Task<IResult> QueueAsync(HttpContext context, LabReads reads, JobStore store, JobRunner runner, CancellationToken ct)
     {
-        var running = await store.ListAsync(JobState.Running, cancellationToken: ct);
-        var queued = await store.ListAsync(JobState.Queued, cancellationToken: ct);
+        var running = await reads.JobsAsync(Users.Of(context), JobState.Running, cancellationToken: ct);
+        var queued = await reads.JobsAsync(Users.Of(context), JobState.Queued, cancellationToken: ct);
         var positions = await store.QueuePositionsAsync(ct);
         return Results.Ok(new
         {
@@ -114,7 +120,13 @@ internal static class JobsApi
     private static async Task<IResult> DemoAsync(HttpContext context, LabCommands commands, CancellationToken ct)
     {
         var spec = Demo.Experiment(LabReferences.DemoSource);
-        var (job, created) = await commands.SubmitAsync(JobKinds.Of<ExperimentKind>(), spec, Users.Of(context), spec.Name, cancellationToken: ct);
-        return created ? Results.Created($"/api/jobs/{job.Id}", JobSummary.Of(job, null)) : Results.Ok(JobSummary.Of(job, null));
+        return Answer(await commands.SubmitAsync(JobKinds.Of<ExperimentKind>(), spec, Users.Of(context), spec.Name, cancellationToken: ct));
+    }
+
+    /// <summary>201 with the new job (200 when an idempotency key returned an earlier one), with any warnings about its spec.</summary>
+    private static IResult Answer(Submitted submitted)
+    {
+        var body = JobSummary.Of(submitted.Job, null) with { Warnings = submitted.Warnings };
+        return submitted.Created ? Results.Created($"/api/jobs/{submitted.Job.Id}", body) : Results.Ok(body);
     }
 }

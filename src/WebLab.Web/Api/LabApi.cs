@@ -17,6 +17,6 @@ internal static class LabApi
                 dialsFor100Images = p.DialsFor(100),
             })))
             .WithTags("Lab").WithSummary("The preset library: each preset's dials, size bands, region of the size x similarity plane and rationale with the field-guide sections it cites.");
-        api.MapGet("/health", () => Results.Ok(new { status = "ok" })).WithTags("Lab").ExcludeFromDescription();
+        api.MapGet("/health", () => Results.Ok(new { status = "ok" })).WithTags("Lab").ExcludeFromDescription().AllowAnonymous();
     }
 }

@@ -1,6 +1,6 @@
 using System.Text.Json;
 using WebLab.Data;
-using WebLab.Lab.Jobs;
+using WebLab.Lab.Access;
 using WebLab.Lab.Jobs.Kinds;
 using WebLab.Lab.Storage;
 using WebLab.Training;
@@ -18,15 +18,13 @@ internal static class MisclassifiedApi
         var jobs = api.MapGroup("/jobs").WithTags("Jobs");
         jobs.MapGet("/{id}/confusion/{arm}/{seed:int}/{truth:int}/{predicted:int}", CellAsync)
             .WithSummary("The misclassified test images of one confusion cell (true class, predicted class) of an arm and seed, with image URLs.");
-        jobs.MapGet("/{id}/items/{file}", Image).WithSummary("The PNG of a dataset item a job's result points at.");
+        jobs.MapGet("/{id}/items/{file}", ImageAsync).WithSummary("The PNG of a dataset item a job's result points at.");
     }
 
-    private static async Task<IResult> CellAsync(string id, string arm, int seed, int truth, int predicted, JobStore store, DataFolder folder,
-        CancellationToken ct)
+    private static async Task<IResult> CellAsync(string id, string arm, int seed, int truth, int predicted, HttpContext context, LabReads reads,
+        DataFolder folder, CancellationToken ct)
     {
-        var job = await store.GetAsync(id, ct);
-        if (job is null)
-            return Problems.NotFound($"No job '{id}'.");
+        var job = await reads.JobAsync(id, Users.Of(context), ct);
         if (job.Kind != ExperimentKind.Id || job.ResultJson is null)
             return Problems.NotFound($"Job '{id}' has no experiment result (yet).");
         var result = JsonSerializer.Deserialize<ExperimentResult>(job.ResultJson, WebLabJson.Compact)!;
@@ -37,9 +35,9 @@ internal static class MisclassifiedApi
             : Results.Ok(cell);
     }
 
-    private static IResult Image(string id, string file, DataFolder folder)
+    private static async Task<IResult> ImageAsync(string id, string file, HttpContext context, LabReads reads, DataFolder folder, CancellationToken ct)
     {
-        if (!Ids.IsValid(id, "job") || !ItemImages.IsFileName(file))
+        if (!Ids.IsValid(id, "job") || !ItemImages.IsFileName(file) || await reads.FindJobAsync(id, Users.Of(context), ct) is null)
             return Problems.NotFound("No such image.");
         var path = Path.Combine(folder.JobItemImages(id), file);
         return File.Exists(path) ? Results.File(path, "image/png") : Problems.NotFound("No such image.");

@@ -1,43 +1,38 @@
+using WebLab.Lab.Access;
 using WebLab.Lab.Jobs;
-using WebLab.Web.Api;
 
 namespace WebLab.Web.Components;
 
 /// <summary>
-/// The person at this browser, as the pages see them (one per circuit): the name they gave in the app bar, which owns
-/// the jobs the pages submit, and their theme. Both live in cookies, read by <c>App.razor</c> when the page is
-/// requested, so the first HTML already has the right name and colours (no flash of the light theme).
+/// The person at this browser, as the pages see them (one per circuit): who signed in (read from the request that
+/// opened the page, in <c>App.razor</c>) and their theme, kept in a cookie so the first HTML already has the right
+/// colours (no flash of the light theme).
 /// </summary>
 public sealed class CurrentUser
 {
     public const string ThemeCookie = "weblab-theme";
 
-    public string Name { get; private set; } = Users.Anonymous;
+    /// <summary>The signed-in person; null on the sign-in pages.</summary>
+    public Caller? Caller { get; private set; }
+
+    public string Name => Caller?.Name ?? "";
+
+    public bool IsAdmin => Caller?.IsAdmin == true;
 
     public bool DarkMode { get; private set; }
 
-    /// <summary>The name or the theme changed: pages that gate on ownership re-render.</summary>
+    /// <summary>The theme changed: pages re-render.</summary>
     public event Action? Changed;
 
-    public bool IsNamed => Name != Users.Anonymous;
-
-    /// <summary>What the cookies said when the page was requested.</summary>
-    public void Restore(string? name, bool darkMode)
+    /// <summary>What the request said when the page was requested.</summary>
+    public void Restore(string? name, Role? role, bool darkMode)
     {
-        Name = Users.Normalize(name);
+        Caller = name is not null && role is { } r ? new Caller(name, r) : null;
         DarkMode = darkMode;
     }
 
-    /// <summary>Takes a new name; false (and nothing changes) when the lab would not accept it.</summary>
-    public bool Rename(string? name)
-    {
-        var trimmed = name?.Trim() ?? "";
-        if (!Users.IsValid(trimmed))
-            return false;
-        Name = trimmed;
-        Changed?.Invoke();
-        return true;
-    }
+    /// <summary>The caller for a command; pages only offer commands to a signed-in person.</summary>
+    public Caller Required => Caller ?? throw new UnauthorizedAccessException("Sign in first.");
 
     public void SetDarkMode(bool dark)
     {
@@ -45,6 +40,6 @@ public sealed class CurrentUser
         Changed?.Invoke();
     }
 
-    /// <summary>Whether this person may cancel, stop or delete <paramref name="job"/> (the API's rule).</summary>
-    public bool Owns(JobRecord job) => LabCommands.MayControl(Name, job);
+    /// <summary>Whether this person may cancel, stop or delete <paramref name="job"/> (the commands' rule).</summary>
+    public bool Owns(JobRecord job) => Caller is { } caller && LabCommands.MayControl(caller, job);
 }

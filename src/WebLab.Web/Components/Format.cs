@@ -11,4 +11,9 @@ internal static class Format
 
     /// <summary>A fraction as signed points: -0.029 -> "-2.9".</summary>
     public static string Points(double fraction) => (fraction * 100).ToString("+0.0;-0.0", CultureInfo.InvariantCulture);
+
+    /// <summary>A stored ISO-8601 UTC time as "2026-12-02 13:10 UTC".</summary>
+    public static string When(string iso) =>
+        DateTimeOffset.TryParse(iso, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var t)
+            ? t.UtcDateTime.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture) + " UTC" : iso;
 }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using WebLab.Lab.Access;
 using WebLab.Lab.Jobs;
 using WebLab.Lab.Jobs.Kinds;
 using WebLab.Lab.Workers;
@@ -11,7 +12,7 @@ namespace WebLab.Web.Components;
 /// then load the stored state, then apply only live events newer than what was loaded (no gap, no duplicate). A
 /// refresh or reconnect rebuilds it the same way. Re-renders are throttled so streaming numbers don't flood the circuit.
 /// </summary>
-public sealed class JobLive(JobStore store, LabEvents events) : IAsyncDisposable
+public sealed class JobLive(JobStore store, LabReads reads, LabEvents events, Caller viewer) : IAsyncDisposable
 {
     private readonly CancellationTokenSource _stop = new();
     private readonly Lock _gate = new();
@@ -53,9 +54,9 @@ public sealed class JobLive(JobStore store, LabEvents events) : IAsyncDisposable
 
     private async Task ReloadAsync(string jobId)
     {
-        var job = await store.GetAsync(jobId);
-        var curves = await store.CurvesAsync(jobId);
-        var logged = await store.EventsAsync(jobId);
+        var job = await reads.FindJobAsync(jobId, viewer); // someone else's private job is "not found" here too
+        var curves = job is null ? [] : await store.CurvesAsync(jobId);
+        var logged = job is null ? [] : await store.EventsAsync(jobId);
         lock (_gate)
         {
             Job = job;
@@ -120,7 +121,7 @@ public sealed class JobLive(JobStore store, LabEvents events) : IAsyncDisposable
 
     private async Task PumpAsync(string jobId, IAsyncEnumerator<LabMessage> stream, ValueTask<bool> first, Func<Task> changed)
     {
-        var lastRender = DateTime.MinValue;
+        long? lastRender = null;
         try
         {
             var next = first;
@@ -145,12 +146,12 @@ public sealed class JobLive(JobStore store, LabEvents events) : IAsyncDisposable
                     case JobStateMessage s when s.JobId == jobId:
                         await ReloadAsync(jobId);
                         render = true;
-                        lastRender = DateTime.MinValue; // state changes show at once
+                        lastRender = null; // state changes show at once
                         break;
                 }
-                if (render && DateTime.UtcNow - lastRender > TimeSpan.FromMilliseconds(250))
+                if (render && (lastRender is not { } last || store.Time.GetElapsedTime(last) > TimeSpan.FromMilliseconds(250)))
                 {
-                    lastRender = DateTime.UtcNow;
+                    lastRender = store.Time.GetTimestamp();
                     await changed();
                 }
                 next = stream.MoveNextAsync();

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Components;
+using WebLab.Lab.Access;
 using WebLab.Lab.Jobs;
 
 namespace WebLab.Web.Components;
@@ -12,6 +13,11 @@ public abstract class LivePage : ComponentBase, IDisposable
     private readonly CancellationTokenSource _stop = new();
 
     [Inject] protected LabEvents Events { get; set; } = null!;
+
+    [Inject] private TimeProvider Time { get; set; } = null!;
+
+    /// <summary>What the visitor may read (other people's private things are left out).</summary>
+    [Inject] protected LabReads Reads { get; set; } = null!;
 
     /// <summary>The visitor; the page re-renders when they change their name (ownership decides what it shows).</summary>
     [Inject] protected CurrentUser Current { get; set; } = null!;
@@ -39,7 +45,7 @@ public abstract class LivePage : ComponentBase, IDisposable
 
     private async Task PumpAsync(Func<LabMessage, bool> relevant, Func<Task> reload, TimeSpan progressEvery)
     {
-        var lastProgress = DateTime.MinValue;
+        long? lastProgress = null;
         try
         {
             await foreach (var message in Events.SubscribeAsync(_stop.Token))
@@ -48,9 +54,9 @@ public abstract class LivePage : ComponentBase, IDisposable
                     continue;
                 if (message is JobEventMessage)
                 {
-                    if (DateTime.UtcNow - lastProgress < progressEvery)
+                    if (lastProgress is { } last && Time.GetElapsedTime(last) < progressEvery)
                         continue;
-                    lastProgress = DateTime.UtcNow;
+                    lastProgress = Time.GetTimestamp();
                 }
                 await InvokeAsync(async () =>
                 {

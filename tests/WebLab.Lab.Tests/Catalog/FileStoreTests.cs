@@ -16,15 +16,15 @@ public class FileStoreTests
         var datasets = new DatasetStore(lab.Db);
         var dataset = new DatasetRecord
         {
-            Id = Ids.New("ds"), Name = "digits", Owner = "alice", Source = "idx", State = DatasetStore.Ingesting, Path = folder, CreatedAt = "now",
+            Id = Ids.New("ds", TimeProvider.System), Name = "digits", Owner = "alice", Source = "idx", State = DatasetStore.Ingesting, Path = folder, CreatedAt = "now",
         };
         await datasets.AddAsync(dataset);
 
         var checkpointPath = Path.Combine(lab.Folder, "model.weblab");
         await File.WriteAllBytesAsync(checkpointPath, new byte[42]);
-        var checkpoint = new CheckpointRecord { Id = Ids.New("ckpt"), Name = "m", Owner = "alice", Path = checkpointPath, InfoJson = "{}", CreatedAt = "now" };
+        var checkpoint = new CheckpointRecord { Id = Ids.New("ckpt", TimeProvider.System), Name = "m", Owner = "alice", Path = checkpointPath, InfoJson = "{}", CreatedAt = "now" };
         await using (var connection = await lab.Db.OpenAsync())
-            await CheckpointStore.AddAsync(connection, null, checkpoint, CancellationToken.None);
+            await CheckpointStore.AddAsync(connection, null, checkpoint, TimeProvider.System, CancellationToken.None);
 
         await using (var connection = await lab.Db.OpenAsync())
         {

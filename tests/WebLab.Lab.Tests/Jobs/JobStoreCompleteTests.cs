@@ -69,7 +69,7 @@ public sealed class JobStoreCompleteTests
 
     private static CheckpointRecord Checkpoint(string jobId) => new()
     {
-        Id = WebLab.Lab.Storage.Ids.New("ckpt"),
+        Id = WebLab.Lab.Storage.Ids.New("ckpt", TimeProvider.System),
         Name = "fine-tuned",
         Owner = "alice",
         Path = "/data/checkpoints/fine-tuned.weblab",

@@ -7,7 +7,7 @@ public sealed class IdsTests
     [Fact]
     public void New_MakesValidDistinctIds_WithThePrefix()
     {
-        var ids = Enumerable.Range(0, 1000).Select(_ => Ids.New("job")).ToList();
+        var ids = Enumerable.Range(0, 1000).Select(_ => Ids.New("job", TimeProvider.System)).ToList();
 
         Assert.All(ids, id => Assert.True(Ids.IsValid(id, "job"), id));
         Assert.Equal(ids.Count, ids.Distinct(StringComparer.Ordinal).Count());
@@ -25,11 +25,12 @@ public sealed class IdsTests
     public void IsValid_RejectsIdsUnsafeInAPath(string id) => Assert.False(Ids.IsValid(id, "job"));
 
     [Fact]
-    public async Task New_SortsByCreationTime_AcrossMilliseconds()
+    public void New_SortsByCreationTime_AcrossMilliseconds()
     {
-        var first = Ids.New("job");
-        await Task.Delay(5);
-        var second = Ids.New("job");
+        var clock = new ManualTime(DateTimeOffset.UtcNow);
+        var first = Ids.New("job", clock);
+        clock.Advance(TimeSpan.FromMilliseconds(1));
+        var second = Ids.New("job", clock);
 
         Assert.True(string.CompareOrdinal(first, second) < 0, $"{first} should sort before {second}");
     }

@@ -18,7 +18,7 @@ public sealed class MisclassifiedApiTests
     public async Task ACell_ListsItsItems_WithUrlsOfTheRenderedImages_WhichServeAsPng()
     {
         using var factory = new LabApiFactory();
-        var client = factory.CreateClient();
+        var client = factory.ClientFor("alice");
         var store = factory.Services.GetRequiredService<JobStore>();
         var folder = factory.Services.GetRequiredService<DataFolder>();
         var (job, _) = await store.SubmitAsync(new JobSubmission(ExperimentKind.Id, "alice", "sample", "{}"), 3);

@@ -40,6 +40,8 @@ public sealed class ExperimentKind : JobKind<ExperimentSpec, ExperimentInput, Ex
 
     private static string Join(string path, string field) => path.Length == 0 ? field : $"{path}.{field}";
 
+    protected override IReadOnlyList<string> Warnings(ExperimentSpec spec) => spec.Warnings();
+
     protected override ExperimentSpec Normalise(ExperimentSpec spec) => spec with { CheckpointPath = null, Device = "auto" };
 
     protected override async Task<ExperimentInput> ResolveAsync(ExperimentSpec spec, JobRecord job, ResolveContext context, CancellationToken cancellationToken) =>

@@ -23,6 +23,9 @@ public abstract class JobKind
     /// <summary>Checks a submitted spec; returns it normalised (compact JSON) or throws <see cref="SpecValidationException"/>.</summary>
     public abstract Task<string> ValidateAsync(JsonElement spec, LabReferences references, CancellationToken cancellationToken = default);
 
+    /// <summary>Advice on a valid, normalised spec that will run but may not answer its question (e.g. one seed: no interval).</summary>
+    public virtual IReadOnlyList<string> Warnings(string normalisedSpec) => [];
+
     /// <summary>On the host, when a slot claims the job: the worker's input (lab ids resolved to paths, outputs placed).</summary>
     public abstract Task<JsonElement> ResolveAsync(JobRecord job, ResolveContext context, CancellationToken cancellationToken = default);
 
@@ -75,6 +78,9 @@ public abstract class JobKind<TSpec, TInput, TResult> : JobKind
         return new WorkerResult(JsonSerializer.SerializeToElement(result, WebLabJson.Compact), checkpoint);
     }
 
+    public sealed override IReadOnlyList<string> Warnings(string normalisedSpec) =>
+        Warnings(WebLabJson.Deserialize<TSpec>(normalisedSpec, "spec"));
+
     /// <summary>The stored spec of a job of this kind.</summary>
     public TSpec ReadSpec(JobRecord job) => WebLabJson.Deserialize<TSpec>(job.SpecJson, $"{Name} spec of {job.Id}");
 
@@ -84,6 +90,9 @@ public abstract class JobKind<TSpec, TInput, TResult> : JobKind
 
     /// <summary>Adds every problem of <paramref name="spec"/> to <paramref name="errors"/> (paths relative to the spec).</summary>
     protected abstract Task ValidateAsync(TSpec spec, SpecErrors errors, LabReferences references, CancellationToken cancellationToken);
+
+    /// <summary>Advice on a valid spec (none by default).</summary>
+    protected virtual IReadOnlyList<string> Warnings(TSpec spec) => [];
 
     /// <summary>The spec as it is stored (e.g. with server-decided fields cleared).</summary>
     protected virtual TSpec Normalise(TSpec spec) => spec;

@@ -1,4 +1,5 @@
 using WebLab.Data;
+using WebLab.Lab.Access;
 using WebLab.Lab.Catalog;
 using WebLab.Lab.Storage;
 
@@ -11,6 +12,16 @@ namespace WebLab.Lab.Jobs.Kinds;
 /// </summary>
 public sealed class LabReferences(DatasetStore datasets, CheckpointStore checkpoints)
 {
+    private Caller? _viewer;
+
+    /// <summary>
+    /// The same references as <paramref name="caller"/> sees them at submission: someone else's private dataset or
+    /// checkpoint is "not in this lab" (workers resolve with the unrestricted instance).
+    /// </summary>
+    public LabReferences As(Caller caller) => new(datasets, checkpoints) { _viewer = caller };
+
+    private bool Visible(string owner, Visibility visibility) => _viewer is null || AccessPolicy.MayRead(_viewer, owner, visibility);
+
     /// <summary>The name of the built-in demo source checkpoint in specs.</summary>
     public const string DemoSource = CheckpointStore.DemoAlias;
 
@@ -19,7 +30,7 @@ public sealed class LabReferences(DatasetStore datasets, CheckpointStore checkpo
     {
         if (Ids.IsValid(reference, "ds"))
         {
-            var dataset = await datasets.GetAsync(reference, cancellationToken);
+            var dataset = await datasets.GetAsync(reference, cancellationToken) is { } found && Visible(found.Owner, found.Visibility) ? found : null;
             return dataset switch
             {
                 null => $"no dataset '{reference}' in this lab.",
@@ -40,7 +51,8 @@ public sealed class LabReferences(DatasetStore datasets, CheckpointStore checkpo
             return await checkpoints.BuiltinAsync(cancellationToken) is null ? "the built-in demo source is still being pretrained; try again when its job has finished." : null;
         if (!Ids.IsValid(reference, "ckpt"))
             return $"'{reference}' is not a checkpoint id (ckpt_...) or \"{DemoSource}\".";
-        return await checkpoints.GetAsync(reference, cancellationToken) is null ? $"no checkpoint '{reference}' in this lab." : null;
+        return await checkpoints.GetAsync(reference, cancellationToken) is { } found && Visible(found.Owner, found.Visibility) ? null
+            : $"no checkpoint '{reference}' in this lab.";
     }
 
     /// <summary>Adds the dataset's error, if any, at <paramref name="field"/>.</summary>

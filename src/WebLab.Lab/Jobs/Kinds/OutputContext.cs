@@ -20,11 +20,12 @@ public sealed record OutputContext(JobRecord Job, WorkerResult Result, LabWrite 
             Name = info.Name ?? Job.Name,
             Owner = Job.Owner,
             Path = checkpoint.Path,
-            InfoJson = checkpoint.Info.GetRawText(),
+            InfoJson = Folder.HidePaths(checkpoint.Info.GetRawText()),
             ParentId = parentId,
             JobId = Job.Id,
             Builtin = LabBootstrap.IsDemoSourceJob(Job),
             CreatedAt = Time.GetUtcNow().ToString("O", CultureInfo.InvariantCulture),
+            Visibility = Job.Visibility, // a private run's model is as private as the run
         }, cancellationToken);
     }
 }

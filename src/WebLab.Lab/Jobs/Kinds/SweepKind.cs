@@ -49,6 +49,10 @@ public sealed class SweepKind : JobKind<SweepSpec, SweepInput, SweepResult>
         }
     }
 
+    // A seeds axis decides the seeds per point; otherwise every point runs the base spec's.
+    protected override IReadOnlyList<string> Warnings(SweepSpec spec) =>
+        spec.Axes.Any(a => string.Equals(a.Setting, "seeds", StringComparison.OrdinalIgnoreCase)) ? [] : spec.Base.Warnings();
+
     protected override SweepSpec Normalise(SweepSpec spec) => spec with { Base = spec.Base with { CheckpointPath = null, Device = "auto" } };
 
     protected override async Task<SweepInput> ResolveAsync(SweepSpec spec, JobRecord job, ResolveContext context, CancellationToken cancellationToken) =>

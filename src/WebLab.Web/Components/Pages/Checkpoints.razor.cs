@@ -25,7 +25,7 @@ public sealed partial class Checkpoints
 
     private List<(CheckpointRecord Record, CheckpointInfo Info)> _rows = [];
     private List<(string Id, string Label)> _datasets = [];
-    private readonly WebLab.Web.Api.ImportForm _import = new() { Architecture = "resnet18", InputSize = 224 };
+    private readonly CheckpointImportFields _import = new() { Architecture = "resnet18", InputSize = 224 };
     private readonly PretrainForm _pretrain = new();
     private Dictionary<string, string[]> _importErrors = [], _pretrainErrors = [];
     private bool _importing, _submitting;
@@ -36,20 +36,20 @@ public sealed partial class Checkpoints
     {
         await LoadAsync();
         _datasets = DatasetCatalog.BuiltIn.Entries.Where(e => e.Readable && DatasetFiles.IsAvailable(e)).Select(e => (e.Id, $"{e.Name} (catalogue)")).ToList();
-        foreach (var d in (await Datasets.ListAsync()).Where(d => d.State == DatasetStore.Ready))
+        foreach (var d in (await Reads.DatasetsAsync(Current.Required)).Where(d => d.State == DatasetStore.Ready))
             _datasets.Add((d.Id, $"{d.Name} (uploaded by {d.Owner})"));
         // A finished pretraining, import or experiment adds a checkpoint: the table follows without a reload.
         Watch(m => m is JobStateMessage { Kind: PretrainKind.Id or ImportKind.Id or ExperimentKind.Id }, LoadAsync);
     }
 
     private async Task LoadAsync() =>
-        _rows = (await Store.ListAsync()).Select(c => (c, JsonSerializer.Deserialize<CheckpointInfo>(c.InfoJson, WebLabJson.Compact)!)).ToList();
+        _rows = (await Reads.CheckpointsAsync(Current.Required)).Select(c => (c, JsonSerializer.Deserialize<CheckpointInfo>(c.InfoJson, WebLabJson.Compact)!)).ToList();
 
     private async Task ImportAsync(IBrowserFile? file)
     {
         if (file is null)
             return;
-        _importErrors = WebLab.Web.Api.CheckpointsApi.ValidateImport(_import);
+        _importErrors = _import.Validate();
         if (_importErrors.Count > 0)
             return;
         var limit = Options.Value.MaxCheckpointBytes;
@@ -70,8 +70,7 @@ public sealed partial class Checkpoints
                 _importPercent = 100.0 * done / Math.Max(1, file.Size);
                 _ = InvokeAsync(StateHasChanged);
             });
-            var job = await WebLab.Web.Api.CheckpointsApi.AcceptImportAsync(counting, file.Name, _import, Current.Name, Folder, Commands, Options.Value,
-                CancellationToken.None);
+            var job = await Commands.ImportCheckpointAsync(counting, file.Name, _import, Current.Required);
             Navigation.NavigateTo($"/jobs/{job.Id}");
         }
         catch (SpecValidationException e)
@@ -104,7 +103,7 @@ public sealed partial class Checkpoints
                 ? $"{_pretrain.Architecture} on {_pretrain.Dataset}{(classes is null ? "" : " " + string.Join(",", classes))}"
                 : _pretrain.Name.Trim();
             var spec = new PretrainSpec(_pretrain.Dataset, classes, _pretrain.Architecture, "", _pretrain.Epochs, PerClass: _pretrain.PerClass, Name: name);
-            var (job, _) = await Commands.SubmitAsync(JobKinds.Of<PretrainKind>(), spec, Current.Name, $"Pretrain {name}",
+            var (job, _) = await Commands.SubmitAsync(JobKinds.Of<PretrainKind>(), spec, Current.Required, $"Pretrain {name}",
                 idempotencyKey: "pretrain-form:" + _formKey);
             Navigation.NavigateTo($"/jobs/{job.Id}");
         }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Components.Forms;
+using WebLab.Lab.Access;
 using WebLab.Lab.Catalog;
 using WebLab.Lab.Jobs;
 using WebLab.Lab.Jobs.Kinds;
@@ -14,6 +15,7 @@ public sealed partial class Datasets
         !e.Readable ? "manual download" : WebLab.Data.DatasetFiles.IsAvailable(e) ? "yes" : e.Obtain.Files.Any(f => f.Sha256 is not null) ? "downloads on first use" : "manual download";
 
     private string? _name;
+    private bool _private;
     private bool _uploading;
     private double _uploadPercent;
     private string? _error;
@@ -26,7 +28,7 @@ public sealed partial class Datasets
     }
 
     private async Task LoadAsync() =>
-        _rows = (await Store.ListAsync()).Select(d => (d, d.ManifestJson is null ? null
+        _rows = (await Reads.DatasetsAsync(Current.Required)).Select(d => (d, d.ManifestJson is null ? null
             : JsonSerializer.Deserialize<WebLab.Data.DatasetManifest>(d.ManifestJson, WebLabJson.Compact))).ToList();
 
     private async Task UploadAsync(IReadOnlyList<IBrowserFile>? files)
@@ -36,30 +38,26 @@ public sealed partial class Datasets
         _error = null;
         _uploading = true;
         _uploadPercent = 0;
-        var limit = Options.Value.MaxUploadBytes;
+        using var upload = Commands.BeginDatasetUpload();
         var total = files.Sum(f => f.Size);
-        var (id, staging) = WebLab.Web.Api.DatasetsApi.NewStaging(Folder);
         try
         {
-            if (total > limit)
-                throw new UploadTooLargeException(limit);
-            var staged = new List<(string Path, string Name)>();
+            if (total > upload.Limit)
+                throw new UploadTooLargeException(upload.Limit);
             long done = 0;
             foreach (var file in files)
             {
-                var target = Path.Combine(staging, $"upload-{staged.Count}");
-                await using var stream = file.OpenReadStream(limit);
+                await using var stream = file.OpenReadStream(upload.Limit);
                 await using var counting = new ProgressStream(stream, read =>
                 {
                     done += read;
                     _uploadPercent = 100.0 * done / Math.Max(1, total);
                     _ = InvokeAsync(StateHasChanged);
                 });
-                await Folder.WriteAtomicAsync(counting, target, limit, CancellationToken.None);
-                staged.Add((target, file.Name));
+                await upload.AddAsync(counting, file.Name, CancellationToken.None);
             }
-            var accepted = await WebLab.Web.Api.DatasetsApi.AcceptStagedAsync(id, staging, staged, _name, Current.Name, Folder, Store, Commands);
-            Navigation.NavigateTo($"/datasets/{accepted.Dataset.Id}");
+            var (dataset, _) = await Commands.AcceptDatasetAsync(upload, _name, Current.Required, _private ? Visibility.Private : Visibility.Group);
+            Navigation.NavigateTo($"/datasets/{dataset.Id}");
         }
         catch (BadInputException e)
         {
@@ -72,8 +70,6 @@ public sealed partial class Datasets
         finally
         {
             _uploading = false;
-            if (Directory.Exists(staging))
-                Directory.Delete(staging, recursive: true);
         }
     }
 }

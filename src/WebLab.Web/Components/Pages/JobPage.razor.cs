@@ -25,7 +25,7 @@ public sealed partial class JobPage
     {
         if (_live is not null)
             await _live.DisposeAsync();
-        _live = new JobLive(Store, Events);
+        _live = new JobLive(Store, Reads, Events, Current.Required);
         await _live.StartAsync(Id, () => InvokeAsync(async () =>
         {
             await RefreshExtrasAsync();
@@ -103,18 +103,11 @@ public sealed partial class JobPage
         }
     }
 
-    // The buttons only show on your own jobs; the checks repeat here because a name can change while the page is open.
-    private async Task Cancel()
-    {
-        if (_live.Job is { } job && Current.Owns(job))
-            await Runner.CancelAsync(Id, $"cancelled by {Current.Name} from the job page");
-    }
+    // The buttons only show on your own jobs; the commands check again (a name can change while the page is open) and
+    // a job that finished in the meantime is a conflict the live state already shows.
+    private Task Cancel() => Refusals.IgnoreAsync(() => Commands.CancelAsync(Id, Current.Required));
 
-    private void StopEarly()
-    {
-        if (_live.Job is { } job && Current.Owns(job))
-            Runner.Stop(Id);
-    }
+    private Task StopEarly() => Refusals.IgnoreAsync(() => Commands.StopAsync(Id, Current.Required));
 
 
     private static string Eta(double? seconds) => seconds is { } s ? TimeSpan.FromSeconds(Math.Round(s)).ToString(s >= 3600 ? @"h\:mm\:ss" : @"m\:ss", CultureInfo.InvariantCulture) : "-";

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Components;
 using MudBlazor;
 using WebLab.Data;
+using WebLab.Lab.Access;
 using WebLab.Lab.Catalog;
 using WebLab.Lab.Jobs;
 using WebLab.Lab.Jobs.Kinds;
@@ -59,7 +60,7 @@ public sealed partial class NewExperiment
     private AnalysisReport? _analysis;
     private IReadOnlyList<MeasureTrackRecord>? _trackRecord;
     private string? _analysisError;
-    private bool _analysing, _submitting;
+    private bool _analysing, _submitting, _private;
     private Dictionary<string, string[]> _errors = [];
     private readonly string _formKey = Guid.NewGuid().ToString("N"); // a double click submits one job
 
@@ -79,12 +80,12 @@ public sealed partial class NewExperiment
     {
         _targets = DatasetCatalog.BuiltIn.Entries.Where(e => e.Readable && DatasetFiles.IsAvailable(e))
             .Select(e => (e.Id, $"{e.Name} (catalogue)", e.TrainSize / Math.Max(1, e.Classes))).ToList();
-        foreach (var d in (await Datasets.ListAsync()).Where(d => d.State == DatasetStore.Ready))
+        foreach (var d in (await Reads.DatasetsAsync(Current.Required)).Where(d => d.State == DatasetStore.Ready))
         {
             var manifest = d.ManifestJson is null ? null : JsonSerializer.Deserialize<DatasetManifest>(d.ManifestJson, WebLabJson.Options);
             _targets.Add((d.Id, $"{d.Name} (uploaded by {d.Owner})", manifest is { Classes.Count: > 0 } m ? (int)m.Classes.Average(c => c.Train) : null));
         }
-        _checkpoints = (await Checkpoints.ListAsync()).ToList();
+        _checkpoints = (await Reads.CheckpointsAsync(Current.Required)).ToList();
         _source = SourceQuery ?? _checkpoints.FirstOrDefault()?.Id;
         Choose(ExperimentSpec.AutoPreset);
         if (CloneQuery is { Length: > 0 })
@@ -95,7 +96,7 @@ public sealed partial class NewExperiment
 
     private async Task CloneAsync(string jobId)
     {
-        var job = WebLab.Lab.Storage.Ids.IsValid(jobId, "job") ? await Store.GetAsync(jobId) : null;
+        var job = await Reads.FindJobAsync(jobId, Current.Required);
         if (job is not { Kind: ExperimentKind.Id or SweepKind.Id })
         {
             _cloneError = $"There is no experiment or sweep '{jobId}' to clone; the form starts from the demo's settings.";
@@ -160,7 +161,7 @@ public sealed partial class NewExperiment
         try
         {
             var spec = new AnalysisSpec(_target, _source ?? "", ClassList, _perClass);
-            var (job, _) = await Commands.SubmitAsync(JobKinds.Of<AnalyseKind>(), spec, Current.Name, $"Analyse {_target} from {_source}");
+            var (job, _) = await Commands.SubmitAsync(JobKinds.Of<AnalyseKind>(), spec, Current.Required, $"Analyse {_target} from {_source}");
             StateHasChanged();
             var done = await Events.FinishedAsync(job.Id, Store, TimeSpan.FromMinutes(10));
             if (done is { State: JobState.Succeeded, ResultJson: { } json })
@@ -218,7 +219,8 @@ public sealed partial class NewExperiment
                 kind = JobKinds.Of<SweepKind>();
                 submitted = new SweepSpec(spec, axes, $"Sweep: {spec.Name}");
             }
-            var (job, _) = await Commands.SubmitAsync(kind, submitted, Current.Name, spec.Name!, idempotencyKey: "form:" + _formKey);
+            var (job, _) = await Commands.SubmitAsync(kind, submitted, Current.Required, spec.Name!, idempotencyKey: "form:" + _formKey,
+                visibility: _private ? Visibility.Private : Visibility.Group);
             Navigation.NavigateTo($"/jobs/{job.Id}");
         }
         catch (SpecValidationException e)

@@ -1,0 +1,26 @@
+namespace WebLab.Lab.Access;
+
+/// <summary>The rules for names and passwords, in one place (CLI, sign-up form and admin page all come here).</summary>
+public static class UserNames
+{
+    public const int MinPasswordLength = 10;
+
+    /// <summary>1-64 letters, digits, and <c>. _ - @</c>; not one of the lab's own names.</summary>
+    public static bool IsValid(string name) =>
+        name.Length is > 0 and <= 64 && name.All(c => char.IsLetterOrDigit(c) || c is '.' or '_' or '-' or '@')
+        && !AccessPolicy.IsReserved(name);
+
+    public static void Check(string name)
+    {
+        if (AccessPolicy.IsReserved(name))
+            throw new BadInputException($"'{name}' is one of the lab's own names; choose another.");
+        if (!IsValid(name))
+            throw new BadInputException($"'{name}' is not a user name: use 1-64 letters, digits and . _ - @ (no spaces).");
+    }
+
+    public static void CheckPassword(string password)
+    {
+        if (password.Length < MinPasswordLength)
+            throw new BadInputException($"A password needs at least {MinPasswordLength} characters.");
+    }
+}

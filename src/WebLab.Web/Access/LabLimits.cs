@@ -1,0 +1,104 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.Extensions.Options;
+using WebLab.Lab;
+
+namespace WebLab.Web.Access;
+
+/// <summary>Marks an endpoint that takes a large upload; every other endpoint's body is capped at <see cref="LabOptions.MaxJsonBytes"/>.</summary>
+internal sealed class UploadEndpoint;
+
+/// <summary>
+/// Limits on requests, with ASP.NET Core's rate limiter: every write (POST, PUT, DELETE) per IP address; sign-in
+/// attempts per IP address; submissions and uploads per person (a person with many tokens still has one budget).
+/// </summary>
+internal static class LabLimits
+{
+    public const string Login = "login";
+    public const string Submit = "submit";
+    public const string Upload = "upload";
+
+    public static IServiceCollection AddLabLimits(this IServiceCollection services)
+    {
+        services.AddRateLimiter(_ => { });
+        services.AddOptions<RateLimiterOptions>().Configure<IOptions<LabOptions>>((o, lab) =>
+        {
+            var per = lab.Value.RateLimits;
+            o.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+            o.OnRejected = async (context, ct) =>
+            {
+                if (context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var retry))
+                    context.HttpContext.Response.Headers.RetryAfter = ((int)Math.Ceiling(retry.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                await Results.Problem("Too many requests; wait a little and try again.", statusCode: StatusCodes.Status429TooManyRequests,
+                    title: "Slow down").ExecuteAsync(context.HttpContext);
+            };
+            o.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(c =>
+                HttpMethods.IsGet(c.Request.Method) || HttpMethods.IsHead(c.Request.Method) ? RateLimitPartition.GetNoLimiter("reads")
+                    : Window($"ip:{Address(c)}", per.WritesPerAddress));
+            o.AddPolicy(Login, c => Window($"login:{Address(c)}", per.SignInsPerAddress));
+            o.AddPolicy(Submit, c => Window($"submit:{Person(c)}", per.SubmissionsPerPerson));
+            o.AddPolicy(Upload, c => Window($"upload:{Person(c)}", per.UploadsPerPerson));
+        });
+        return services;
+    }
+
+    /// <summary>JSON and form bodies: small. Uploads (marked <see cref="UploadEndpoint"/>): the configured limits.</summary>
+    public static IApplicationBuilder UseBodyLimits(this IApplicationBuilder app, LabOptions options) => app.Use(async (context, next) =>
+    {
+        var max = context.GetEndpoint()?.Metadata.GetMetadata<UploadEndpoint>() is null ? options.MaxJsonBytes
+            : Math.Max(options.MaxUploadBytes, options.MaxCheckpointBytes) + (1 << 20);
+        if (context.Request.ContentLength > max)
+        {
+            // Refused before a byte is read (a body that does not say its length is cut off at the limit while read).
+            await Results.Problem($"The request body is larger than the {max >> 10} KiB this endpoint accepts.",
+                statusCode: StatusCodes.Status413PayloadTooLarge, title: "Request too large").ExecuteAsync(context);
+            return;
+        }
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+            limit.MaxRequestBodySize = max;
+        await next(context);
+    });
+
+    private static string Person(HttpContext context) => context.User.Identity?.Name ?? Address(context);
+
+    private static RateLimitPartition<string> Window(string key, int permits) =>
+        RateLimitPartition.GetFixedWindowLimiter(key, _ => new FixedWindowRateLimiterOptions
+        {
+            PermitLimit = permits,
+            Window = TimeSpan.FromMinutes(1),
+            QueueLimit = 0,
+        });
+
+    private static string Address(HttpContext context) => context.Connection.RemoteIpAddress?.ToString() ?? IPAddress.None.ToString();
+}
+
+/// <summary>Open pages and hub connections per person: a tab storm or a script cannot hold the server's memory.</summary>
+public sealed class LiveConnections(IOptions<LabOptions> options)
+{
+    private readonly ConcurrentDictionary<string, int> _open = new(StringComparer.Ordinal);
+
+    /// <summary>Counts one more for <paramref name="person"/>; false (and nothing counted) at the limit.</summary>
+    public bool TryOpen(string person)
+    {
+        while (true)
+        {
+            var current = _open.GetValueOrDefault(person);
+            if (current >= options.Value.MaxConnectionsPerUser)
+                return false;
+            if (current == 0 ? _open.TryAdd(person, 1) : _open.TryUpdate(person, current + 1, current))
+                return true;
+        }
+    }
+
+    public void Close(string person)
+    {
+        while (_open.TryGetValue(person, out var current))
+        {
+            if (current <= 1 ? _open.TryRemove(new KeyValuePair<string, int>(person, current)) : _open.TryUpdate(person, current - 1, current))
+                return;
+        }
+    }
+}
