@@ -19,7 +19,9 @@ public enum StemKind
 }
 
 /// <summary>Shape of a ResNet: a member of the ResNet family.</summary>
-public sealed record ResNetShape(ResidualBlock Block, int[] Layers, int[] Widths, StemKind Stem) : IModelFamily
+/// <param name="Padding">How its convolutions and max-pool pad (CNTK's exports pad SAME_LOWER).</param>
+public sealed record ResNetShape(ResidualBlock Block, int[] Layers, int[] Widths, StemKind Stem, PaddingStyle Padding = PaddingStyle.Symmetric)
+    : IModelFamily
 {
     public int Expansion => Block == ResidualBlock.Bottleneck ? 4 : 1;
 
@@ -32,7 +34,8 @@ public sealed record ResNetShape(ResidualBlock Block, int[] Layers, int[] Widths
 
 /// <summary>
 /// A ResNet whose module names equal torchvision's state-dict keys (conv1, bn1, layer1.0.conv1, ...,
-/// layer2.0.downsample.0, fc), so torchvision weights load 1:1. Any input size, channel count and classes.
+/// layer2.0.downsample.0, fc), so torchvision weights load 1:1. Any input size, channel count and classes; 0 classes
+/// builds it without a head (a feature extractor, e.g. a source published without its classifier).
 /// </summary>
 public sealed class ResNet : BlockModel
 {
@@ -42,7 +45,7 @@ public sealed class ResNet : BlockModel
     private readonly Module<Tensor, Tensor> _conv1;
     private readonly Module<Tensor, Tensor> _bn1;
     private readonly Module<Tensor, Tensor>[] _layers;
-    private readonly LinearLayer _fc;
+    private readonly LinearLayer? _fc;
     private readonly int[] _featureWidths;
     private readonly ModelBlock[] _blocks;
 
@@ -55,9 +58,10 @@ public sealed class ResNet : BlockModel
         Stages = stages;
 
         int stemWidth = shape.Widths[0];
+        var style = shape.Padding;
         _conv1 = shape.Stem == StemKind.ImageNet
-            ? new Conv2dLayer(spec.InChannels, stemWidth, 7, stride: 2, padding: 3, bias: false)
-            : new Conv2dLayer(spec.InChannels, stemWidth, 3, stride: 1, padding: 1, bias: false);
+            ? new Conv2dLayer(spec.InChannels, stemWidth, 7, stride: 2, padding: 3, bias: false, style)
+            : new Conv2dLayer(spec.InChannels, stemWidth, 3, stride: 1, padding: 1, bias: false, style);
         _bn1 = BatchNorm2d(stemWidth);
         register_module("conv1", _conv1);
         register_module("bn1", _bn1);
@@ -76,25 +80,29 @@ public sealed class ResNet : BlockModel
                 if (stride != 1 || inPlanes != planes * shape.Expansion)
                 {
                     downsample = Sequential(
-                        new Conv2dLayer(inPlanes, planes * shape.Expansion, 1, stride: stride, bias: false),
+                        new Conv2dLayer(inPlanes, planes * shape.Expansion, 1, stride: stride, bias: false, style: style),
                         BatchNorm2d(planes * shape.Expansion));
                 }
                 layer.append(shape.Block == ResidualBlock.Basic
-                    ? new BasicBlock(inPlanes, planes, stride, downsample)
-                    : new Bottleneck(inPlanes, planes, stride, downsample));
+                    ? new BasicBlock(inPlanes, planes, stride, downsample, style)
+                    : new Bottleneck(inPlanes, planes, stride, downsample, style));
                 inPlanes = planes * shape.Expansion;
             }
             _layers[s] = layer;
             _featureWidths[s] = inPlanes;
             register_module($"layer{s + 1}", layer);
         }
-        _fc = new LinearLayer(inPlanes, spec.NumClasses);
-        register_module(HeadName, _fc);
+        if (spec.NumClasses > 0)
+        {
+            _fc = new LinearLayer(inPlanes, spec.NumClasses);
+            register_module(HeadName, _fc);
+        }
 
         var blocks = new List<ModelBlock> { new("stem", 0, BlockRole.Stem, ["conv1.", "bn1."]) };
         for (int s = 0; s < stages; s++)
             blocks.Add(new ModelBlock($"layer{s + 1}", s + 1, BlockRole.Stage, [$"layer{s + 1}."]));
-        blocks.Add(new ModelBlock("head", stages + 1, BlockRole.Head, [HeadName + "."]));
+        if (_fc is not null)
+            blocks.Add(new ModelBlock("head", stages + 1, BlockRole.Head, [HeadName + "."]));
         _blocks = [.. blocks];
         ResetParameters();
     }
@@ -138,24 +146,25 @@ public sealed class ResNet : BlockModel
         using var scope = torch.NewDisposeScope();
         var x = _bn1.call(_conv1.call(input)).relu_();
         if (Shape.Stem == StemKind.ImageNet)
-            x = nn.functional.max_pool2d(x, 3, stride: 2, padding: 1);
+            x = Shape.Padding == PaddingStyle.SameLower ? SamePadding.MaxPool(x, 3, 2) : nn.functional.max_pool2d(x, 3, stride: 2, padding: 1);
         for (int s = 0; s < upTo; s++)
             x = _layers[s].call(x);
         return x.mean([2L, 3L]).MoveToOuterDisposeScope();
     }
 
-    public override Tensor Classify(Tensor features) => _fc.call(features);
+    public override Tensor Classify(Tensor features) =>
+        _fc?.call(features) ?? throw new InvalidOperationException($"this {Spec.Architecture} has no classifier head (built with 0 classes)");
 
     private sealed class BasicBlock : Module<Tensor, Tensor>
     {
         private readonly Module<Tensor, Tensor> _conv1, _bn1, _conv2, _bn2;
         private readonly Module<Tensor, Tensor>? _downsample;
 
-        public BasicBlock(int inPlanes, int planes, int stride, Module<Tensor, Tensor>? downsample) : base("BasicBlock")
+        public BasicBlock(int inPlanes, int planes, int stride, Module<Tensor, Tensor>? downsample, PaddingStyle style) : base("BasicBlock")
         {
-            _conv1 = new Conv2dLayer(inPlanes, planes, 3, stride: stride, padding: 1, bias: false);
+            _conv1 = new Conv2dLayer(inPlanes, planes, 3, stride: stride, padding: 1, bias: false, style);
             _bn1 = BatchNorm2d(planes);
-            _conv2 = new Conv2dLayer(planes, planes, 3, stride: 1, padding: 1, bias: false);
+            _conv2 = new Conv2dLayer(planes, planes, 3, stride: 1, padding: 1, bias: false, style);
             _bn2 = BatchNorm2d(planes);
             _downsample = downsample;
             register_module("conv1", _conv1);
@@ -180,13 +189,13 @@ public sealed class ResNet : BlockModel
         private readonly Module<Tensor, Tensor> _conv1, _bn1, _conv2, _bn2, _conv3, _bn3;
         private readonly Module<Tensor, Tensor>? _downsample;
 
-        public Bottleneck(int inPlanes, int planes, int stride, Module<Tensor, Tensor>? downsample) : base("Bottleneck")
+        public Bottleneck(int inPlanes, int planes, int stride, Module<Tensor, Tensor>? downsample, PaddingStyle style) : base("Bottleneck")
         {
-            _conv1 = new Conv2dLayer(inPlanes, planes, 1, bias: false);
+            _conv1 = new Conv2dLayer(inPlanes, planes, 1, bias: false, style: style);
             _bn1 = BatchNorm2d(planes);
-            _conv2 = new Conv2dLayer(planes, planes, 3, stride: stride, padding: 1, bias: false);
+            _conv2 = new Conv2dLayer(planes, planes, 3, stride: stride, padding: 1, bias: false, style);
             _bn2 = BatchNorm2d(planes);
-            _conv3 = new Conv2dLayer(planes, planes * 4, 1, bias: false);
+            _conv3 = new Conv2dLayer(planes, planes * 4, 1, bias: false, style: style);
             _bn3 = BatchNorm2d(planes * 4);
             _downsample = downsample;
             register_module("conv1", _conv1);

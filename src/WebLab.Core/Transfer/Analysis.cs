@@ -97,7 +97,7 @@ public static class Analysis
                 $"Class '{splits.ClassNames[small]}' has {counts[small]} training image(s); at least {Experiment.MinPerClass} per class are needed.");
         var target = new TargetSummary(dataset.Entry?.Id ?? dataset.Name, splits.ClassNames, spec.PerClass, splits.Train.Count, splits.Val.Count,
             splits.Test.Count, counts);
-        var transform = new ImageTransform(info.InputSize, info.Channels, info.Mean, info.Std, Augmentation.Off);
+        var transform = ImageTransform.For(source, Augmentation.Off);
         var measures = new List<MeasureValue>();
         var stages = new List<StageMeasures>();
         double featureSeconds = 0;
@@ -153,7 +153,7 @@ public static class Analysis
         if (spec.FineTuneSteps > 0)
         {
             status?.Report($"short fine-tune ({spec.FineTuneSteps} updates)");
-            var fineTune = Timed(() => ShortFineTune(modelSpec, blocks, info, source.Model, splits, device, spec, cancellationToken));
+            var fineTune = Timed(() => ShortFineTune(modelSpec, blocks, info, source.Model, splits, transform, device, spec, cancellationToken));
             measures.Add(new("fine-tune", $"Short fine-tune accuracy (val, {spec.FineTuneSteps} updates)", fineTune.Value, null, fineTune.Seconds,
                 "0..1", "Field guide 2: the probe vs short fine-tune gap"));
             measures.Add(new("probe-gap", "Short fine-tune minus probe (points)", 100 * (fineTune.Value - stages[^1].ProbeAccuracy), null, 0,
@@ -187,13 +187,12 @@ public static class Analysis
 
     /// <summary>Fine-tunes every block with the common defaults for a few updates; returns the best validation accuracy.</summary>
     private static double ShortFineTune(ModelSpec spec, IReadOnlyList<ModelBlock> blocks, CheckpointInfo info, BlockModel source, DataSplits splits,
-        Device device, AnalysisSpec analysis, CancellationToken cancellationToken)
+        ImageTransform transform, Device device, AnalysisSpec analysis, CancellationToken cancellationToken)
     {
         var dials = new TransferDials(Steps: analysis.FineTuneSteps, Augment: false);
         var plan = TransferPlan.ForTransfer(blocks, TransferPlan.HeadTransferable(info, splits.ClassNames, spec.HeadStage), dials);
         using var model = TransferPlan.Build(spec, plan, source, analysis.Seed);
         model.to(device);
-        var transform = new ImageTransform(info.InputSize, info.Channels, info.Mean, info.Std, Augmentation.Off);
         var settings = dials.TrainerSettings(analysis.Seed, 1, 0);
         var result = Trainer.Run(model, TransferPlan.Groups(model, plan), splits, transform, settings, device,
             new RunLabel("transfer", analysis.Seed, "short fine-tune"), null, null, cancellationToken);
