@@ -36,10 +36,11 @@ public static class Architectures
             32, 8, new ResNetShape(ResidualBlock.Basic, [3, 3, 3], s_smallWidths, StemKind.Small)),
         new("resnet18", "torchvision ResNet-18 (ImageNet stem, 4 stages of 2 basic blocks)",
             224, 32, new ResNetShape(ResidualBlock.Basic, [2, 2, 2, 2], s_imageNetWidths, StemKind.ImageNet)),
-        // ML.NET's "ResNet18.onnx" (CNTK) has a third block in its last stage and pads SAME_LOWER; both read from the file.
-        new("resnet18-cntk", "ML.NET's ImageNet \"ResNet-18\" (CNTK): 2/2/2/3 basic blocks, padded SAME_LOWER (the odd padding row " +
-            "and column at the top and left; the same as symmetric at even sizes); the zoo's resnet18-imagenet",
-            224, 32, new ResNetShape(ResidualBlock.Basic, [2, 2, 2, 3], s_imageNetWidths, StemKind.ImageNet, PaddingStyle.SameLower)),
+        // ML.NET's "ResNet18.onnx" (CNTK) has a third block in its last stage, as its graph shows. It pads SAME_LOWER, which
+        // computes exactly what symmetric padding does here (Checkpoints/Zoo/SamePadding.cs says why and tests check it).
+        new("resnet18-cntk", "ML.NET's ImageNet \"ResNet-18\" (CNTK): torchvision's ResNet-18 with a third basic block in the last " +
+            "stage (2/2/2/3); the zoo's resnet18-imagenet",
+            224, 32, new ResNetShape(ResidualBlock.Basic, [2, 2, 2, 3], s_imageNetWidths, StemKind.ImageNet)),
         new("resnet34", "torchvision ResNet-34 (ImageNet stem, 3/4/6/3 basic blocks)",
             224, 32, new ResNetShape(ResidualBlock.Basic, [3, 4, 6, 3], s_imageNetWidths, StemKind.ImageNet)),
         new("resnet50", "torchvision ResNet-50 (ImageNet stem, 3/4/6/3 bottleneck blocks)",

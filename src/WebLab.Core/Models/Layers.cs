@@ -4,48 +4,6 @@ using static TorchSharp.torch;
 namespace WebLab.Models;
 
 /// <summary>
-/// Where convolutions and pooling put their padding: PyTorch's symmetric <c>padding</c> (torchvision), or SAME_LOWER
-/// (CNTK's and ONNX's auto_pad): out = ceil(in / stride), and the total padding that needs, split with the odd row and
-/// column at the top and left. The two agree whenever the total is even - for a ResNet, at even sizes at every stage.
-/// </summary>
-public enum PaddingStyle
-{
-    Symmetric,
-    SameLower,
-}
-
-/// <summary>Padding arithmetic for <see cref="PaddingStyle.SameLower"/>.</summary>
-public static class SamePadding
-{
-    /// <summary>(before, after) padding of one spatial dimension.</summary>
-    public static (long Before, long After) Of(long size, long kernel, long stride)
-    {
-        long output = (size + stride - 1) / stride;
-        long total = Math.Max((output - 1) * stride + kernel - size, 0);
-        return (total - total / 2, total / 2);
-    }
-
-    /// <summary>F.pad's [left, right, top, bottom] for an NCHW input; null when it is symmetric (the layer's own padding does it).</summary>
-    public static long[]? Explicit(Tensor input, long kernel, long stride, out long symmetric)
-    {
-        var (top, bottom) = Of(input.shape[2], kernel, stride);
-        var (left, right) = Of(input.shape[3], kernel, stride);
-        symmetric = top;
-        return top == bottom && left == right && top == left ? null : [left, right, top, bottom];
-    }
-
-    /// <summary>Max-pooling with SAME_LOWER padding (padded cells never win: they are -inf, as ONNX's MaxPool treats them).</summary>
-    public static Tensor MaxPool(Tensor input, long kernel, long stride)
-    {
-        var pads = Explicit(input, kernel, stride, out long symmetric);
-        if (pads is null)
-            return nn.functional.max_pool2d(input, kernel, stride: stride, padding: symmetric);
-        using var padded = nn.functional.pad(input, pads, PaddingModes.Constant, double.NegativeInfinity);
-        return nn.functional.max_pool2d(padded, kernel, stride: stride);
-    }
-}
-
-/// <summary>
 /// A 2-D convolution with torchvision's parameter names (weight, bias) and PyTorch's default initialisation.
 /// WebLab's own instead of TorchSharp's Conv2d: in TorchSharp 0.107 that module's Dispose skips the base
 /// class, so the native module keeps its weights alive after disposal - every model built and disposed in a
@@ -59,17 +17,11 @@ public sealed class Conv2dLayer : nn.Module<Tensor, Tensor>
     private readonly TorchSharp.Modules.Parameter? _bias;
     private readonly long _stride;
     private readonly long _padding;
-    private readonly long _kernel;
-    private readonly PaddingStyle _style;
 
-    /// <param name="padding">Symmetric padding; ignored for <see cref="PaddingStyle.SameLower"/>, which derives it from the input.</param>
-    public Conv2dLayer(long inChannels, long outChannels, long kernel, long stride = 1, long padding = 0, bool bias = true,
-        PaddingStyle style = PaddingStyle.Symmetric) : base("Conv2d")
+    public Conv2dLayer(long inChannels, long outChannels, long kernel, long stride = 1, long padding = 0, bool bias = true) : base("Conv2d")
     {
         _stride = stride;
         _padding = padding;
-        _kernel = kernel;
-        _style = style;
         _weight = new TorchSharp.Modules.Parameter(torch.empty(outChannels, inChannels, kernel, kernel));
         register_parameter("weight", _weight);
         if (bias)
@@ -94,16 +46,8 @@ public sealed class Conv2dLayer : nn.Module<Tensor, Tensor>
         }
     }
 
-    public override Tensor forward(Tensor input)
-    {
-        if (_style == PaddingStyle.Symmetric)
-            return nn.functional.conv2d(input, _weight, _bias, strides: [_stride, _stride], padding: [_padding, _padding]);
-        var pads = SamePadding.Explicit(input, _kernel, _stride, out long symmetric);
-        if (pads is null)
-            return nn.functional.conv2d(input, _weight, _bias, strides: [_stride, _stride], padding: [symmetric, symmetric]);
-        using var padded = nn.functional.pad(input, pads);
-        return nn.functional.conv2d(padded, _weight, _bias, strides: [_stride, _stride]);
-    }
+    public override Tensor forward(Tensor input) =>
+        nn.functional.conv2d(input, _weight, _bias, strides: [_stride, _stride], padding: [_padding, _padding]);
 }
 
 /// <summary>A fully connected layer with torchvision's names (weight, bias); see <see cref="Conv2dLayer"/> for why it is ours.</summary>

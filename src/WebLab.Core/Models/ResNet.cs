@@ -19,9 +19,7 @@ public enum StemKind
 }
 
 /// <summary>Shape of a ResNet: a member of the ResNet family.</summary>
-/// <param name="Padding">How its convolutions and max-pool pad (CNTK's exports pad SAME_LOWER).</param>
-public sealed record ResNetShape(ResidualBlock Block, int[] Layers, int[] Widths, StemKind Stem, PaddingStyle Padding = PaddingStyle.Symmetric)
-    : IModelFamily
+public sealed record ResNetShape(ResidualBlock Block, int[] Layers, int[] Widths, StemKind Stem) : IModelFamily
 {
     public int Expansion => Block == ResidualBlock.Bottleneck ? 4 : 1;
 
@@ -58,10 +56,9 @@ public sealed class ResNet : BlockModel
         Stages = stages;
 
         int stemWidth = shape.Widths[0];
-        var style = shape.Padding;
         _conv1 = shape.Stem == StemKind.ImageNet
-            ? new Conv2dLayer(spec.InChannels, stemWidth, 7, stride: 2, padding: 3, bias: false, style)
-            : new Conv2dLayer(spec.InChannels, stemWidth, 3, stride: 1, padding: 1, bias: false, style);
+            ? new Conv2dLayer(spec.InChannels, stemWidth, 7, stride: 2, padding: 3, bias: false)
+            : new Conv2dLayer(spec.InChannels, stemWidth, 3, stride: 1, padding: 1, bias: false);
         _bn1 = BatchNorm2d(stemWidth);
         register_module("conv1", _conv1);
         register_module("bn1", _bn1);
@@ -80,12 +77,12 @@ public sealed class ResNet : BlockModel
                 if (stride != 1 || inPlanes != planes * shape.Expansion)
                 {
                     downsample = Sequential(
-                        new Conv2dLayer(inPlanes, planes * shape.Expansion, 1, stride: stride, bias: false, style: style),
+                        new Conv2dLayer(inPlanes, planes * shape.Expansion, 1, stride: stride, bias: false),
                         BatchNorm2d(planes * shape.Expansion));
                 }
                 layer.append(shape.Block == ResidualBlock.Basic
-                    ? new BasicBlock(inPlanes, planes, stride, downsample, style)
-                    : new Bottleneck(inPlanes, planes, stride, downsample, style));
+                    ? new BasicBlock(inPlanes, planes, stride, downsample)
+                    : new Bottleneck(inPlanes, planes, stride, downsample));
                 inPlanes = planes * shape.Expansion;
             }
             _layers[s] = layer;
@@ -146,7 +143,7 @@ public sealed class ResNet : BlockModel
         using var scope = torch.NewDisposeScope();
         var x = _bn1.call(_conv1.call(input)).relu_();
         if (Shape.Stem == StemKind.ImageNet)
-            x = Shape.Padding == PaddingStyle.SameLower ? SamePadding.MaxPool(x, 3, 2) : nn.functional.max_pool2d(x, 3, stride: 2, padding: 1);
+            x = nn.functional.max_pool2d(x, 3, stride: 2, padding: 1);
         for (int s = 0; s < upTo; s++)
             x = _layers[s].call(x);
         return x.mean([2L, 3L]).MoveToOuterDisposeScope();
@@ -160,11 +157,11 @@ public sealed class ResNet : BlockModel
         private readonly Module<Tensor, Tensor> _conv1, _bn1, _conv2, _bn2;
         private readonly Module<Tensor, Tensor>? _downsample;
 
-        public BasicBlock(int inPlanes, int planes, int stride, Module<Tensor, Tensor>? downsample, PaddingStyle style) : base("BasicBlock")
+        public BasicBlock(int inPlanes, int planes, int stride, Module<Tensor, Tensor>? downsample) : base("BasicBlock")
         {
-            _conv1 = new Conv2dLayer(inPlanes, planes, 3, stride: stride, padding: 1, bias: false, style);
+            _conv1 = new Conv2dLayer(inPlanes, planes, 3, stride: stride, padding: 1, bias: false);
             _bn1 = BatchNorm2d(planes);
-            _conv2 = new Conv2dLayer(planes, planes, 3, stride: 1, padding: 1, bias: false, style);
+            _conv2 = new Conv2dLayer(planes, planes, 3, stride: 1, padding: 1, bias: false);
             _bn2 = BatchNorm2d(planes);
             _downsample = downsample;
             register_module("conv1", _conv1);
@@ -189,13 +186,13 @@ public sealed class ResNet : BlockModel
         private readonly Module<Tensor, Tensor> _conv1, _bn1, _conv2, _bn2, _conv3, _bn3;
         private readonly Module<Tensor, Tensor>? _downsample;
 
-        public Bottleneck(int inPlanes, int planes, int stride, Module<Tensor, Tensor>? downsample, PaddingStyle style) : base("Bottleneck")
+        public Bottleneck(int inPlanes, int planes, int stride, Module<Tensor, Tensor>? downsample) : base("Bottleneck")
         {
-            _conv1 = new Conv2dLayer(inPlanes, planes, 1, bias: false, style: style);
+            _conv1 = new Conv2dLayer(inPlanes, planes, 1, bias: false);
             _bn1 = BatchNorm2d(planes);
-            _conv2 = new Conv2dLayer(planes, planes, 3, stride: stride, padding: 1, bias: false, style);
+            _conv2 = new Conv2dLayer(planes, planes, 3, stride: stride, padding: 1, bias: false);
             _bn2 = BatchNorm2d(planes);
-            _conv3 = new Conv2dLayer(planes, planes * 4, 1, bias: false, style: style);
+            _conv3 = new Conv2dLayer(planes, planes * 4, 1, bias: false);
             _bn3 = BatchNorm2d(planes * 4);
             _downsample = downsample;
             register_module("conv1", _conv1);

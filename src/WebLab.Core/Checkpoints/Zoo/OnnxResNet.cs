@@ -30,7 +30,7 @@ internal static class OnnxResNet
             throw new BadInputException($"{graph.Name}: {OnnxGraph.Describe(unsupported)} is not part of a headless ResNet ({string.Join(", ", s_operators)}).");
         var input = CheckedInput(graph, inputSize);
 
-        var walk = new Walk(graph, shape.Padding, inputSize);
+        var walk = new Walk(graph, inputSize);
         var x = walk.ConvBn(input, "conv1", "bn1", kernel: 7, stride: 2);
         x = walk.MaxPool(graph.OnlyConsumer(x, "Relu").Output[0]);
         for (int s = 0; s < shape.Layers.Length; s++)
@@ -55,7 +55,7 @@ internal static class OnnxResNet
     }
 
     /// <summary>Follows the graph from the input, tracking the spatial size each node sees.</summary>
-    private sealed class Walk(OnnxGraph graph, PaddingStyle padding, long inputSize)
+    private sealed class Walk(OnnxGraph graph, long inputSize)
     {
         private long _size = inputSize;
 
@@ -152,14 +152,21 @@ internal static class OnnxResNet
 
         private List<NodeProto> Consumers(string value) => graph.Nodes.Where(n => n.Input.Contains(value)).ToList();
 
-        // ONNX pads are [top, left, bottom, right]; the architecture's padding at this size decides what they must be.
+        // ONNX pads are [top, left, bottom, right]. CNTK pads SAME_LOWER; WebLab's symmetric padding computes the same for
+        // the odd kernels and strides 1-2 checked above (SamePadding). Either padding at this size is accepted; nothing else.
         private void CheckPads(NodeProto node, long kernel, long stride)
         {
             var autoPad = OnnxGraph.Text(node, "auto_pad", "NOTSET");
             if (autoPad is not ("NOTSET" or ""))
                 throw new BadInputException($"{graph.Name}: {OnnxGraph.Describe(node)} pads by auto_pad={autoPad}; WebLab reads explicit pads only.");
-            var (before, after) = padding == PaddingStyle.SameLower ? SamePadding.Of(_size, kernel, stride) : (kernel / 2, kernel / 2);
-            Expect(node, "pads", OnnxGraph.Ints(node, "pads", [0, 0, 0, 0]), [before, before, after, after]);
+            var pads = OnnxGraph.Ints(node, "pads", [0, 0, 0, 0]);
+            var (before, after) = SamePadding.Of(_size, kernel, stride);
+            long symmetric = kernel / 2;
+            if (pads.SequenceEqual([symmetric, symmetric, symmetric, symmetric]))
+                return;
+            Expect(node, "pads", pads, [before, before, after, after]);
+            if (!SamePadding.MatchesSymmetric(_size, kernel, stride))
+                throw new BadInputException($"{graph.Name}: {OnnxGraph.Describe(node)} pads SAME_LOWER at {_size} px, which symmetric padding cannot reproduce.");
         }
 
         private void Expect(NodeProto node, string attribute, long[] actual, long[] expected)
