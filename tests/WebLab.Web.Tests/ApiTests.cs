@@ -25,6 +25,7 @@ public sealed class LabApiFactory : WebApplicationFactory<WebLab.Web.Api.JobSumm
         builder.UseSetting("WebLab:DataDirectory", Data.Path);
         builder.UseSetting("WebLab:RunWorkers", "false");
         builder.UseSetting("WebLab:CreateDemoSource", "false");
+        builder.UseSetting("WebLab:InstallZooSource", "false");
         builder.UseSetting("WebLab:MaxUploadBytes", (256 * 1024).ToString(System.Globalization.CultureInfo.InvariantCulture));
     }
 

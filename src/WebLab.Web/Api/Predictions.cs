@@ -17,6 +17,9 @@ public sealed class Predictions(DataFolder folder, LabCommands commands, LabEven
     {
         var checkpoint = await checkpoints.FindAsync(checkpointId, cancellationToken)
                          ?? throw new BadInputException($"No checkpoint '{checkpointId}'.");
+        // Answered here, before any upload or worker: a feature extractor has no classes to name.
+        if (!WebLabJson.Deserialize<Checkpoints.CheckpointInfo>(checkpoint.InfoJson, "checkpoint metadata").HasHead)
+            throw new BadInputException($"{checkpoint.Name} has no classifier head, so it cannot name classes; use it as a source for an experiment.");
         var upload = DataFolder.NewUploadName(imageName);
         var path = folder.UploadFile(upload);
         await folder.WriteAtomicAsync(image, path, MaxImageBytes, cancellationToken);
