@@ -41,6 +41,22 @@ public sealed class HeadlessSourceTests(FashionMnist fashion) : IDisposable
         Assert.True(Checkpoint.ReadInfo(output).HasHead);
     }
 
+    [Fact]
+    public void Experiment_PassesTheSourcesInputEncoding_MeanImageIncluded_ToItsCheckpoint()
+    {
+        var source = _dir.File("encoded.weblab");
+        using (var loaded = Checkpoint.Load(Headless()))
+        using (var meanImage = torch.linspace(0, 100, 28 * 28).reshape(1, 28, 28))
+            Checkpoint.Save(source, loaded.Model, loaded.Info with { Encoding = new InputEncoding(ChannelOrder.Bgr, 255, MeanImage: true) }, meanImage);
+        var output = _dir.File("fine-tuned-encoded.weblab");
+        Experiment.Run(new ExperimentSpec("fashion-mnist", source, ["Sandal", "Bag"], 5, Seeds: 1, Device: "cpu", Probe: false,
+            Transfer: new TransferDials(Steps: 2), CheckpointPath: output), files: s_local);
+        using var fineTuned = Checkpoint.Load(output);
+        using var original = Checkpoint.Load(source);
+        Assert.Equal(original.Info.Encoding, fineTuned.Info.Encoding);
+        Assert.True(Tensors.Same(original.MeanImage!, fineTuned.MeanImage!));
+    }
+
     /// <summary>The shared Fashion-MNIST source without its head: a feature extractor with the same body.</summary>
     private string Headless()
     {
