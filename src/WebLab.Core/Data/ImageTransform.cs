@@ -55,11 +55,11 @@ public sealed record ImageTransform(int InputSize, int Channels, float[] Mean, f
         if (Mean.Length != Channels || Std.Length != Channels)
             throw new InvalidOperationException($"mean/std must have {Channels} values");
         using var scope = torch.NewDisposeScope();
-        // Training crops, resizes and flips the cached bytes, so the float tensor is made at the input size only.
         var encoding = Encoding ?? InputEncoding.Default;
         // A Scalar of our own (see Scalars): the common scale 1 shares the process-wide one.
         using var owned = encoding.PixelScale == 1 ? null : (255f / encoding.PixelScale).ToScalar();
         var toScale = owned ?? Scalars.ByteMax;
+        // Training crops, resizes and flips the cached bytes, so the float tensor is made at the input size only.
         var x = rng is null || Augment.Crop == CropAugment.None && !Augment.Flip
             ? CenterFit(MatchChannels(tiles.to(ScalarType.Float32).div_(toScale)))
             : MatchChannels(Augmented(tiles, rng).to(ScalarType.Float32).div_(toScale));

@@ -21,6 +21,7 @@ public sealed class HeadlessSourceTests(FashionMnist fashion) : IDisposable
             files: s_local);
         Assert.Equal(["probe", "knn", "logme", "hscore", "probe-random", "fine-tune", "probe-gap"], result.Measures.Select(m => m.Id));
         Assert.Null(result.Get("leep"));
+        Assert.Equal(Measures.NoHeadReason, result.Missing("nce")!.Reason);
         Assert.Equal(["leep", "nce"], result.Unavailable!.Select(m => m.Id));
         Assert.All(result.Unavailable!, m => Assert.Equal("not available: this source has no classifier head", m.Reason));
         Assert.InRange(result.Get("probe")!.Value, 0.5, 1);
