@@ -37,7 +37,7 @@ RUN dotnet publish src/WebLab.Web -c Release -r linux-x64 --self-contained false
 # Ubuntu 24.04's glibc and libstdc++ are new enough for libtorch 2.10 (no patching needed at run time).
 FROM mcr.microsoft.com/dotnet/aspnet:10.0-noble AS runtime
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends dataset-fashion-mnist libgomp1 \
+    && apt-get install -y --no-install-recommends dataset-fashion-mnist fonts-noto-color-emoji unicode-data libgomp1 \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY --from=publish /app ./

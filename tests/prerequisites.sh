@@ -5,6 +5,9 @@ set -euo pipefail
 
 need=()
 [ -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ] || need+=(dataset-fashion-mnist)
+# The emoji-nature target is drawn from Noto Color Emoji with Unicode's emoji-test.txt.
+[ -f /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf ] || need+=(fonts-noto-color-emoji)
+[ -f /usr/share/unicode/emoji/emoji-test.txt ] || need+=(unicode-data)
 # The lab's process tests find and signal worker processes with pgrep and kill.
 command -v pgrep >/dev/null || need+=(procps)
 # The browser tests drive Debian's Chromium through Playwright (no browser download).

@@ -6,7 +6,7 @@ var root = new RootCommand("weblab - transfer learning for image classification,
 foreach (var verb in new[]
          {
              DemoVerb.Create(), DatasetsVerb.Create(), PretrainVerb.Create(), CheckpointsVerb.Create(), ImportVerb.Create(),
-             ExportVerb.Create(), PredictVerb.Create(), ExperimentVerb.Create(), SweepVerb.Create(), AnalyseVerb.CreateAnalyse(), AnalyseVerb.CreateRecommend(), StudyVerb.Create(),
+             ExportVerb.Create(), PredictVerb.Create(), EmbedVerb.Create(), ZooVerb.Create(), ExperimentVerb.Create(), SweepVerb.Create(), AnalyseVerb.CreateAnalyse(), AnalyseVerb.CreateRecommend(), StudyVerb.Create(),
              BenchVerb.Create(), WorkerVerb.Create(), UsersVerb.CreateUsers(), UsersVerb.CreateTokens(), UsersVerb.CreateEvents(),
          })
     root.Subcommands.Add(verb);

@@ -1,3 +1,4 @@
+using WebLab.Checkpoints.Zoo;
 using WebLab.Training;
 
 namespace WebLab.Cli;
@@ -5,7 +6,7 @@ namespace WebLab.Cli;
 /// <summary>
 /// A one-line progress bar on stderr (redrawn in place on a terminal; one line per epoch when redirected).
 /// </summary>
-internal sealed class ProgressBar : IProgress<TrainingProgress>
+internal sealed class ProgressBar : IProgress<TrainingProgress>, IProgress<ZooProgress>
 {
     private const int Width = 24;
     private readonly bool _interactive = !Console.IsErrorRedirected;
@@ -36,6 +37,27 @@ internal sealed class ProgressBar : IProgress<TrainingProgress>
         else
         {
             Console.Error.WriteLine(line);
+        }
+    }
+
+    public void Report(ZooProgress p) => Draw(p.Fraction, p.Stage, p.Step >= p.Steps);
+
+    // One bar line; a redirected stderr gets every line (installation steps are few).
+    private void Draw(double fraction, string text, bool done)
+    {
+        int filled = (int)Math.Round(fraction * Width);
+        var line = $"[{new string('#', filled)}{new string('-', Width - filled)}] {fraction,4:P0} {text}";
+        if (!_interactive)
+        {
+            Console.Error.WriteLine(line);
+            return;
+        }
+        Console.Error.Write("\r" + line.PadRight(_lastLength));
+        _lastLength = line.Length;
+        if (done)
+        {
+            Console.Error.WriteLine();
+            _lastLength = 0;
         }
     }
 

@@ -41,6 +41,9 @@ public sealed class LabOptions
     /// <summary>Pretrain the built-in demo source checkpoint on first start when it is missing.</summary>
     public bool CreateDemoSource { get; set; } = true;
 
+    /// <summary>Install the zoo's ImageNet ResNet-18 as a built-in source on first start when it is missing (seconds; offline).</summary>
+    public bool InstallZooSource { get; set; } = true;
+
     /// <summary>Pretraining epochs of the built-in demo source (fewer make a weaker but quicker source; tests use 1).</summary>
     public int DemoSourceEpochs { get; set; } = Training.Demo.SourceEpochs;
 

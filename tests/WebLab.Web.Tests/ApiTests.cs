@@ -29,6 +29,7 @@ public class LabApiFactory : WebApplicationFactory<WebLab.Web.Api.JobSummary>
         builder.UseSetting("WebLab:DataDirectory", Data.Path);
         builder.UseSetting("WebLab:RunWorkers", "false");
         builder.UseSetting("WebLab:CreateDemoSource", "false");
+        builder.UseSetting("WebLab:InstallZooSource", "false");
         builder.UseSetting("WebLab:MaxUploadBytes", (256 * 1024).ToString(System.Globalization.CultureInfo.InvariantCulture));
         foreach (var limit in new[] { "WritesPerAddress", "SignInsPerAddress", "SubmissionsPerPerson", "UploadsPerPerson" })
             builder.UseSetting($"WebLab:RateLimits:{limit}", "100000"); // the limits have their own tests

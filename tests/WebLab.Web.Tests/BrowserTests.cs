@@ -44,6 +44,7 @@ public sealed class BrowserTests
         using var lab = new LabProcess(data.Path, new Dictionary<string, string>
         {
             ["WebLab__CreateDemoSource"] = "true",
+            ["WebLab__InstallZooSource"] = "false",
             ["WebLab__DemoSourceEpochs"] = "1",
         });
         using var playwright = await Playwright.CreateAsync();

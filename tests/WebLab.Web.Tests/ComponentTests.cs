@@ -94,4 +94,28 @@ public sealed class ComponentTests : BunitContext
         Assert.Equal([["LEEP", "-0.50", "4"], ["LogME", "-", "2"]], rows);
         Assert.Empty(withHistory.FindAll("#track-record-empty"));
     }
+
+    [Fact]
+    public void AnalysisView_SaysWhyLeepAndNceAreMissing_ForAHeadlessSource()
+    {
+        var analysis = new WebLab.Transfer.AnalysisResult(
+            new WebLab.Training.TargetSummary("shapes", ["a", "b"], 10, 20, 10, 10, [10, 10]),
+            new WebLab.Training.SourceSummary("s", "ResNet-18 (ImageNet, ML.NET)", "resnet18-cntk", "imagenet-1k", [], null),
+            new WebLab.Transfer.SizeFigures(20, 10, 2, 11_000_000, 224),
+            [new("probe", "Linear probe accuracy (val)", 0.9, 4, 0.2, "0..1", "Field guide 5"), new("fine-tune", "ft", 0.92, null, 1, "0..1", "")],
+            [new WebLab.Transfer.StageMeasures(4, 512, 0.9, 0.8, -0.2, 0.7, 0.1)],
+            0.5, 3.2, "cpu",
+            [new("leep", "LEEP", WebLab.Transfer.Measures.NoHeadReason, "Field guide 5"), new("nce", "NCE (−H(Y|Z))", WebLab.Transfer.Measures.NoHeadReason, "Field guide 5")]);
+        var report = new WebLab.Transfer.AnalysisReport(analysis, WebLab.Transfer.Recommender.Recommend(analysis));
+        var view = Render<AnalysisView>(p => p.Add(c => c.Report, report));
+        foreach (var id in new[] { "leep", "nce" })
+        {
+            var cells = view.Find($"#measure-unavailable-{id}").Children.Select(c => c.TextContent).ToArray();
+            Assert.Equal("-", cells[1]);
+            Assert.Equal("not available: this source has no classifier head", cells[2]);
+        }
+        Assert.Contains("LEEP and NCE are missing because this source was published without its classifier head", 
+            System.Text.RegularExpressions.Regex.Replace(view.Find("#unavailable-note").TextContent, @"\s+", " "), StringComparison.Ordinal);
+        Assert.DoesNotContain("0.000", view.Find("#measure-unavailable-leep").TextContent, StringComparison.Ordinal);
+    }
 }

@@ -58,6 +58,7 @@ public sealed class LabProcess : IDisposable
             start.ArgumentList.Add(arg);
         start.Environment["WEBLAB_DATA"] = DataDirectory;
         start.Environment["WebLab__CreateDemoSource"] = "false";
+        start.Environment["WebLab__InstallZooSource"] = "false";
         start.Environment["WebLab__HeartbeatInterval"] = "00:00:01";
         start.Environment["WebLab__Lease"] = "00:00:06";
         start.Environment["WebLab__WorkerStopGrace"] = "00:00:10";

@@ -77,7 +77,7 @@ internal static class StudyReport
         {
             L($"### {t.Task.Label}");
             L("");
-            L($"Analysis: {t.Analysis.Size.Examples} training images, {t.Analysis.Size.Classes} classes; LEEP {F(t.Analysis.Get("leep") ?? 0, 3)}, " +
+            L($"Analysis: {t.Analysis.Size.Examples} training images, {t.Analysis.Size.Classes} classes; LEEP {F(t.Analysis.Get("leep") ?? double.NaN, 3)}, " +
               $"LogME {F(t.Analysis.Get("logme") ?? 0, 3)}, probe {F(100 * (t.Analysis.Get("probe") ?? 0), 1)} % (best stage " +
               $"{F(100 * t.Analysis.Stages.Max(s => s.ProbeAccuracy), 1)} %), short fine-tune {F(100 * (t.Analysis.Get("fine-tune") ?? 0), 1)} %.");
             L("");

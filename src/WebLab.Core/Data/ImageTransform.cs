@@ -1,4 +1,5 @@
 using TorchSharp;
+using WebLab.Checkpoints;
 using static TorchSharp.torch;
 
 namespace WebLab.Data;
@@ -28,9 +29,12 @@ public sealed record Augmentation(CropAugment Crop = CropAugment.Pad, bool Flip 
 /// <summary>
 /// Turns cached uint8 tiles [B, C, S, S] into model input [B, C', N, N]: channel conversion (grey to RGB by
 /// repetition, RGB to grey by luma), crop to the input size (centre for evaluation, random for training),
-/// flip, and normalisation with the checkpoint's mean and std.
+/// flip, and the checkpoint's input encoding: channel order, pixel scale, per-pixel mean image, then its mean and std.
 /// </summary>
-public sealed record ImageTransform(int InputSize, int Channels, float[] Mean, float[] Std, Augmentation Augment)
+/// <param name="Encoding">Channel order, pixel scale and whether <paramref name="MeanImage"/> applies; null is torchvision's.</param>
+/// <param name="MeanImage">The checkpoint's mean image [C, H, W] (CPU); resized bilinearly when it is not InputSize square.</param>
+public sealed record ImageTransform(int InputSize, int Channels, float[] Mean, float[] Std, Augmentation Augment,
+    InputEncoding? Encoding = null, Tensor? MeanImage = null)
 {
     // ITU-R BT.601 luma weights, as PIL's convert("L").
     private static readonly float[] s_luma = [0.299f, 0.587f, 0.114f];
@@ -38,19 +42,46 @@ public sealed record ImageTransform(int InputSize, int Channels, float[] Mean, f
     /// <summary>Cache tile size for an input size: a margin for random-resized crops from 64 px up (256 for 224).</summary>
     public static int CacheSizeFor(int inputSize) => inputSize < 64 ? inputSize : (int)Math.Round(inputSize * 8 / 7.0);
 
+    /// <summary>The transform a loaded checkpoint's model expects, with <paramref name="augment"/> for training.</summary>
+    public static ImageTransform For(LoadedCheckpoint checkpoint, Augmentation augment)
+    {
+        var info = checkpoint.Info;
+        return new ImageTransform(info.InputSize, info.Channels, info.Mean, info.Std, augment, info.Encoding, checkpoint.MeanImage);
+    }
+
     /// <summary>Applies the transform. <paramref name="rng"/> drives augmentation; null means evaluation.</summary>
     public Tensor Apply(Tensor tiles, Random? rng)
     {
         if (Mean.Length != Channels || Std.Length != Channels)
             throw new InvalidOperationException($"mean/std must have {Channels} values");
         using var scope = torch.NewDisposeScope();
+        var encoding = Encoding ?? InputEncoding.Default;
+        // A Scalar of our own (see Scalars): the common scale 1 shares the process-wide one.
+        using var owned = encoding.PixelScale == 1 ? null : (255f / encoding.PixelScale).ToScalar();
+        var toScale = owned ?? Scalars.ByteMax;
         // Training crops, resizes and flips the cached bytes, so the float tensor is made at the input size only.
         var x = rng is null || Augment.Crop == CropAugment.None && !Augment.Flip
-            ? CenterFit(MatchChannels(tiles.to(ScalarType.Float32).div_(Scalars.ByteMax)))
-            : MatchChannels(Augmented(tiles, rng).to(ScalarType.Float32).div_(Scalars.ByteMax));
+            ? CenterFit(MatchChannels(tiles.to(ScalarType.Float32).div_(toScale)))
+            : MatchChannels(Augmented(tiles, rng).to(ScalarType.Float32).div_(toScale));
+        if (encoding.ChannelOrder == ChannelOrder.Bgr && Channels == 3)
+            x = x.flip(1);
+        if (encoding.MeanImage)
+            x = x.sub(MeanImageAtInputSize());
         var mean = torch.tensor(Mean).reshape(1, Channels, 1, 1);
         var std = torch.tensor(Std).reshape(1, Channels, 1, 1);
         return x.sub_(mean).div_(std).MoveToOuterDisposeScope();
+    }
+
+    // Exact at the image's own size; at another size the bilinear resize is this transform's definition of the mean there.
+    private Tensor MeanImageAtInputSize()
+    {
+        if (MeanImage is null)
+            throw new InvalidOperationException("the encoding subtracts a mean image but none was given");
+        if (MeanImage.shape[0] != Channels)
+            throw new InvalidOperationException($"the mean image has {MeanImage.shape[0]} channels; the model takes {Channels}");
+        var image = MeanImage.unsqueeze(0);
+        return MeanImage.shape[1] == InputSize && MeanImage.shape[2] == InputSize ? image
+            : torch.nn.functional.interpolate(image, [InputSize, InputSize], mode: InterpolationMode.Bilinear, align_corners: false);
     }
 
     private Tensor MatchChannels(Tensor x)

@@ -15,8 +15,8 @@ public sealed record Architecture(string Name, string Description, int DefaultIn
             throw new BadInputException($"{Name} needs inputs of at least {MinInputSize} px (got {spec.InputSize}).");
         if (spec.InChannels is not (1 or 3))
             throw new BadInputException($"Models take 1 or 3 input channels (got {spec.InChannels}).");
-        if (spec.NumClasses < 2)
-            throw new BadInputException($"A classifier needs at least 2 classes (got {spec.NumClasses}).");
+        if (spec.NumClasses is 1 or < 0)
+            throw new BadInputException($"A classifier needs at least 2 classes (got {spec.NumClasses}; 0 builds a feature extractor without a head).");
         return Family.Create(spec with { Architecture = Name });
     }
 }
@@ -36,6 +36,11 @@ public static class Architectures
             32, 8, new ResNetShape(ResidualBlock.Basic, [3, 3, 3], s_smallWidths, StemKind.Small)),
         new("resnet18", "torchvision ResNet-18 (ImageNet stem, 4 stages of 2 basic blocks)",
             224, 32, new ResNetShape(ResidualBlock.Basic, [2, 2, 2, 2], s_imageNetWidths, StemKind.ImageNet)),
+        // ML.NET's "ResNet18.onnx" (CNTK) has a third block in its last stage, as its graph shows. It pads SAME_LOWER, which
+        // computes exactly what symmetric padding does here (Checkpoints/Zoo/SamePadding.cs says why and tests check it).
+        new("resnet18-cntk", "ML.NET's ImageNet \"ResNet-18\" (CNTK): torchvision's ResNet-18 with a third basic block in the last " +
+            "stage (2/2/2/3); the zoo's resnet18-imagenet",
+            224, 32, new ResNetShape(ResidualBlock.Basic, [2, 2, 2, 3], s_imageNetWidths, StemKind.ImageNet)),
         new("resnet34", "torchvision ResNet-34 (ImageNet stem, 3/4/6/3 basic blocks)",
             224, 32, new ResNetShape(ResidualBlock.Basic, [3, 4, 6, 3], s_imageNetWidths, StemKind.ImageNet)),
         new("resnet50", "torchvision ResNet-50 (ImageNet stem, 3/4/6/3 bottleneck blocks)",

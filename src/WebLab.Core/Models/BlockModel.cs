@@ -57,7 +57,7 @@ public abstract class BlockModel : nn.Module<Tensor, Tensor>
     /// <summary>Globally pooled features after the first <paramref name="stages"/> stages (all when null): [B, width].</summary>
     public abstract Tensor Features(Tensor input, int? stages = null);
 
-    /// <summary>The classifier head applied to pooled features.</summary>
+    /// <summary>The classifier head applied to pooled features (throws when <see cref="HasHead"/> is false).</summary>
     public abstract Tensor Classify(Tensor features);
 
     /// <summary>Features the head takes: the pooled width after the stages feeding it.</summary>
@@ -66,9 +66,14 @@ public abstract class BlockModel : nn.Module<Tensor, Tensor>
     /// <summary>Outputs of the head: one per class.</summary>
     public int HeadOutFeatures => Spec.NumClasses;
 
+    /// <summary>False for a feature extractor built with 0 classes: <see cref="Classify"/> and <see cref="forward"/> then throw.</summary>
+    public bool HasHead => Spec.NumClasses > 0;
+
     /// <summary>Replaces the head's weights with a head fitted elsewhere: weight [classes, features], bias [classes].</summary>
     public void ReplaceHead(Tensor weight, Tensor bias)
     {
+        if (!HasHead)
+            throw new InvalidOperationException($"this {Spec.Architecture} has no head to replace (built with 0 classes)");
         if (!weight.shape.SequenceEqual([HeadOutFeatures, HeadInFeatures]) || !bias.shape.SequenceEqual([HeadOutFeatures]))
             throw new ArgumentException($"the head takes weight [{HeadOutFeatures}, {HeadInFeatures}] and bias [{HeadOutFeatures}] " +
                                         $"(got [{string.Join(", ", weight.shape)}] and [{string.Join(", ", bias.shape)}])");

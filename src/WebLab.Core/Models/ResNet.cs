@@ -32,7 +32,8 @@ public sealed record ResNetShape(ResidualBlock Block, int[] Layers, int[] Widths
 
 /// <summary>
 /// A ResNet whose module names equal torchvision's state-dict keys (conv1, bn1, layer1.0.conv1, ...,
-/// layer2.0.downsample.0, fc), so torchvision weights load 1:1. Any input size, channel count and classes.
+/// layer2.0.downsample.0, fc), so torchvision weights load 1:1. Any input size, channel count and classes; 0 classes
+/// builds it without a head (a feature extractor, e.g. a source published without its classifier).
 /// </summary>
 public sealed class ResNet : BlockModel
 {
@@ -42,7 +43,7 @@ public sealed class ResNet : BlockModel
     private readonly Module<Tensor, Tensor> _conv1;
     private readonly Module<Tensor, Tensor> _bn1;
     private readonly Module<Tensor, Tensor>[] _layers;
-    private readonly LinearLayer _fc;
+    private readonly LinearLayer? _fc;
     private readonly int[] _featureWidths;
     private readonly ModelBlock[] _blocks;
 
@@ -88,13 +89,17 @@ public sealed class ResNet : BlockModel
             _featureWidths[s] = inPlanes;
             register_module($"layer{s + 1}", layer);
         }
-        _fc = new LinearLayer(inPlanes, spec.NumClasses);
-        register_module(HeadName, _fc);
+        if (spec.NumClasses > 0)
+        {
+            _fc = new LinearLayer(inPlanes, spec.NumClasses);
+            register_module(HeadName, _fc);
+        }
 
         var blocks = new List<ModelBlock> { new("stem", 0, BlockRole.Stem, ["conv1.", "bn1."]) };
         for (int s = 0; s < stages; s++)
             blocks.Add(new ModelBlock($"layer{s + 1}", s + 1, BlockRole.Stage, [$"layer{s + 1}."]));
-        blocks.Add(new ModelBlock("head", stages + 1, BlockRole.Head, [HeadName + "."]));
+        if (_fc is not null)
+            blocks.Add(new ModelBlock("head", stages + 1, BlockRole.Head, [HeadName + "."]));
         _blocks = [.. blocks];
         ResetParameters();
     }
@@ -144,7 +149,8 @@ public sealed class ResNet : BlockModel
         return x.mean([2L, 3L]).MoveToOuterDisposeScope();
     }
 
-    public override Tensor Classify(Tensor features) => _fc.call(features);
+    public override Tensor Classify(Tensor features) =>
+        _fc?.call(features) ?? throw new InvalidOperationException($"this {Spec.Architecture} has no classifier head (built with 0 classes)");
 
     private sealed class BasicBlock : Module<Tensor, Tensor>
     {

@@ -102,7 +102,7 @@ public static class Experiment
             blocks = shape.Blocks;
         var transferPlan = TransferPlan.ForTransfer(blocks, TransferPlan.HeadTransferable(info, target.Classes, headStage), dials);
         var scratchPlan = TransferPlan.ForScratch(blocks, dials, spec.ScratchArm);
-        var transform = new ImageTransform(info.InputSize, info.Channels, info.Mean, info.Std, dials.Augmentation(info.InputSize, dataset.Flip));
+        var transform = ImageTransform.For(source, dials.Augmentation(info.InputSize, dataset.Flip));
         var evalTransform = transform with { Augment = Augmentation.Off };
 
         int batchesPerEpoch = BatchesPerEpoch(target.TrainSize, dials.BatchSize);
@@ -193,7 +193,7 @@ public static class Experiment
             if (spec.CheckpointPath is not null && bestWeights is not null)
             {
                 var transferRun = runs[TransferArm].First(r => r.Seed == bestSeed);
-                SaveCheckpoint(spec, modelSpec, bestWeights, info, target, transferRun, name, deviceName, clock.Elapsed.TotalSeconds, transferSettingsRecord);
+                SaveCheckpoint(spec, modelSpec, bestWeights, source, target, transferRun, name, deviceName, clock.Elapsed.TotalSeconds, transferSettingsRecord);
                 checkpoint = spec.CheckpointPath;
             }
             return new ExperimentResult(name, target, sourceSummary, spec.Preset, deviceName, clock.Elapsed.TotalSeconds, seeds[..runs[TransferArm].Count],
@@ -310,9 +310,10 @@ public static class Experiment
             augmentation, spec.InputSize, spec.InChannels, transform.Mean, transform.Std, spec.Architecture, spec.HeadStage, plan);
     }
 
-    private static void SaveCheckpoint(ExperimentSpec spec, ModelSpec modelSpec, Dictionary<string, Tensor> weights, CheckpointInfo source,
+    private static void SaveCheckpoint(ExperimentSpec spec, ModelSpec modelSpec, Dictionary<string, Tensor> weights, LoadedCheckpoint loaded,
         TargetSummary target, SeedRun run, string name, string device, double seconds, ArmSettings settings)
     {
+        var source = loaded.Info;
         using var model = Architectures.Create(modelSpec);
         Trainer.Restore(model, weights);
         var lineage = (source.Lineage ?? []).Append(new LineageStep(source.Name ?? source.Architecture, source.SourceDataset,
@@ -328,8 +329,9 @@ public static class Experiment
                 ["perClass"] = spec.PerClass?.ToString() ?? "all",
                 ["blocks"] = string.Join(", ", settings.Blocks.Select(b => $"{b.Block}:{(b.Transferred ? "T" : "new")}{(b.Frozen ? "/frozen" : $"@{b.LearningRate:g3}")}")),
             }),
-            run.TestAccuracy, DateTimeOffset.UtcNow, lineage);
-        Checkpoint.Save(spec.CheckpointPath!, model, info);
+            run.TestAccuracy, DateTimeOffset.UtcNow, lineage, source.Encoding);
+        // The fine-tuned model still expects its source's input encoding, mean image included.
+        Checkpoint.Save(spec.CheckpointPath!, model, info, loaded.MeanImage);
     }
 
     private static void DisposeAll(Dictionary<string, Tensor>? tensors)

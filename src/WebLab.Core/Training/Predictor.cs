@@ -21,8 +21,13 @@ public sealed class Predictor : IDisposable
         TorchRuntime.Initialize();
         _device = TorchRuntime.ResolveDevice(device);
         _checkpoint = Checkpoint.Load(checkpointPath, _device);
-        var info = _checkpoint.Info;
-        _transform = new ImageTransform(info.InputSize, info.Channels, info.Mean, info.Std, Augmentation.Off);
+        if (!_checkpoint.Info.HasHead)
+        {
+            _checkpoint.Dispose();
+            throw new BadInputException($"{Path.GetFileName(checkpointPath)} has no classifier head, so it cannot name classes; " +
+                                        "use it as a source, or see its features with weblab embed.");
+        }
+        _transform = ImageTransform.For(_checkpoint, Augmentation.Off);
     }
 
     public CheckpointInfo Info => _checkpoint.Info;

@@ -47,6 +47,11 @@ public sealed record AnalysisSpec(
 /// <param name="Seconds">Its own compute time, excluding the shared feature extraction.</param>
 public sealed record MeasureValue(string Id, string Name, double Value, int? Stage, double Seconds, string Range, string Reference);
 
+/// <summary>A measure this source cannot give, and why; listed instead of a number (never 0).</summary>
+/// <param name="Id">leep or nce.</param>
+/// <param name="Reason">One line for people, e.g. <see cref="Measures.NoHeadReason"/>.</param>
+public sealed record UnavailableMeasure(string Id, string Name, string Reason, string Reference);
+
 /// <summary>Per-stage results: which depth's frozen features fit the target best.</summary>
 public sealed record StageMeasures(int Stage, int Width, double ProbeAccuracy, double KnnAccuracy, double LogMe, double HScore, double Seconds);
 
@@ -62,10 +67,14 @@ public sealed record AnalysisResult(
     IReadOnlyList<StageMeasures> Stages,
     double FeatureSeconds,
     double Seconds,
-    string Device)
+    string Device,
+    IReadOnlyList<UnavailableMeasure>? Unavailable = null)
 {
-    /// <summary>A measure by id at its default stage (the head's input), or null.</summary>
+    /// <summary>A measure by id at its default stage (the head's input), or null (not computed or not available).</summary>
     public double? Get(string id) => Measures.FirstOrDefault(m => m.Id == id)?.Value;
+
+    /// <summary>Why a measure is missing, when this source cannot give it.</summary>
+    public UnavailableMeasure? Missing(string id) => Unavailable?.FirstOrDefault(m => m.Id == id);
 }
 
 /// <summary>Computes every transferability measure of <see cref="Measures"/> plus the probe, kNN and short fine-tune.</summary>
@@ -97,8 +106,9 @@ public static class Analysis
                 $"Class '{splits.ClassNames[small]}' has {counts[small]} training image(s); at least {Experiment.MinPerClass} per class are needed.");
         var target = new TargetSummary(dataset.Entry?.Id ?? dataset.Name, splits.ClassNames, spec.PerClass, splits.Train.Count, splits.Val.Count,
             splits.Test.Count, counts);
-        var transform = new ImageTransform(info.InputSize, info.Channels, info.Mean, info.Std, Augmentation.Off);
+        var transform = ImageTransform.For(source, Augmentation.Off);
         var measures = new List<MeasureValue>();
+        var unavailable = new List<UnavailableMeasure>();
         var stages = new List<StageMeasures>();
         double featureSeconds = 0;
         var train = splits.Train.Labels;
@@ -127,12 +137,7 @@ public static class Analysis
                     "Field guide 5; You et al., ICML 2021"));
                 measures.Add(new("hscore", "H-score", hScore.Value, stage, hScore.Seconds, $"0..{k - 1}",
                     "Field guide 5; Bao et al., ICIP 2019"));
-                status?.Report("source head: LEEP and NCE");
-                var head = Timed(() => SourceHead(source.Model, trainFeatures, train, k));
-                measures.Add(new("leep", "LEEP", head.Value.Leep, null, head.Seconds, $"{Math.Log(1.0 / k):F2}..0",
-                    "Field guide 5; Nguyen et al., ICML 2020"));
-                measures.Add(new("nce", "NCE (−H(Y|Z))", head.Value.Nce, null, head.Seconds, $"{Math.Log(1.0 / k):F2}..0",
-                    "Field guide 5; Tran et al., ICCV 2019"));
+                HeadMeasures(source.Model, trainFeatures, train, k, measures, unavailable, status);
             }
         }
 
@@ -153,7 +158,7 @@ public static class Analysis
         if (spec.FineTuneSteps > 0)
         {
             status?.Report($"short fine-tune ({spec.FineTuneSteps} updates)");
-            var fineTune = Timed(() => ShortFineTune(modelSpec, blocks, info, source.Model, splits, device, spec, cancellationToken));
+            var fineTune = Timed(() => ShortFineTune(modelSpec, blocks, info, source.Model, splits, transform, device, spec, cancellationToken));
             measures.Add(new("fine-tune", $"Short fine-tune accuracy (val, {spec.FineTuneSteps} updates)", fineTune.Value, null, fineTune.Seconds,
                 "0..1", "Field guide 2: the probe vs short fine-tune gap"));
             measures.Add(new("probe-gap", "Short fine-tune minus probe (points)", 100 * (fineTune.Value - stages[^1].ProbeAccuracy), null, 0,
@@ -162,7 +167,28 @@ public static class Analysis
 
         var sourceSummary = new SourceSummary(spec.Source, info.Name, info.Architecture, info.SourceDataset, info.ClassNames, info.TestAccuracy);
         var size = new SizeFigures(splits.Train.Count, counts.Min(), k, parameters, info.InputSize);
-        return new AnalysisResult(target, sourceSummary, size, measures, stages, featureSeconds, clock.Elapsed.TotalSeconds, TorchRuntime.Describe(device));
+        return new AnalysisResult(target, sourceSummary, size, measures, stages, featureSeconds, clock.Elapsed.TotalSeconds, TorchRuntime.Describe(device),
+            unavailable.Count > 0 ? unavailable : null);
+    }
+
+    private const string LeepName = "LEEP", LeepReference = "Field guide 5; Nguyen et al., ICML 2020";
+    private const string NceName = "NCE (−H(Y|Z))", NceReference = "Field guide 5; Tran et al., ICCV 2019";
+
+    /// <summary>LEEP and NCE from the source head's predictions; listed as unavailable when the source has no head.</summary>
+    private static void HeadMeasures(BlockModel source, Tensor features, IReadOnlyList<int> labels, int k, List<MeasureValue> measures,
+        List<UnavailableMeasure> unavailable, IProgress<string>? status)
+    {
+        if (!source.HasHead)
+        {
+            status?.Report("LEEP and NCE: " + Measures.NoHeadReason);
+            unavailable.Add(new("leep", LeepName, Measures.NoHeadReason, LeepReference));
+            unavailable.Add(new("nce", NceName, Measures.NoHeadReason, NceReference));
+            return;
+        }
+        status?.Report("source head: LEEP and NCE");
+        var head = Timed(() => SourceHead(source, features, labels, k));
+        measures.Add(new("leep", LeepName, head.Value.Leep, null, head.Seconds, $"{Math.Log(1.0 / k):F2}..0", LeepReference));
+        measures.Add(new("nce", NceName, head.Value.Nce, null, head.Seconds, $"{Math.Log(1.0 / k):F2}..0", NceReference));
     }
 
     private static (double Leep, double Nce) SourceHead(BlockModel source, Tensor features, IReadOnlyList<int> labels, int classes)
@@ -187,13 +213,12 @@ public static class Analysis
 
     /// <summary>Fine-tunes every block with the common defaults for a few updates; returns the best validation accuracy.</summary>
     private static double ShortFineTune(ModelSpec spec, IReadOnlyList<ModelBlock> blocks, CheckpointInfo info, BlockModel source, DataSplits splits,
-        Device device, AnalysisSpec analysis, CancellationToken cancellationToken)
+        ImageTransform transform, Device device, AnalysisSpec analysis, CancellationToken cancellationToken)
     {
         var dials = new TransferDials(Steps: analysis.FineTuneSteps, Augment: false);
         var plan = TransferPlan.ForTransfer(blocks, TransferPlan.HeadTransferable(info, splits.ClassNames, spec.HeadStage), dials);
         using var model = TransferPlan.Build(spec, plan, source, analysis.Seed);
         model.to(device);
-        var transform = new ImageTransform(info.InputSize, info.Channels, info.Mean, info.Std, Augmentation.Off);
         var settings = dials.TrainerSettings(analysis.Seed, 1, 0);
         var result = Trainer.Run(model, TransferPlan.Groups(model, plan), splits, transform, settings, device,
             new RunLabel("transfer", analysis.Seed, "short fine-tune"), null, null, cancellationToken);

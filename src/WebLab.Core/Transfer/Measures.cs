@@ -11,6 +11,12 @@ namespace WebLab.Transfer;
 public static class Measures
 {
     /// <summary>
+    /// Why LEEP and NCE are missing for a source published without its classifier (a feature extractor): both read the
+    /// source head's predictions, and there is no honest number to put in their place.
+    /// </summary>
+    public const string NoHeadReason = "not available: this source has no classifier head";
+
+    /// <summary>
     /// LEEP (Nguyen et al. 2020): with the source head's softmax θ(x)_z, the empirical joint P(y, z) = (1/n) Σ_i θ(x_i)_z [y_i = y],
     /// P(y|z) = P(y, z) / P(z), and LEEP = (1/n) Σ_i log Σ_z P(y_i|z) θ(x_i)_z. At most 0 (the log-likelihood of a
     /// perfect predictor); log(1/K) for a source that says nothing about the target.

@@ -65,12 +65,18 @@ public sealed class CheckpointStore(Database db)
         : Ids.IsValid(reference, "ckpt") ? await GetAsync(reference, cancellationToken)
         : null;
 
-    /// <summary>The built-in demo source, once it exists.</summary>
-    public async Task<CheckpointRecord?> BuiltinAsync(CancellationToken cancellationToken = default)
+    /// <summary>The built-in demo source, once it exists (the built-in checkpoint its pretraining job wrote).</summary>
+    public async Task<CheckpointRecord?> BuiltinAsync(CancellationToken cancellationToken = default) =>
+        await BuiltinOfKindAsync("pretrain", cancellationToken);
+
+    /// <summary>The built-in checkpoint written by a job of <paramref name="kind"/> (the lab's own sources differ by kind).</summary>
+    public async Task<CheckpointRecord?> BuiltinOfKindAsync(string kind, CancellationToken cancellationToken = default)
     {
         await using var connection = await db.OpenAsync(cancellationToken);
-        return await connection.QueryFirstOrDefaultAsync<CheckpointRecord>(new CommandDefinition(
-            "SELECT * FROM checkpoints WHERE builtin = 1 ORDER BY id LIMIT 1", cancellationToken: cancellationToken));
+        return await connection.QueryFirstOrDefaultAsync<CheckpointRecord>(new CommandDefinition("""
+            SELECT c.* FROM checkpoints c JOIN jobs j ON j.id = c.job_id
+            WHERE c.builtin = 1 AND j.kind = @kind ORDER BY c.id LIMIT 1
+            """, new { kind }, cancellationToken: cancellationToken));
     }
 
     /// <summary>Deletes a checkpoint's record (whether a built-in one may go is AccessPolicy's call) and its rows in the files table; the caller removes the file.</summary>

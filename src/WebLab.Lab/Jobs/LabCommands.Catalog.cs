@@ -103,6 +103,9 @@ public sealed partial class LabCommands
         CancellationToken cancellationToken = default)
     {
         var checkpoint = await reads.CheckpointAsync(checkpointId, caller, cancellationToken);
+        // Answered here, before any upload or worker: a feature extractor has no classes to name.
+        if (!WebLabJson.Deserialize<Checkpoints.CheckpointInfo>(checkpoint.InfoJson, "checkpoint metadata").HasHead)
+            throw new BadInputException($"{checkpoint.Name} has no classifier head, so it cannot name classes; use it as a source for an experiment.");
         var upload = folder.NewUploadName(imageName);
         var path = folder.UploadFile(upload);
         await folder.WriteAtomicAsync(image, path, MaxPredictImageBytes, cancellationToken);

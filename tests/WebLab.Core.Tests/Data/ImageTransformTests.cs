@@ -1,4 +1,5 @@
 using TorchSharp;
+using WebLab.Checkpoints;
 using WebLab.Data;
 using static TorchSharp.torch;
 
@@ -17,6 +18,29 @@ public class ImageTransformTests
         using var x = transform.Apply(tiles, null);
         Assert.Equal([2, 1, 4, 4], x.shape);
         Assert.Equal((128 / 255.0 - 0.5) / 0.25, x[0, 0, 0, 0].item<float>(), 5);
+    }
+
+    [Fact]
+    public void Apply_BgrEncoding_SwapsChannels_Scales_AndSubtractsTheMeanImagePixelByPixel()
+    {
+        using var scope = torch.NewDisposeScope();
+        var tiles = Tiles(1, 3, 4);
+        var meanImage = torch.arange(3 * 4 * 4, ScalarType.Float32).reshape(3, 4, 4);
+        var transform = new ImageTransform(4, 3, [1, 2, 3], [2, 2, 2], Augmentation.Off, new InputEncoding(ChannelOrder.Bgr, 255, MeanImage: true), meanImage);
+        var x = transform.Apply(tiles, null);
+        var expected = tiles.to(ScalarType.Float32).flip(1).sub(meanImage).sub(torch.tensor(new float[] { 1, 2, 3 }).reshape(1, 3, 1, 1)).div(2);
+        Assert.True(x.allclose(expected, rtol: 0, atol: 1e-4));
+    }
+
+    [Fact]
+    public void Apply_MeanImageOfAnotherSize_IsResizedToTheInput()
+    {
+        using var scope = torch.NewDisposeScope();
+        var tiles = torch.full([1, 3, 2, 2], 100, ScalarType.Byte);
+        var meanImage = torch.tensor(new float[] { 10, 20, 30 }).reshape(3, 1, 1).expand(3, 8, 8).contiguous();
+        var transform = new ImageTransform(2, 3, [0, 0, 0], [1, 1, 1], Augmentation.Off, new InputEncoding(ChannelOrder.Rgb, 255, MeanImage: true), meanImage);
+        var x = transform.Apply(tiles, null);
+        Assert.Equal([90f, 80f, 70f], [.. x[0, .., 0, 0].data<float>()]);
     }
 
     [Fact]

@@ -12,6 +12,7 @@ public static class JobKinds
         new IngestKind(),
         new ImportKind(),
         new PredictKind(),
+        new ZooInstallKind(),
     ];
 
     private static readonly Dictionary<string, JobKind> s_byName = All.ToDictionary(k => k.Name);

@@ -23,7 +23,7 @@ public sealed record OutputContext(JobRecord Job, WorkerResult Result, LabWrite 
             InfoJson = Folder.HidePaths(checkpoint.Info.GetRawText()),
             ParentId = parentId,
             JobId = Job.Id,
-            Builtin = LabBootstrap.IsDemoSourceJob(Job),
+            Builtin = LabBootstrap.IsBuiltinSourceJob(Job),
             CreatedAt = Time.GetUtcNow().ToString("O", CultureInfo.InvariantCulture),
             Visibility = Job.Visibility, // a private run's model is as private as the run
         }, cancellationToken);
