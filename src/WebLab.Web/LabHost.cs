@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Components.Server.Circuits;
+using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Http.Json;
@@ -91,6 +92,9 @@ public static class LabHost
     public static WebApplication UseWebLab(this WebApplication app)
     {
         var options = app.Services.GetRequiredService<IOptions<LabOptions>>().Value;
+        // Behind a reverse proxy on this machine (README: TLS): the browser's scheme and address, not the proxy's, so the
+        // Origin check, per-address limits and Secure cookies see the real request.
+        app.UseForwardedHeaders(new ForwardedHeadersOptions { ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto });
         app.UseSecurityHeaders();
         app.UseExceptionHandler();
         app.UseStatusCodePages(context => context.HttpContext.Request.Path.StartsWithSegments("/api")

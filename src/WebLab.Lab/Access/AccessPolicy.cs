@@ -56,6 +56,12 @@ public static class AccessPolicy
         return all;
     }
 
+    /// <summary>A visibility as people write it ("group", "private"; none: group).</summary>
+    public static Visibility ParseVisibility(string? text) =>
+        string.IsNullOrWhiteSpace(text) ? Visibility.Group
+        : Enum.TryParse<Visibility>(text.Trim(), ignoreCase: true, out var visibility) && !int.TryParse(text, out _) ? visibility
+        : throw Jobs.Kinds.SpecValidationException.For("visibility", "group (everyone in the lab sees it) or private (you and the admins).");
+
     /// <summary>How a visibility is stored.</summary>
     public static string Text(Visibility visibility) => visibility.ToString().ToLowerInvariant();
 }

@@ -25,7 +25,7 @@ public sealed class QuotaOptions
 public sealed record Usage(int ActiveJobs, int? ActiveJobsLimit, double ComputeMinutes, double? ComputeMinutesLimit, long StorageBytes, long? StorageBytesLimit);
 
 /// <summary>A quota would be passed (HTTP 429: wait for jobs to finish, or free space).</summary>
-public sealed class QuotaExceededException(string message) : Exception(message);
+public sealed class QuotaExceededException(string message) : Jobs.RefusedException(message);
 
 /// <summary>Measures use and refuses what would pass a quota, before anything is stored.</summary>
 public sealed class Quotas(Database db, IOptions<LabOptions> options)

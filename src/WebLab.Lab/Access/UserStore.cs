@@ -50,6 +50,8 @@ public sealed class UserStore(Database db)
     public const string TokenPrefix = "wl_";
 
     private static readonly PasswordHasher<UserRecord> s_hasher = new();
+    private static readonly UserRecord s_nobody = new() { Id = "", Name = "", Role = Role.Guest, CreatedAt = "" };
+    private static readonly string s_nobodyHash = s_hasher.HashPassword(s_nobody, "no account has this password");
 
     private string Now => db.Time.GetUtcNow().ToString("O", CultureInfo.InvariantCulture);
 
@@ -113,7 +115,11 @@ public sealed class UserStore(Database db)
     {
         var user = await FindAsync(name.Trim(), cancellationToken);
         if (user is not { Disabled: false, PasswordHash: { } hash })
+        {
+            // The same PBKDF2 work as a real check: how long the answer takes does not tell which names exist.
+            s_hasher.VerifyHashedPassword(s_nobody, s_nobodyHash, password);
             return null;
+        }
         var result = s_hasher.VerifyHashedPassword(user, hash, password);
         if (result == PasswordVerificationResult.SuccessRehashNeeded)
             await SetPasswordAsync(user, password, cancellationToken);
@@ -155,11 +161,19 @@ public sealed class UserStore(Database db)
         var user = await GetAsync(row.UserId, cancellationToken);
         if (user is not { Disabled: false })
             return null;
-        var spend = purpose == TokenPurpose.Link ? ", revoked_at = @now" : "";
-        var updated = await connection.ExecuteAsync(new CommandDefinition(
-            $"UPDATE tokens SET last_used_at = @now{spend} WHERE id = @id AND revoked_at IS NULL", new { id = row.Id, now = Now },
-            cancellationToken: cancellationToken));
-        return updated == 1 ? (user, row.ToRecord()) : null; // a link two requests raced for: only one wins
+        if (purpose == TokenPurpose.Link)
+        {
+            var spent = await connection.ExecuteAsync(new CommandDefinition(
+                "UPDATE tokens SET last_used_at = @now, revoked_at = @now WHERE id = @id AND revoked_at IS NULL", new { id = row.Id, now = Now },
+                cancellationToken: cancellationToken));
+            return spent == 1 ? (user, row.ToRecord()) : null; // a link two requests raced for: only one wins
+        }
+        // "Last used" to the minute: a busy script must not turn every read into a database write.
+        var minuteAgo = db.Time.GetUtcNow().AddMinutes(-1).ToString("O", CultureInfo.InvariantCulture);
+        await connection.ExecuteAsync(new CommandDefinition(
+            "UPDATE tokens SET last_used_at = @now WHERE id = @id AND (last_used_at IS NULL OR last_used_at < @minuteAgo)",
+            new { id = row.Id, now = Now, minuteAgo }, cancellationToken: cancellationToken));
+        return (user, row.ToRecord());
     }
 
     /// <summary>True while the token is live and its user enabled (open hub connections ask this again and again).</summary>

@@ -12,8 +12,18 @@ public sealed partial class LabCommands
     /// <summary>Largest image "try it" accepts.</summary>
     public const long MaxPredictImageBytes = 20L << 20;
 
-    /// <summary>Starts a dataset upload: stream its files in with <see cref="DatasetUpload.AddAsync"/>, then accept it.</summary>
-    public DatasetUpload BeginDatasetUpload() => new(folder, Ids.New("ds", folder.Time), options.Value.MaxUploadBytes);
+    /// <summary>
+    /// Starts a dataset upload: stream its files in with <see cref="DatasetUpload.AddAsync"/>, then accept it. Who may
+    /// upload, and whether <paramref name="declaredBytes"/> fit their storage quota, is decided before a byte arrives.
+    /// </summary>
+    public async Task<DatasetUpload> BeginDatasetUploadAsync(Caller caller, long declaredBytes, CancellationToken cancellationToken = default)
+    {
+        if (AccessPolicy.SubmitRefusal(caller, IngestKind.Id) is { } refusal)
+            throw new ForbiddenException(refusal);
+        await quotas.CheckStorageAsync(caller, declaredBytes, cancellationToken);
+        await quotas.CheckSubmitAsync(caller, IngestKind.Id, cancellationToken);
+        return new DatasetUpload(folder, Ids.New("ds", folder.Time), options.Value.MaxUploadBytes);
+    }
 
     /// <summary>Checks the staged files, moves them into the dataset's folder, records it and queues its ingest job.</summary>
     public async Task<(DatasetRecord Dataset, JobRecord Job)> AcceptDatasetAsync(DatasetUpload upload, string? name, Caller caller,
@@ -21,7 +31,9 @@ public sealed partial class LabCommands
     {
         if (AccessPolicy.SubmitRefusal(caller, IngestKind.Id) is { } refusal)
             throw new ForbiddenException(refusal);
+        // Checked again with what arrived (a body may not say its length); before the files move, so a refusal keeps nothing.
         await quotas.CheckStorageAsync(caller, upload.Bytes, cancellationToken);
+        await quotas.CheckSubmitAsync(caller, IngestKind.Id, cancellationToken);
         var (source, path, fileName) = upload.Arrange();
         var final = folder.DatasetFolder(upload.Id);
         Directory.Move(upload.Staging, final);
@@ -58,10 +70,11 @@ public sealed partial class LabCommands
     /// and queues the import job that validates every tensor.
     /// </summary>
     public async Task<JobRecord> ImportCheckpointAsync(Stream file, string fileName, CheckpointImportFields fields, Caller caller,
-        CancellationToken cancellationToken = default)
+        long declaredBytes, CancellationToken cancellationToken = default)
     {
         if (AccessPolicy.SubmitRefusal(caller, ImportKind.Id) is { } refusal)
             throw new ForbiddenException(refusal);
+        await quotas.CheckStorageAsync(caller, declaredBytes, cancellationToken);
         var errors = fields.Validate();
         if (errors.Count > 0)
             throw new SpecValidationException(errors);
@@ -113,7 +126,7 @@ public sealed partial class LabCommands
         {
             var kind = JobKinds.Of<PredictKind>();
             var (job, _) = await SubmitAsync(kind, new PredictSpec(checkpoint.Id, upload, Path.GetFileName(imageName)), caller,
-                $"Try {checkpoint.Name}", priority: 5, cancellationToken: cancellationToken);
+                $"Try {checkpoint.Name}", cancellationToken: cancellationToken);
             var done = await events.FinishedAsync(job.Id, jobs, TimeSpan.FromMinutes(2), cancellationToken);
             if (done is { State: JobState.Succeeded } && kind.ReadResult(done) is { } prediction)
                 return prediction;

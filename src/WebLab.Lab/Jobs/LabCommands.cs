@@ -7,14 +7,17 @@ using WebLab.Lab.Storage;
 
 namespace WebLab.Lab.Jobs;
 
+/// <summary>The lab says no, and why (nothing was stored): the API answers with its status code, the pages show its message.</summary>
+public abstract class RefusedException(string message) : Exception(message);
+
 /// <summary>A request names something that is not there (HTTP 404).</summary>
-public sealed class NotFoundException(string message) : Exception(message);
+public sealed class NotFoundException(string message) : RefusedException(message);
 
 /// <summary>The caller may not do this to someone else's thing (HTTP 403).</summary>
-public sealed class ForbiddenException(string message) : Exception(message);
+public sealed class ForbiddenException(string message) : RefusedException(message);
 
 /// <summary>The thing is not in a state that allows this (HTTP 409).</summary>
-public sealed class ConflictException(string message) : Exception(message);
+public sealed class ConflictException(string message) : RefusedException(message);
 
 /// <summary>A queued job and what the submitter should know about its spec.</summary>
 /// <param name="Created">False when an earlier submission with the same idempotency key is returned instead.</param>
@@ -47,8 +50,6 @@ public sealed partial class LabCommands(JobRunner runner, JobStore jobs, LabRead
             throw SpecValidationException.For("kind",
                 $"'{kind}' cannot be submitted here; use one of {string.Join(", ", JobKinds.Submittable.Select(k => k.Name))} " +
                 "(datasets: POST /api/datasets, imports: POST /api/checkpoints/import).");
-        if (!AccessPolicy.MaySetPriority(caller, priority))
-            throw SpecValidationException.For("priority", "above 0 is for admins (it outranks the fair order); use 0 or below.");
         return SubmitAsync(found, spec, caller, name, priority, idempotencyKey, visibility, cancellationToken);
     }
 
@@ -61,7 +62,13 @@ public sealed partial class LabCommands(JobRunner runner, JobStore jobs, LabRead
             throw new ForbiddenException(refusal);
         if (priority is < -10 or > 10)
             throw SpecValidationException.For("priority", "must be -10..10.");
-        var normalised = await kind.ValidateAsync(spec, references.As(caller), cancellationToken);
+        if (!AccessPolicy.MaySetPriority(caller, priority))
+            throw SpecValidationException.For("priority", "above 0 is for admins (it outranks the fair order); use 0 or below.");
+        var seen = references.As(caller);
+        var normalised = await kind.ValidateAsync(spec, seen, cancellationToken);
+        // A job on private inputs would show their contents (images, results, weights) to the group: it is private too.
+        if (seen.UsesPrivate)
+            visibility = Visibility.Private;
         await quotas.CheckSubmitAsync(caller, kind.Name, cancellationToken);
         var title = string.IsNullOrWhiteSpace(name) ? DefaultName(kind, spec) : name.Trim();
         var (job, created) = await runner.SubmitAsync(new JobSubmission(kind.Name, caller.Name, title, normalised, priority,

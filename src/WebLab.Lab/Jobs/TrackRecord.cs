@@ -20,10 +20,11 @@ public static class TrackRecord
     /// <summary>Fewer experiments than this: no correlation is reported.</summary>
     public const int MinExperiments = 3;
 
-    public static async Task<IReadOnlyList<MeasureTrackRecord>> ComputeAsync(JobStore store, CancellationToken cancellationToken = default)
+    /// <param name="viewer">Only experiments this caller may see count (someone else's private results stay out of it).</param>
+    public static async Task<IReadOnlyList<MeasureTrackRecord>> ComputeAsync(JobStore store, Access.Caller viewer, CancellationToken cancellationToken = default)
     {
         var rows = new List<(Dictionary<string, (string Name, double Value)> Measures, double Gain)>();
-        foreach (var job in await store.ListAsync(JobState.Succeeded, ExperimentKind.Id, limit: 1000, cancellationToken: cancellationToken))
+        foreach (var job in await store.ListAsync(JobState.Succeeded, ExperimentKind.Id, limit: 1000, viewer: viewer, cancellationToken: cancellationToken))
         {
             if (job.ResultJson is null)
                 continue;

@@ -101,7 +101,7 @@ public sealed class DataFolder
         }
         catch (IOException e) when (IsDiskFull(e))
         {
-            throw new BadInputException($"The lab's disk is full ({Root}); the upload was not kept. Free space and try again.");
+            throw new BadInputException("The lab's disk is full; the upload was not kept. Free space on the lab's data disk and try again.");
         }
         finally
         {

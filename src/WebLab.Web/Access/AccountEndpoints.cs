@@ -72,10 +72,14 @@ internal static class AccountEndpoints
         return Results.LocalRedirect(LabAuthentication.LoginPath);
     }
 
-    private static async Task<IResult> PasswordAsync(HttpContext context, [FromForm] string? password, UserStore users)
+    private static async Task<IResult> PasswordAsync(HttpContext context, [FromForm] string? current, [FromForm] string? password, UserStore users)
     {
         if (await CurrentAsync(context, users) is not { } user)
             return Results.Unauthorized();
+        // Someone who picked up an open session must not lock its owner out: changing a password takes the old one
+        // (a first password, after a sign-in link, has none to give).
+        if (user.PasswordHash is not null && await users.VerifyPasswordAsync(user.Name, current ?? "", context.RequestAborted) is null)
+            return Results.LocalRedirect($"/account?error={Uri.EscapeDataString("The current password is wrong; nothing was changed.")}");
         try
         {
             await users.SetPasswordAsync(user, password ?? "", context.RequestAborted);
@@ -104,6 +108,9 @@ internal static class AccountEndpoints
     {
         if (await CurrentAsync(context, users) is not { } user)
             return Problems.Forbidden("A guest of the open demo has no tokens.");
+        // A token cannot make tokens: revoking a stolen one must be the end of it.
+        if (context.User.HasClaim(c => c.Type == LabAuthentication.TokenIdClaim))
+            return Problems.Forbidden("Make new tokens on your account page (signed in), not with a token.");
         var (token, secret) = await users.CreateTokenAsync(user, TokenPurpose.Api, request.Name ?? "api", cancellationToken: context.RequestAborted);
         return Results.Created($"/api/tokens/{token.Id}", new { token, secret });
     }
@@ -119,5 +126,7 @@ internal static class AccountEndpoints
         context.SignInAsync(CookieAuthenticationDefaults.AuthenticationScheme,
             LabAuthentication.Principal(user, CookieAuthenticationDefaults.AuthenticationScheme), new AuthenticationProperties { IsPersistent = true });
 
-    private static string LocalOrHome(string? url) => url is { Length: > 0 } && url.StartsWith('/') && !url.StartsWith("//", StringComparison.Ordinal) ? url : "/";
+    // Only paths of this lab ("/queue"); not "//evil.example" or "/\evil.example", which browsers read as other hosts.
+    private static string LocalOrHome(string? url) =>
+        url is { Length: > 0 } local && local[0] == '/' && (local.Length == 1 || local[1] is not ('/' or '\\')) ? local : "/";
 }

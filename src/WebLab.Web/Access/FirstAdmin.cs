@@ -29,6 +29,11 @@ internal sealed class FirstAdmin(UserStore users, IServer server, IHostApplicati
             if (admins.Count > 0)
                 return;
             var admin = await users.FindAsync(Name) ?? await users.AddAsync(Name, Role.Admin);
+            if (admin.Role != Role.Admin || admin.Disabled)
+            {
+                log.LogWarning("the lab has no enabled admin, and '{Name}' is not one: run 'weblab users add NAME --role admin --data DIR'", Name);
+                return;
+            }
             var (_, secret) = await users.CreateTokenAsync(admin, TokenPurpose.Link, "first start", LinkLifetime);
             var address = server.Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault() ?? "http://localhost:5180";
             var link = SignInLinks.For(address.Replace("://0.0.0.0", "://localhost", StringComparison.Ordinal).Replace("://[::]", "://localhost", StringComparison.Ordinal), secret);

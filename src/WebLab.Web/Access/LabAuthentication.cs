@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Authorization;
@@ -86,17 +87,34 @@ public static class Roles
     public static Role? Parse(string? text) => Enum.TryParse<Role>(text, ignoreCase: true, out var role) && !int.TryParse(text, out _) ? role : null;
 }
 
-/// <summary>An open demo lab: a browser that is not signed in becomes a guest with a random name, kept in its session cookie.</summary>
+/// <summary>
+/// An open demo lab: a browser that is not signed in becomes a guest with a random name, kept in its session cookie.
+/// New guests per IP address are limited (30 an hour), so dropping the cookie does not buy a fresh quota at will.
+/// </summary>
 internal static class OpenDemoVisitors
 {
-    public static IApplicationBuilder UseOpenDemoVisitors(this IApplicationBuilder app) => app.Use(async (context, next) =>
+    public static IApplicationBuilder UseOpenDemoVisitors(this IApplicationBuilder app)
+    {
+        var newVisitors = PartitionedRateLimiter.Create<HttpContext, string>(c => RateLimitPartition.GetFixedWindowLimiter(
+            c.Connection.RemoteIpAddress?.ToString() ?? "unknown", _ => new FixedWindowRateLimiterOptions { PermitLimit = 30, Window = TimeSpan.FromHours(1) }));
+        return app.Use((context, next) => VisitAsync(context, next, newVisitors));
+    }
+
+    private static async Task VisitAsync(HttpContext context, RequestDelegate next, PartitionedRateLimiter<HttpContext> newVisitors)
     {
         if (context.User.Identity?.IsAuthenticated != true && !BearerHandler.HasToken(context.Request))
         {
-            var visitor = LabAuthentication.Visitor("guest-" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(5)));
+            using var lease = newVisitors.AttemptAcquire(context);
+            if (!lease.IsAcquired)
+            {
+                await Results.Problem("Too many new visitors from your address; keep your cookies, or try again in an hour.",
+                    statusCode: StatusCodes.Status429TooManyRequests, title: "Slow down").ExecuteAsync(context);
+                return;
+            }
+            var visitor = LabAuthentication.Visitor(UserNames.GuestPrefix + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(5)));
             await context.SignInAsync(CookieAuthenticationDefaults.AuthenticationScheme, visitor);
             context.User = visitor;
         }
         await next(context);
-    });
+    }
 }

@@ -5,11 +5,29 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
 using WebLab.Lab;
+using WebLab.Lab.Jobs;
 
 namespace WebLab.Web.Access;
 
-/// <summary>Marks an endpoint that takes a large upload; every other endpoint's body is capped at <see cref="LabOptions.MaxJsonBytes"/>.</summary>
-internal sealed class UploadEndpoint;
+/// <summary>What an upload endpoint takes, and so how large its body may be.</summary>
+internal enum Upload
+{
+    Dataset,
+    Checkpoint,
+    Image,
+}
+
+/// <summary>Marks an endpoint that takes an upload; every other endpoint's body is capped at <see cref="LabOptions.MaxJsonBytes"/>.</summary>
+internal sealed record UploadEndpoint(Upload Takes)
+{
+    /// <summary>The file's limit plus room for the multipart framing and form fields.</summary>
+    public long MaxBytes(LabOptions options) => (1 << 20) + Takes switch
+    {
+        Upload.Dataset => options.MaxUploadBytes,
+        Upload.Checkpoint => options.MaxCheckpointBytes,
+        _ => LabCommands.MaxPredictImageBytes,
+    };
+}
 
 /// <summary>
 /// Limits on requests, with ASP.NET Core's rate limiter: every write (POST, PUT, DELETE) per IP address; sign-in
@@ -48,8 +66,7 @@ internal static class LabLimits
     /// <summary>JSON and form bodies: small. Uploads (marked <see cref="UploadEndpoint"/>): the configured limits.</summary>
     public static IApplicationBuilder UseBodyLimits(this IApplicationBuilder app, LabOptions options) => app.Use(async (context, next) =>
     {
-        var max = context.GetEndpoint()?.Metadata.GetMetadata<UploadEndpoint>() is null ? options.MaxJsonBytes
-            : Math.Max(options.MaxUploadBytes, options.MaxCheckpointBytes) + (1 << 20);
+        var max = context.GetEndpoint()?.Metadata.GetMetadata<UploadEndpoint>()?.MaxBytes(options) ?? options.MaxJsonBytes;
         if (context.Request.ContentLength > max)
         {
             // Refused before a byte is read (a body that does not say its length is cut off at the limit while read).

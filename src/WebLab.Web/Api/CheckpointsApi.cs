@@ -24,10 +24,10 @@ internal static class CheckpointsApi
         group.MapGet("/{id}", GetAsync).WithSummary("A checkpoint's metadata.");
         group.MapGet("/{id}/download", DownloadAsync)
             .WithSummary("Download: format=weblab (default) or safetensors. A .weblab file is a safetensors file with torchvision key names whose header also carries WebLab's metadata, so both load in any safetensors reader.");
-        group.MapPost("/import", ImportAsync).DisableAntiforgery().WithMetadata(new UploadEndpoint()).RequireRateLimiting(LabLimits.Upload)
+        group.MapPost("/import", ImportAsync).DisableAntiforgery().WithMetadata(new UploadEndpoint(Upload.Checkpoint)).RequireRateLimiting(LabLimits.Upload)
             .WithSummary("Import torchvision-layout safetensors weights (multipart: file, architecture, inputSize, optional classNames, mean, std, name, sourceDataset); queues an import job that validates every tensor.");
         group.MapDelete("/{id}", DeleteAsync).WithSummary("Delete a checkpoint (not the built-in one).");
-        group.MapPost("/{id}/predict", PredictAsync).DisableAntiforgery().WithMetadata(new UploadEndpoint()).RequireRateLimiting(LabLimits.Upload)
+        group.MapPost("/{id}/predict", PredictAsync).DisableAntiforgery().WithMetadata(new UploadEndpoint(Upload.Image)).RequireRateLimiting(LabLimits.Upload)
             .WithSummary("Try a checkpoint: the top-5 classes for one image (multipart field 'image'; JPEG, PNG, BMP, WebP).");
     }
 
@@ -69,7 +69,7 @@ internal static class CheckpointsApi
         if (form.File.Length > options.Value.MaxCheckpointBytes)
             throw new UploadTooLargeException(options.Value.MaxCheckpointBytes);
         await using var stream = form.File.OpenReadStream();
-        var job = await commands.ImportCheckpointAsync(stream, form.File.FileName, form, Users.Of(context), ct);
+        var job = await commands.ImportCheckpointAsync(stream, form.File.FileName, form, Users.Of(context), form.File.Length, ct);
         return Results.Accepted($"/api/jobs/{job.Id}", JobSummary.Of(job, null));
     }
 

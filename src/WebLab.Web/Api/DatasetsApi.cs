@@ -23,7 +23,7 @@ internal static partial class DatasetsApi
     public static void Map(RouteGroupBuilder api)
     {
         var group = api.MapGroup("/datasets").WithTags("Datasets");
-        group.MapPost("", UploadAsync).DisableAntiforgery().WithMetadata(new UploadEndpoint()).RequireRateLimiting(LabLimits.Upload)
+        group.MapPost("", UploadAsync).DisableAntiforgery().WithMetadata(new UploadEndpoint(Upload.Dataset)).RequireRateLimiting(LabLimits.Upload)
             .WithSummary("Upload a dataset: a zip of class folders (multipart file or application/zip body), or MNIST-style IDX files (images + labels, optionally the test pair). Streams to disk with a size limit, then queues an ingest job.");
         group.MapGet("", ListAsync).WithSummary("The lab's datasets.");
         group.MapGet("/{id}", GetAsync).WithSummary("A dataset: classes, counts, image sizes, duplicates, unreadable files, warnings, thumbnails.");
@@ -33,13 +33,14 @@ internal static partial class DatasetsApi
             .WithSummary("The datasets.json catalogue: sizes, domains, published transfer figures, and whether each is available here.");
     }
 
-    private static async Task<IResult> UploadAsync(HttpContext context, string? name, Visibility? visibility, LabCommands commands, CancellationToken ct)
+    private static async Task<IResult> UploadAsync(HttpContext context, string? name, string? visibility, LabCommands commands, CancellationToken ct)
     {
-        using var upload = commands.BeginDatasetUpload();
+        var chosen = AccessPolicy.ParseVisibility(visibility); // refused before the upload streams in
+        using var upload = await commands.BeginDatasetUploadAsync(Users.Of(context), context.Request.ContentLength ?? 0, ct);
         if (context.Request.ContentLength > upload.Limit + (1 << 20))
             throw new UploadTooLargeException(upload.Limit);
         await ReceiveAsync(context.Request, upload, ct);
-        var (dataset, job) = await commands.AcceptDatasetAsync(upload, name, Users.Of(context), visibility ?? Visibility.Group, ct);
+        var (dataset, job) = await commands.AcceptDatasetAsync(upload, name, Users.Of(context), chosen, ct);
         return Results.Accepted($"/api/datasets/{dataset.Id}", new UploadAccepted(Dto(dataset, null), JobSummary.Of(job, null)));
     }
 
@@ -54,15 +55,28 @@ internal static partial class DatasetsApi
             await upload.AddAsync(request.Body, request.Headers["X-File-Name"].ToString() is { Length: > 0 } n ? n : "upload.zip", ct);
             return;
         }
-        var boundary = HeaderUtilities.RemoveQuotes(MediaTypeHeaderValue.Parse(contentType).Boundary).Value
-                       ?? throw new BadInputException("The multipart upload has no boundary.");
+        var boundary = MediaTypeHeaderValue.TryParse(contentType, out var type) ? HeaderUtilities.RemoveQuotes(type.Boundary).Value : null;
+        if (boundary is null)
+            throw new BadInputException("The multipart upload has no boundary.");
         var reader = new MultipartReader(boundary, request.Body);
-        while (await reader.ReadNextSectionAsync(ct) is { } section)
+        while (await NextSectionAsync(reader, ct) is { } section)
         {
             if (!ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition) || !disposition.IsFileDisposition())
                 continue;
             await upload.AddAsync(section.Body,
                 HeaderUtilities.RemoveQuotes(disposition.FileNameStar.HasValue ? disposition.FileNameStar : disposition.FileName).Value, ct);
+        }
+    }
+
+    private static async Task<MultipartSection?> NextSectionAsync(MultipartReader reader, CancellationToken ct)
+    {
+        try
+        {
+            return await reader.ReadNextSectionAsync(ct);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new BadInputException($"The multipart upload is malformed ({e.Message}).", e);
         }
     }
 

@@ -11,7 +11,7 @@ internal static class Refusals
         {
             await command();
         }
-        catch (Exception e) when (e is ConflictException or ForbiddenException or NotFoundException)
+        catch (RefusedException)
         {
             // The live state on the page says what happened; nothing to add.
         }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using WebLab.Lab.Access;
 using WebLab.Lab.Jobs;
 using WebLab.Training;
 using WebLab.Transfer;
@@ -8,6 +9,8 @@ namespace WebLab.Lab.Tests.Jobs;
 public sealed class TrackRecordTests
 {
     private const string Worker = "host_a/train-0";
+
+    private static readonly Caller Alice = new("alice", Role.Member);
 
     /// <summary>A finished experiment whose result carries an analysis (as the "auto" preset records it) and an NTG.</summary>
     private static async Task FinishAsync(TempLab lab, double leep, double logMe, double ntg, bool analysed = true)
@@ -27,7 +30,7 @@ public sealed class TrackRecordTests
         await FinishAsync(lab, -1.0, 0.5, -0.10);
         await FinishAsync(lab, -0.5, 0.7, -0.20);
         await FinishAsync(lab, -0.2, 0.9, -0.30, analysed: false);
-        Assert.Empty(await TrackRecord.ComputeAsync(lab.Jobs));
+        Assert.Empty(await TrackRecord.ComputeAsync(lab.Jobs, Alice));
     }
 
     [Fact]
@@ -40,7 +43,7 @@ public sealed class TrackRecordTests
         await FinishAsync(lab, -0.5, 0.8, -0.20);
         await FinishAsync(lab, -0.2, 0.7, -0.30);
         await FinishAsync(lab, -0.1, double.NaN, -0.40);
-        var record = (await TrackRecord.ComputeAsync(lab.Jobs)).ToDictionary(r => r.Id);
+        var record = (await TrackRecord.ComputeAsync(lab.Jobs, Alice)).ToDictionary(r => r.Id);
         Assert.Equal(("LEEP", 1.0, 4), (record["leep"].Name, record["leep"].Rho, record["leep"].N));
         Assert.Equal(("LogME", -1.0, 3), (record["logme"].Name, record["logme"].Rho, record["logme"].N));
     }

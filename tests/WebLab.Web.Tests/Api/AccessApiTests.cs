@@ -101,6 +101,50 @@ public sealed class AccessApiTests(LabApiFactory factory) : IClassFixture<LabApi
     }
 
     [Fact]
+    public async Task APrivateDataset_IsInvisibleToOthers_AndWhatIsMadeFromItIsPrivateToo()
+    {
+        var quinn = Client("quinn");
+        using var dir = new WebLab.Tests.TempDir();
+        var png = WebLab.Tests.TestFiles.Image(8, 8, 1);
+        var zip = WebLab.Tests.TestFiles.Zip(dir.File("mine.zip"), [("cat/1.png", png), ("cat/2.png", png), ("dog/1.png", png), ("dog/2.png", png)]);
+        using var form = new MultipartFormDataContent { { new ByteArrayContent(await File.ReadAllBytesAsync(zip)), "file", "mine.zip" } };
+        var response = await quinn.PostAsync("/api/datasets?name=mine&visibility=private", form);
+        var uploaded = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.True(response.StatusCode == HttpStatusCode.Accepted, uploaded.ToString());
+        var dataset = uploaded.GetProperty("dataset").GetProperty("id").GetString()!;
+        Assert.Equal("private", uploaded.GetProperty("dataset").GetProperty("visibility").GetString());
+        Assert.Equal("private", uploaded.GetProperty("job").GetProperty("visibility").GetString()); // its ingest job too
+
+        var rex = Client("rex");
+        await ProblemAsync(await rex.GetAsync($"/api/datasets/{dataset}"), HttpStatusCode.NotFound);
+        await ProblemAsync(await rex.GetAsync($"/api/datasets/{dataset}/thumbnails/0-0.png"), HttpStatusCode.NotFound);
+        await ProblemAsync(await rex.DeleteAsync($"/api/datasets/{dataset}"), HttpStatusCode.NotFound);
+        Assert.DoesNotContain(dataset, await rex.GetStringAsync("/api/datasets"), StringComparison.Ordinal);
+        Assert.Contains(dataset, await quinn.GetStringAsync("/api/datasets"), StringComparison.Ordinal);
+
+        // Ready (as its ingest job would leave it) and trained on by its owner with the default visibility: the experiment
+        // would show the private images and results to the group, so it is private.
+        var db = factory.Services.GetRequiredService<WebLab.Lab.Storage.Database>();
+        await using (var connection = await db.OpenAsync())
+        {
+            await Dapper.SqlMapper.ExecuteAsync(connection, "UPDATE datasets SET state = 'ready' WHERE id = @dataset", new { dataset });
+            await Dapper.SqlMapper.ExecuteAsync(connection, """
+                INSERT INTO checkpoints (id, name, owner, path, info_json, builtin, created_at, visibility)
+                VALUES ('ckpt_00000000000000src', 'shared source', 'someone', 'none.weblab', '{}', 0, '2026-01-01', 'group')
+                """);
+        }
+        var experiment = await quinn.PostAsJsonAsync("/api/jobs", new { kind = "experiment", spec = new { target = dataset, source = "ckpt_00000000000000src", seeds = 1 } });
+        Assert.Equal(HttpStatusCode.Created, experiment.StatusCode);
+        var job = await experiment.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("private", job.GetProperty("visibility").GetString());
+        await ProblemAsync(await rex.GetAsync($"/api/jobs/{job.GetProperty("id").GetString()}"), HttpStatusCode.NotFound);
+        // Someone else cannot even name it in a spec.
+        var theirs = await rex.PostAsJsonAsync("/api/jobs", new { kind = "experiment", spec = new { target = dataset, source = "ckpt_00000000000000src", seeds = 1 } });
+        Assert.Equal(HttpStatusCode.BadRequest, theirs.StatusCode);
+        Assert.Contains("no dataset", (await theirs.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("errors").GetProperty("spec.target")[0].GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Guests_RunNoTrainingOrUploads_AndOnlyAdminsJumpTheQueue()
     {
         var before = await JobCountAsync();
@@ -141,21 +185,43 @@ public sealed class AccessApiTests(LabApiFactory factory) : IClassFixture<LabApi
     }
 
     [Fact]
-    public async Task MadeTokens_AreShownOnce_ListedWithoutSecrets_AndWork()
+    public async Task MadeTokens_AreShownOnce_ListedWithoutSecrets_AndWork_ButATokenCannotMakeTokens()
     {
-        var gina = Client("gina");
-        var made = await (await gina.PostAsJsonAsync("/api/tokens", new { name = "notebook" })).Content.ReadFromJsonAsync<JsonElement>();
+        await factory.Services.GetRequiredService<UserStore>().AddAsync("gina", Role.Member, "gina's long password");
+        var (browser, antiforgery) = await SignInAsync("gina", "gina's long password");
+        using var make = new HttpRequestMessage(HttpMethod.Post, "/api/tokens") { Content = JsonContent.Create(new { name = "notebook" }) };
+        make.Headers.Add("RequestVerificationToken", antiforgery);
+        var made = await (await browser.SendAsync(make)).Content.ReadFromJsonAsync<JsonElement>();
         var secret = made.GetProperty("secret").GetString()!;
         Assert.StartsWith(UserStore.TokenPrefix, secret, StringComparison.Ordinal);
-        var listed = await gina.GetStringAsync("/api/tokens");
+        var listed = await browser.GetStringAsync("/api/tokens");
         Assert.Contains("notebook", listed, StringComparison.Ordinal);
         Assert.DoesNotContain(secret, listed, StringComparison.Ordinal);
 
-        var fresh = factory.CreateClient();
-        fresh.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", secret);
-        var me = await fresh.GetFromJsonAsync<JsonElement>("/api/me");
+        var script = factory.CreateClient();
+        script.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", secret);
+        var me = await script.GetFromJsonAsync<JsonElement>("/api/me");
         Assert.Equal("gina", me.GetProperty("name").GetString());
         Assert.Equal(10, me.GetProperty("usage").GetProperty("activeJobsLimit").GetInt32());
+        // A stolen token cannot mint its successor.
+        Assert.Contains("not with a token", await ProblemAsync(await script.PostAsJsonAsync("/api/tokens", new { name = "spare" }), HttpStatusCode.Forbidden),
+            StringComparison.Ordinal);
+    }
+
+    /// <summary>Signs in through the page's form (antiforgery and all); returns the cookie-holding client and its antiforgery token.</summary>
+    private async Task<(HttpClient Browser, string Antiforgery)> SignInAsync(string name, string password)
+    {
+        var browser = factory.CreateClient(new() { AllowAutoRedirect = false, HandleCookies = true });
+        var form = await browser.GetStringAsync("/account/login");
+        var antiforgery = System.Text.RegularExpressions.Regex.Match(form, "name=\"__RequestVerificationToken\" value=\"([^\"]+)\"").Groups[1].Value;
+        var signIn = await browser.PostAsync("/account/login", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["name"] = name, ["password"] = password, ["__RequestVerificationToken"] = antiforgery,
+        }));
+        Assert.Equal(HttpStatusCode.Redirect, signIn.StatusCode);
+        // The token is bound to who asked for it: the signed-in person's comes from a page they see (the account page).
+        var account = await browser.GetStringAsync("/account");
+        return (browser, System.Text.RegularExpressions.Regex.Match(account, "name=\"__RequestVerificationToken\" value=\"([^\"]+)\"").Groups[1].Value);
     }
 
     [Fact]
@@ -321,11 +387,20 @@ public sealed class OpenDemoApiTests(OpenDemoFactory factory) : IClassFixture<Op
         Assert.NotEqual(name, (await factory.CreateClient().GetFromJsonAsync<JsonElement>("/api/me")).GetProperty("name").GetString());
         Assert.Equal(HttpStatusCode.OK, (await first.GetAsync("/api/jobs")).StatusCode);
 
-        var pretrain = await first.PostAsJsonAsync("/api/jobs", new
+        // A guest's browser writes with its session cookie, so with the antiforgery token (here: from the sign-in form).
+        var page = await first.GetStringAsync("/account/login");
+        var antiforgery = System.Text.RegularExpressions.Regex.Match(page, "name=\"__RequestVerificationToken\" value=\"([^\"]+)\"").Groups[1].Value;
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/jobs")
         {
-            kind = "pretrain", spec = new { dataset = "fashion-mnist", classes = new[] { "0", "1" }, architecture = "resnet8", epochs = 1 },
-        });
+            Content = JsonContent.Create(new
+            {
+                kind = "pretrain", spec = new { dataset = "fashion-mnist", classes = new[] { "0", "1" }, architecture = "resnet8", epochs = 1 },
+            }),
+        };
+        request.Headers.Add("RequestVerificationToken", antiforgery);
+        var pretrain = await first.SendAsync(request);
         Assert.Equal(HttpStatusCode.Forbidden, pretrain.StatusCode);
+        Assert.Contains("Guests may run experiments", (await pretrain.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").GetString(), StringComparison.Ordinal);
         // Members with accounts still sign in with their tokens.
         Assert.Equal("pia", (await factory.ClientFor("pia").GetFromJsonAsync<JsonElement>("/api/me")).GetProperty("name").GetString());
     }

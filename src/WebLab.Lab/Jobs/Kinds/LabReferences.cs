@@ -20,7 +20,15 @@ public sealed class LabReferences(DatasetStore datasets, CheckpointStore checkpo
     /// </summary>
     public LabReferences As(Caller caller) => new(datasets, checkpoints) { _viewer = caller };
 
-    private bool Visible(string owner, Visibility visibility) => _viewer is null || AccessPolicy.MayRead(_viewer, owner, visibility);
+    /// <summary>True once a checked reference was a private dataset or checkpoint: what is made from it must be private too.</summary>
+    public bool UsesPrivate { get; private set; }
+
+    private bool Visible(string owner, Visibility visibility)
+    {
+        var visible = _viewer is null || AccessPolicy.MayRead(_viewer, owner, visibility);
+        UsesPrivate |= visible && visibility == Visibility.Private;
+        return visible;
+    }
 
     /// <summary>The name of the built-in demo source checkpoint in specs.</summary>
     public const string DemoSource = CheckpointStore.DemoAlias;

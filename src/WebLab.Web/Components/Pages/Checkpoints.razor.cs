@@ -70,14 +70,14 @@ public sealed partial class Checkpoints
                 _importPercent = 100.0 * done / Math.Max(1, file.Size);
                 _ = InvokeAsync(StateHasChanged);
             });
-            var job = await Commands.ImportCheckpointAsync(counting, file.Name, _import, Current.Required);
+            var job = await Commands.ImportCheckpointAsync(counting, file.Name, _import, Current.Required, file.Size);
             Navigation.NavigateTo($"/jobs/{job.Id}");
         }
         catch (SpecValidationException e)
         {
             _importErrors = e.Errors.ToDictionary(k => k.Key, k => k.Value);
         }
-        catch (BadInputException e)
+        catch (Exception e) when (e is BadInputException or RefusedException)
         {
             _importErrors = new() { ["file"] = [e.Message + " Nothing was kept."] };
         }
@@ -111,7 +111,7 @@ public sealed partial class Checkpoints
         {
             _pretrainErrors = e.Errors.ToDictionary(k => k.Key, k => k.Value);
         }
-        catch (BadInputException e)
+        catch (Exception e) when (e is BadInputException or RefusedException)
         {
             _pretrainErrors = new() { ["spec"] = [e.Message] };
         }

@@ -38,10 +38,11 @@ public sealed partial class Datasets
         _error = null;
         _uploading = true;
         _uploadPercent = 0;
-        using var upload = Commands.BeginDatasetUpload();
         var total = files.Sum(f => f.Size);
+        DatasetUpload? upload = null;
         try
         {
+            upload = await Commands.BeginDatasetUploadAsync(Current.Required, total);
             if (total > upload.Limit)
                 throw new UploadTooLargeException(upload.Limit);
             long done = 0;
@@ -59,9 +60,9 @@ public sealed partial class Datasets
             var (dataset, _) = await Commands.AcceptDatasetAsync(upload, _name, Current.Required, _private ? Visibility.Private : Visibility.Group);
             Navigation.NavigateTo($"/datasets/{dataset.Id}");
         }
-        catch (BadInputException e)
+        catch (Exception e) when (e is BadInputException or RefusedException)
         {
-            _error = e.Message + " Nothing was kept; fix the file and upload it again.";
+            _error = e.Message + " Nothing was kept.";
         }
         catch (IOException e)
         {
@@ -69,6 +70,7 @@ public sealed partial class Datasets
         }
         finally
         {
+            upload?.Dispose();
             _uploading = false;
         }
     }

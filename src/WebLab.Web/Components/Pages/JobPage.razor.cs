@@ -34,7 +34,7 @@ public sealed partial class JobPage
         await RefreshExtrasAsync();
         _epochs = EpochBudget(_live.Job);
         if (_live.Job?.Kind == AnalyseKind.Id)
-            _trackRecord = await TrackRecord.ComputeAsync(Store);
+            _trackRecord = await TrackRecord.ComputeAsync(Store, Current.Required);
         if (WebLab.Lab.Storage.Ids.IsValid(Id, "job"))
         {
             var images = Folder.JobItemImages(Id);

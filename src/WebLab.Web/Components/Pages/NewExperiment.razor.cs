@@ -167,7 +167,7 @@ public sealed partial class NewExperiment
             if (done is { State: JobState.Succeeded, ResultJson: { } json })
             {
                 _analysis = JsonSerializer.Deserialize<AnalysisReport>(json, WebLabJson.Options);
-                _trackRecord = await TrackRecord.ComputeAsync(Store);
+                _trackRecord = await TrackRecord.ComputeAsync(Store, Current.Required);
                 Choose(_preset);
             }
             else
@@ -181,7 +181,7 @@ public sealed partial class NewExperiment
         {
             _analysisError = string.Join(" ", e.Errors.Select(kv => $"{kv.Key}: {string.Join(" ", kv.Value)}"));
         }
-        catch (BadInputException e)
+        catch (Exception e) when (e is BadInputException or RefusedException)
         {
             _analysisError = e.Message;
         }
@@ -227,7 +227,7 @@ public sealed partial class NewExperiment
         {
             _errors = e.Errors.ToDictionary(k => k.Key, k => k.Value);
         }
-        catch (BadInputException e)
+        catch (Exception e) when (e is BadInputException or RefusedException)
         {
             _errors = new() { ["spec"] = [e.Message] };
         }
