@@ -18,12 +18,13 @@ internal static class UsersVerb
 
     public static Command CreateUsers()
     {
-        var command = new Command("users", "Manage the lab's accounts: add (prints the new user's API token), list, disable, enable, link.");
+        var command = new Command("users", "Manage the lab's accounts: add (prints the new user's API token), list, disable, enable, link, role.");
         command.Subcommands.Add(Add());
         command.Subcommands.Add(List());
         command.Subcommands.Add(SetDisabled("disable", true, "Disable a user: their tokens, links and sessions stop working at once."));
         command.Subcommands.Add(SetDisabled("enable", false, "Enable a disabled user again."));
         command.Subcommands.Add(Link());
+        command.Subcommands.Add(SetRole());
         return command;
     }
 
@@ -79,8 +80,42 @@ internal static class UsersVerb
             Console.Error.WriteLine($"valid until {until:yyyy-MM-dd HH:mm} UTC; people register at /account/register with it");
             return 0;
         });
-        return new Command("events", "Hackathon event codes for self-registration.") { create };
+        var list = new Command("list", "Event codes that still work: id, role, until (the codes themselves are not kept).") { data };
+        list.SetAction(async (parse, ct) =>
+        {
+            foreach (var (id, codeRole, until) in await (await OpenAsync(parse.GetValue(data)!, ct)).EventCodesAsync(ct))
+                Console.WriteLine($"{id,-24} {Roles(codeRole),-7} until {Short(until)} UTC");
+            return 0;
+        });
+        var codeId = new Argument<string>("id") { Description = "the code's id (evt_..., see 'weblab events list')" };
+        var end = new Command("end", "End an event code now: nobody can register with it any more.") { codeId, data };
+        end.SetAction(async (parse, ct) =>
+        {
+            if (!await (await OpenAsync(parse.GetValue(data)!, ct)).EndEventCodeAsync(parse.GetValue(codeId)!, ct))
+                throw new BadInputException($"No live event code '{parse.GetValue(codeId)}'.");
+            Console.Error.WriteLine($"ended {parse.GetValue(codeId)}");
+            return 0;
+        });
+        return new Command("events", "Hackathon event codes for self-registration: create, list, end.") { create, list, end };
     }
+
+    private static Command SetRole()
+    {
+        var data = Data();
+        var name = new Argument<string>("name");
+        var role = new Argument<Role>("role") { Description = "admin, member or guest" };
+        var command = new Command("role", "Give a user another role (their open sessions sign in again).") { name, role, data };
+        command.SetAction(async (parse, ct) =>
+        {
+            if (!await (await OpenAsync(parse.GetValue(data)!, ct)).SetRoleAsync(parse.GetValue(name)!, parse.GetValue(role), ct))
+                throw new BadInputException($"No user '{parse.GetValue(name)}'.");
+            Console.Error.WriteLine($"{parse.GetValue(name)} is now {Roles(parse.GetValue(role))}");
+            return 0;
+        });
+        return command;
+    }
+
+    private static string Roles(Role role) => role.ToString().ToLowerInvariant();
 
     private static Command Add()
     {
@@ -96,7 +131,7 @@ internal static class UsersVerb
             var user = await store.AddAsync(parse.GetValue(name)!, parse.GetValue(role), secret, ct);
             var (_, token) = await store.CreateTokenAsync(user, TokenPurpose.Api, "cli", cancellationToken: ct);
             Console.Out.WriteLine(token);
-            Console.Error.WriteLine($"added {user.Name} ({user.Role.ToString().ToLowerInvariant()}); the line above is their API token: " +
+            Console.Error.WriteLine($"added {user.Name} ({Roles(user.Role)}); the line above is their API token: " +
                                     "Authorization: Bearer <token>. It is not shown again.");
             return 0;
         });
@@ -113,12 +148,12 @@ internal static class UsersVerb
             var users = await (await OpenAsync(parse.GetValue(data)!, ct)).ListAsync(ct);
             if (parse.GetValue(json))
             {
-                Cli.PrintJson(users.Select(u => new { u.Name, role = u.Role.ToString().ToLowerInvariant(), u.Disabled, password = u.PasswordHash is not null, u.CreatedAt }));
+                Cli.PrintJson(users.Select(u => new { u.Name, role = Roles(u.Role), u.Disabled, password = u.PasswordHash is not null, u.CreatedAt }));
                 return 0;
             }
             Console.WriteLine($"{"name",-24} {"role",-7} {"state",-9} {"password",-8} created");
             foreach (var u in users)
-                Console.WriteLine($"{u.Name,-24} {u.Role.ToString().ToLowerInvariant(),-7} {(u.Disabled ? "disabled" : "active"),-9} {(u.PasswordHash is null ? "no" : "yes"),-8} {Short(u.CreatedAt)}");
+                Console.WriteLine($"{u.Name,-24} {Roles(u.Role),-7} {(u.Disabled ? "disabled" : "active"),-9} {(u.PasswordHash is null ? "no" : "yes"),-8} {Short(u.CreatedAt)}");
             return 0;
         });
         return command;

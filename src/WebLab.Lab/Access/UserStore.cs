@@ -103,6 +103,14 @@ public sealed class UserStore(Database db)
             new { name, disabled }, cancellationToken: cancellationToken)) == 1;
     }
 
+    /// <summary>Gives a user another role; their open sessions are signed out at their next request (the role no longer matches).</summary>
+    public async Task<bool> SetRoleAsync(string name, Role role, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await db.OpenAsync(cancellationToken);
+        return await connection.ExecuteAsync(new CommandDefinition("UPDATE users SET role = @role WHERE name = @name",
+            new { name, role = Text(role) }, cancellationToken: cancellationToken)) == 1;
+    }
+
     public async Task SetPasswordAsync(UserRecord user, string password, CancellationToken cancellationToken = default)
     {
         await using var connection = await db.OpenAsync(cancellationToken);
@@ -225,6 +233,25 @@ public sealed class UserStore(Database db)
             new { id = Ids.New("evt", db.Time), hash = Hash(code), role = Text(role), until = until.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture), now = Now },
             cancellationToken: cancellationToken));
         return code;
+    }
+
+    /// <summary>Event codes that still work (id, role, until), soonest to expire first; never the codes themselves.</summary>
+    public async Task<IReadOnlyList<(string Id, Role Role, string ExpiresAt)>> EventCodesAsync(CancellationToken cancellationToken = default)
+    {
+        await using var connection = await db.OpenAsync(cancellationToken);
+        var rows = await connection.QueryAsync<(string Id, string Role, string ExpiresAt)>(new CommandDefinition(
+            "SELECT id, role, expires_at FROM event_codes WHERE expires_at > @now ORDER BY expires_at", new { now = Now },
+            cancellationToken: cancellationToken));
+        return rows.Select(r => (r.Id, Enum.Parse<Role>(r.Role, ignoreCase: true), r.ExpiresAt)).ToList();
+    }
+
+    /// <summary>Ends an event code now (a leaked code stops working); false if there is no such live code.</summary>
+    public async Task<bool> EndEventCodeAsync(string id, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await db.OpenAsync(cancellationToken);
+        return await connection.ExecuteAsync(new CommandDefinition(
+            "UPDATE event_codes SET expires_at = @now WHERE id = @id AND expires_at > @now", new { id, now = Now },
+            cancellationToken: cancellationToken)) == 1;
     }
 
     /// <summary>The role an event code gives while it is valid, or null.</summary>
