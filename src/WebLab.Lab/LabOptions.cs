@@ -47,6 +47,9 @@ public sealed class LabOptions
     /// <summary>Run workers at all (tests of the API alone turn this off).</summary>
     public bool RunWorkers { get; set; } = true;
 
+    /// <summary>What one job may ask for: budgets, data sizes, seeds, sweep size ("WebLab:Limits:MaxEpochs", ...).</summary>
+    public Jobs.Kinds.JobLimits Limits { get; set; } = new();
+
     /// <summary>Device of training workers: auto, cpu, cuda.</summary>
     public string Device { get; set; } = "auto";
 }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Microsoft.Extensions.Options;
 using WebLab.Lab.Jobs.Kinds;
 using WebLab.Lab.Storage;
 
@@ -17,7 +18,7 @@ public sealed class ConflictException(string message) : Exception(message);
 /// Everything people ask the lab to do to jobs: submit, cancel, stop, delete. The HTTP endpoints and the pages both
 /// come here, so every path validates a spec the same way (through its kind) and the ownership rule lives in one place.
 /// </summary>
-public sealed class LabCommands(JobRunner runner, JobStore jobs, LabReferences references, DataFolder folder)
+public sealed class LabCommands(JobRunner runner, JobStore jobs, LabReferences references, DataFolder folder, IOptions<LabOptions> options)
 {
     /// <summary>"Cancel your own": only a job's owner cancels, stops or deletes it (the lab's own jobs belong to no visitor).</summary>
     public static bool MayControl(string user, JobRecord job) => string.Equals(user, job.Owner, StringComparison.Ordinal);
@@ -40,7 +41,7 @@ public sealed class LabCommands(JobRunner runner, JobStore jobs, LabReferences r
     {
         if (priority is < -10 or > 10)
             throw SpecValidationException.For("priority", "must be -10..10.");
-        var normalised = await kind.ValidateAsync(spec, references, cancellationToken);
+        var normalised = await kind.ValidateAsync(spec, new SpecContext(references, options.Value.Limits), cancellationToken);
         var title = string.IsNullOrWhiteSpace(name) ? DefaultName(kind, spec) : name.Trim();
         return await runner.SubmitAsync(new JobSubmission(kind.Name, owner, title, normalised, priority,
             idempotencyKey is null ? null : $"{owner}:{idempotencyKey}"), cancellationToken);

@@ -21,7 +21,7 @@ public abstract class JobKind
     public virtual bool Submittable => false;
 
     /// <summary>Checks a submitted spec; returns it normalised (compact JSON) or throws <see cref="SpecValidationException"/>.</summary>
-    public abstract Task<string> ValidateAsync(JsonElement spec, LabReferences references, CancellationToken cancellationToken = default);
+    public abstract Task<string> ValidateAsync(JsonElement spec, SpecContext context, CancellationToken cancellationToken = default);
 
     /// <summary>On the host, when a slot claims the job: the worker's input (lab ids resolved to paths, outputs placed).</summary>
     public abstract Task<JsonElement> ResolveAsync(JobRecord job, ResolveContext context, CancellationToken cancellationToken = default);
@@ -43,7 +43,7 @@ public abstract class JobKind
 /// </summary>
 public abstract class JobKind<TSpec, TInput, TResult> : JobKind
 {
-    public sealed override async Task<string> ValidateAsync(JsonElement spec, LabReferences references, CancellationToken cancellationToken = default)
+    public sealed override async Task<string> ValidateAsync(JsonElement spec, SpecContext context, CancellationToken cancellationToken = default)
     {
         var errors = new SpecErrors("spec");
         if (spec.ValueKind != JsonValueKind.Object)
@@ -61,7 +61,7 @@ public abstract class JobKind<TSpec, TInput, TResult> : JobKind
             errors.Add("", e.Message);
             throw errors.Exception();
         }
-        await ValidateAsync(typed, errors, references, cancellationToken);
+        await ValidateAsync(typed, errors, context, cancellationToken);
         errors.ThrowIfAny();
         return JsonSerializer.Serialize(Normalise(typed), WebLabJson.Compact);
     }
@@ -83,7 +83,7 @@ public abstract class JobKind<TSpec, TInput, TResult> : JobKind
         job.ResultJson is null ? default : WebLabJson.Deserialize<TResult>(job.ResultJson, $"{Name} result of {job.Id}");
 
     /// <summary>Adds every problem of <paramref name="spec"/> to <paramref name="errors"/> (paths relative to the spec).</summary>
-    protected abstract Task ValidateAsync(TSpec spec, SpecErrors errors, LabReferences references, CancellationToken cancellationToken);
+    protected abstract Task ValidateAsync(TSpec spec, SpecErrors errors, SpecContext context, CancellationToken cancellationToken);
 
     /// <summary>The spec as it is stored (e.g. with server-decided fields cleared).</summary>
     protected virtual TSpec Normalise(TSpec spec) => spec;
