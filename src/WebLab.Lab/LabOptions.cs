@@ -23,6 +23,12 @@ public sealed class LabOptions
     /// <summary>A worker silent for this long (no progress and no keep-alive) is considered hung and killed.</summary>
     public TimeSpan WorkerStallTimeout { get; set; } = TimeSpan.FromMinutes(2);
 
+    /// <summary>
+    /// A worker whose job makes no progress for this long (no message from its work; its timer's keep-alives do not count)
+    /// is stalled or deadlocked: it is killed and the job retried. Long enough for the slowest silent phase (loading data).
+    /// </summary>
+    public TimeSpan WorkerProgressTimeout { get; set; } = TimeSpan.FromMinutes(15);
+
     /// <summary>How long a worker asked to stop (shutdown, cancel) may take before it is killed.</summary>
     public TimeSpan WorkerStopGrace { get; set; } = TimeSpan.FromSeconds(15);
 

@@ -211,24 +211,45 @@ public sealed class JobRunner : BackgroundService
 
             WorkerResult? result = null;
             WorkerFailure? failure = null;
-            await foreach (var message in worker.MessagesAsync())
+            bool readToEnd = false;
+            int exit;
+            try
             {
-                switch (message)
+                await foreach (var message in worker.MessagesAsync())
                 {
-                    case WorkerEvent e:
-                        await RecordEventAsync(job, owner, running, e);
-                        break;
-                    case WorkerResult r:
-                        result = r;
-                        break;
-                    case WorkerFailure f:
-                        failure = f;
-                        break;
+                    switch (message)
+                    {
+                        case WorkerEvent e:
+                            await RecordEventAsync(job, owner, running, e);
+                            break;
+                        case WorkerResult r:
+                            result = r;
+                            break;
+                        case WorkerFailure f:
+                            failure = f;
+                            break;
+                    }
                 }
+                readToEnd = true;
             }
-            var exit = await worker.WaitForExitAsync(CancellationToken.None);
-            await supervision.CancelAsync();
-            await supervise;
+            catch (Exception e) when (e is SqliteException or IOException)
+            {
+                // Its events can no longer be stored (database full or failing): the worker must not train on unrecorded.
+                _log.LogError(e, "recording an event of {Job} failed; stopping its worker", job.Id);
+                running.Kill($"the lab could not record the job's events ({e.Message})");
+                readToEnd = true;
+            }
+            finally
+            {
+                // Whatever ended the reading, the worker and its heartbeat end with it: a job is never left Running,
+                // its lease renewed, without a worker. The job's state is written below, or, when the database refuses
+                // even that, by lease recovery once the lease lapses.
+                if (!readToEnd)
+                    running.Kill("the host stopped reading the worker");
+                exit = await worker.WaitForExitAsync(CancellationToken.None);
+                await supervision.CancelAsync();
+                await supervise;
+            }
             await FinishAsync(job, owner, running, exit, result, failure, worker.StderrTail(), stoppingToken.IsCancellationRequested);
         }
         finally
@@ -237,7 +258,7 @@ public sealed class JobRunner : BackgroundService
         }
     }
 
-    /// <summary>Renews the lease while the worker lives; stops a worker whose job was taken away, or that hangs.</summary>
+    /// <summary>Renews the lease while the worker lives; stops a worker whose job was taken away, that hangs or that stalls.</summary>
     private async Task SuperviseAsync(JobRecord job, string owner, RunningJob running, CancellationToken cancellationToken)
     {
         using var timer = new PeriodicTimer(_options.HeartbeatInterval);
@@ -245,26 +266,42 @@ public sealed class JobRunner : BackgroundService
         {
             while (await timer.WaitForNextTickAsync(cancellationToken))
             {
-                if (!await _jobs.HeartbeatAsync(job.Id, owner, _options.Lease, cancellationToken))
-                {
-                    // Cancelled, or the lease was lost and the job requeued elsewhere: this worker must not go on.
-                    running.Abandon(WorkerCommands.Cancel, _options.WorkerStopGrace);
-                }
-                else if (running.Worker is { } worker && _time.GetUtcNow() - worker.LastHeard > _options.WorkerStallTimeout)
-                {
-                    running.HungFor = _options.WorkerStallTimeout;
-                    worker.Kill();
-                }
+                await HeartbeatAsync(job, owner, running, cancellationToken);
+                CheckLiveness(running);
             }
         }
         catch (OperationCanceledException)
         {
             // the worker has exited
         }
+    }
+
+    private async Task HeartbeatAsync(JobRecord job, string owner, RunningJob running, CancellationToken cancellationToken)
+    {
+        try
+        {
+            // Cancelled, or the lease was lost and the job requeued elsewhere: this worker must not go on.
+            if (!await _jobs.HeartbeatAsync(job.Id, owner, _options.Lease, cancellationToken))
+                running.Abandon(WorkerCommands.Cancel, _options.WorkerStopGrace);
+        }
         catch (Exception e) when (e is SqliteException or IOException)
         {
-            _log.LogWarning(e, "heartbeat of {Job} failed", job.Id);
+            // A busy or briefly failing database must not end supervision: the next tick renews the lease. If the failures
+            // outlast the lease, recovery requeues the job and the first heartbeat that succeeds abandons this worker.
+            _log.LogWarning(e, "heartbeat of {Job} failed; retrying at the next tick", job.Id);
         }
+    }
+
+    /// <summary>Kills a worker that is silent (a hung process) or whose work has stopped moving (a deadlock: keep-alives go on).</summary>
+    private void CheckLiveness(RunningJob running)
+    {
+        if (running.Worker is not { } worker)
+            return;
+        var now = _time.GetUtcNow();
+        if (now - worker.LastHeard > _options.WorkerStallTimeout)
+            running.Kill($"the worker was silent for {_options.WorkerStallTimeout.TotalSeconds:0} s and was killed");
+        else if (now - worker.LastProgress > _options.WorkerProgressTimeout)
+            running.Kill($"the worker made no progress for {_options.WorkerProgressTimeout.TotalSeconds:0} s (stalled or deadlocked) and was killed");
     }
 
     private async Task RecordEventAsync(JobRecord job, string owner, RunningJob running, WorkerEvent e)
@@ -292,7 +329,7 @@ public sealed class JobRunner : BackgroundService
     {
         var none = CancellationToken.None;
         string Describe() => failure?.Message
-                             ?? (running.HungFor is { } hung ? $"the worker was silent for {hung.TotalSeconds:0} s and was killed"
+                             ?? (running.KilledBecause is { } why ? why
                                  : exit is 137 or -9 or 9 ? "the worker was killed (SIGKILL or out of memory)"
                                  : exit is 134 or 139 ? $"the worker crashed (exit {exit})"
                                  : $"the worker exited with code {exit}")
@@ -368,7 +405,19 @@ public sealed class JobRunner : BackgroundService
 
         public DateTimeOffset LastProgressWrite { get; set; }
 
-        public TimeSpan? HungFor { get; set; }
+        private string? _killedBecause;
+
+        /// <summary>Why the host killed the worker, if it did (silent, stalled, unrecordable).</summary>
+        public string? KilledBecause => Volatile.Read(ref _killedBecause);
+
+        /// <summary>Kills the worker now, remembering why (the first reason wins).</summary>
+        public void Kill(string why)
+        {
+            if (Worker is not { } worker)
+                return;
+            Interlocked.CompareExchange(ref _killedBecause, why, null);
+            worker.Kill();
+        }
 
         /// <summary>Sends <paramref name="command"/> once, then kills the worker if it is still there after <paramref name="grace"/>.</summary>
         public void Abandon(string command, TimeSpan grace)

@@ -1,0 +1,124 @@
+using System.Globalization;
+using Dapper;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using WebLab.Lab.Catalog;
+using WebLab.Lab.Jobs;
+using WebLab.Lab.Jobs.Kinds;
+using WebLab.Lab.Storage;
+
+namespace WebLab.Lab.Tests.Jobs;
+
+/// <summary>
+/// A <see cref="JobRunner"/> on a temporary lab whose worker is a small shell script: the supervisor's behaviour
+/// (heartbeats, recording, liveness, deadlines) tested against a real process without loading libtorch. Faults are
+/// injected into the real database with triggers that fire while a row of the faults table names them.
+/// </summary>
+public sealed class RunnerLab : IAsyncDisposable
+{
+    private readonly CancellationTokenSource _stop = new();
+
+    private RunnerLab(TempLab lab, JobRunner runner)
+    {
+        Lab = lab;
+        Runner = runner;
+    }
+
+    public TempLab Lab { get; }
+
+    public JobRunner Runner { get; }
+
+    /// <summary>The one-line JSON result of a prediction job (what a successful script prints last).</summary>
+    public const string PredictResult = """{"type":"result","result":{"image":"x.png","checkpoint":null,"top":[]}}""";
+
+    /// <summary>A log event line.</summary>
+    public const string LogEvent = """{"type":"event","event":"log","payload":{"level":"info","message":"working"}}""";
+
+    /// <summary>Starts a runner whose workers run <paramref name="script"/> (sh), with fast heartbeats on the lab's manual clock.</summary>
+    public static async Task<RunnerLab> StartAsync(string script, Action<LabOptions>? configure = null)
+    {
+        var lab = await TempLab.CreateAsync();
+        var worker = Path.Combine(lab.Folder, "worker.sh");
+        await File.WriteAllTextAsync(worker, "#!/bin/sh\n" + script + "\n");
+        if (!OperatingSystem.IsWindows()) // the worker is a shell script: these tests need a Unix
+            File.SetUnixFileMode(worker, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var options = new LabOptions
+        {
+            DataDirectory = lab.Folder,
+            TrainWorkers = 1,
+            Device = "cpu",
+            WorkerPath = worker,
+            HeartbeatInterval = TimeSpan.FromMilliseconds(50),
+            WorkerStopGrace = TimeSpan.FromMilliseconds(200),
+        };
+        configure?.Invoke(options);
+        var folder = new DataFolder(lab.Folder);
+        var references = new LabReferences(new DatasetStore(lab.Db), new CheckpointStore(lab.Db));
+        var runner = new JobRunner(lab.Jobs, references, new LabEvents(), folder, Options.Create(options), NullLogger<JobRunner>.Instance, lab.Time);
+        await using (var connection = await lab.Db.OpenAsync())
+        {
+            await connection.ExecuteAsync("""
+                CREATE TABLE faults (name TEXT PRIMARY KEY);
+                CREATE TRIGGER fault_heartbeat BEFORE UPDATE OF lease_expires_ms ON jobs
+                WHEN OLD.state = 'running' AND NEW.state = 'running' AND EXISTS (SELECT 1 FROM faults WHERE name = 'heartbeat')
+                BEGIN SELECT RAISE(ABORT, 'injected heartbeat fault'); END;
+                CREATE TRIGGER fault_events BEFORE INSERT ON job_events
+                WHEN EXISTS (SELECT 1 FROM faults WHERE name = 'events')
+                BEGIN SELECT RAISE(ABORT, 'injected event fault'); END;
+                """);
+            await CheckpointStore.AddAsync(connection, null, new CheckpointRecord
+            {
+                Id = Checkpoint, Name = "source", Owner = "test", Path = Path.Combine(lab.Folder, "source.weblab"), InfoJson = "{}",
+                CreatedAt = DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture),
+            }, CancellationToken.None);
+        }
+        var started = new RunnerLab(lab, runner);
+        await runner.StartAsync(started._stop.Token);
+        return started;
+    }
+
+    private const string Checkpoint = "ckpt_22222222222222222";
+
+    /// <summary>Queues a prediction (a utility job whose resolution needs nothing but a checkpoint row) and wakes a slot.</summary>
+    public async Task<JobRecord> SubmitAsync(int maxAttempts = 1)
+    {
+        var spec = $$"""{"checkpoint":"{{Checkpoint}}","upload":"{{Ids.New("up")}}.png","imageName":"x.png","topK":1}""";
+        var (job, _) = await Lab.Jobs.SubmitAsync(new JobSubmission(PredictKind.Id, "alice", "predict", spec), maxAttempts);
+        Runner.Wake(job.Lane);
+        return job;
+    }
+
+    public async Task FaultAsync(string name, bool on)
+    {
+        await using var connection = await Lab.Db.OpenAsync();
+        await connection.ExecuteAsync(on ? "INSERT OR IGNORE INTO faults (name) VALUES (@name)" : "DELETE FROM faults WHERE name = @name", new { name });
+    }
+
+    /// <summary>Polls (real time) until the job satisfies <paramref name="done"/>; fails the test after <paramref name="within"/>.</summary>
+    public async Task<JobRecord> UntilAsync(string id, Func<JobRecord, bool> done, TimeSpan? within = null)
+    {
+        var deadline = DateTime.UtcNow + (within ?? TimeSpan.FromSeconds(20));
+        while (true)
+        {
+            var job = await Lab.JobAsync(id);
+            if (done(job))
+                return job;
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException($"job {id} is {job.State} ({job.Error}) after {within ?? TimeSpan.FromSeconds(20)}");
+            await Task.Delay(25);
+        }
+    }
+
+    /// <summary>The job's history reasons, oldest first.</summary>
+    public async Task<IReadOnlyList<string>> HistoryAsync(string id) =>
+        (await Lab.Jobs.HistoryAsync(id)).Select(h => h.Reason).ToList();
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        await Runner.StopAsync(CancellationToken.None);
+        Runner.Dispose();
+        _stop.Dispose();
+        await Lab.DisposeAsync();
+    }
+}
