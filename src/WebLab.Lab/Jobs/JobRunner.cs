@@ -58,7 +58,8 @@ public sealed class JobRunner : BackgroundService
     /// <returns>The job, and false when an earlier submission with the same idempotency key was returned instead.</returns>
     public async Task<(JobRecord Job, bool Created)> SubmitAsync(JobSubmission submission, CancellationToken cancellationToken = default)
     {
-        var (job, created) = await _jobs.SubmitAsync(submission, _options.MaxAttempts, cancellationToken);
+        var timeout = _options.Limits.DeadlineFor(JobKinds.Get(submission.Kind));
+        var (job, created) = await _jobs.SubmitAsync(submission, _options.MaxAttempts, timeout, cancellationToken);
         if (created)
         {
             await PublishStateAsync(job, "submitted");
@@ -194,7 +195,7 @@ public sealed class JobRunner : BackgroundService
         var jobFile = Path.Combine(workerJob.OutputDirectory, $"job-{job.Attempt}.json");
         await File.WriteAllTextAsync(jobFile, JsonSerializer.Serialize(workerJob, WebLabJson.Options), CancellationToken.None);
 
-        var running = new RunningJob(device);
+        var running = new RunningJob(device, Deadline(job, kind));
         _running[job.Id] = running;
         try
         {
@@ -258,6 +259,10 @@ public sealed class JobRunner : BackgroundService
         }
     }
 
+    /// <summary>The job's deadline: as stored at its first claim, or (jobs from before deadlines) the kind's setting from now.</summary>
+    private DateTimeOffset Deadline(JobRecord job, JobKind kind) =>
+        job.DeadlineMs is { } ms ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : _time.GetUtcNow() + _options.Limits.DeadlineFor(kind);
+
     /// <summary>Renews the lease while the worker lives; stops a worker whose job was taken away, that hangs or that stalls.</summary>
     private async Task SuperviseAsync(JobRecord job, string owner, RunningJob running, CancellationToken cancellationToken)
     {
@@ -292,13 +297,18 @@ public sealed class JobRunner : BackgroundService
         }
     }
 
-    /// <summary>Kills a worker that is silent (a hung process) or whose work has stopped moving (a deadlock: keep-alives go on).</summary>
+    /// <summary>
+    /// Kills a worker past its job's deadline (the job times out), that is silent (a hung process) or whose work has
+    /// stopped moving (a deadlock: keep-alives go on; these two are retried).
+    /// </summary>
     private void CheckLiveness(RunningJob running)
     {
         if (running.Worker is not { } worker)
             return;
         var now = _time.GetUtcNow();
-        if (now - worker.LastHeard > _options.WorkerStallTimeout)
+        if (now > running.Deadline)
+            running.TimeOut($"the job ran past its deadline ({running.Deadline.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC) and its worker was killed");
+        else if (now - worker.LastHeard > _options.WorkerStallTimeout)
             running.Kill($"the worker was silent for {_options.WorkerStallTimeout.TotalSeconds:0} s and was killed");
         else if (now - worker.LastProgress > _options.WorkerProgressTimeout)
             running.Kill($"the worker made no progress for {_options.WorkerProgressTimeout.TotalSeconds:0} s (stalled or deadlocked) and was killed");
@@ -342,6 +352,15 @@ public sealed class JobRunner : BackgroundService
             await EndAsync(job, owner, completed ? JobState.Succeeded : null, null);
             return;
         }
+        if (running.TimedOut)
+        {
+            var late = running.KilledBecause!;
+            var timedOut = await _jobs.TimeOutAsync(job.Id, owner, late, none);
+            if (timedOut)
+                await _jobs.WriteAsync(write => JobKinds.Get(job.Kind).OnFailedAsync(job, late, write), none);
+            await EndAsync(job, owner, timedOut ? JobState.TimedOut : null, late);
+            return;
+        }
         if (exit == WorkerExit.Interrupted || (shuttingDown && exit != WorkerExit.BadInput))
         {
             var reason = shuttingDown ? "the lab is shutting down" : "the worker received SIGTERM";
@@ -372,7 +391,7 @@ public sealed class JobRunner : BackgroundService
             _log.LogInformation("job {Job} -> {State}{Reason}", job.Id, state, reason is null ? "" : $": {reason}");
         if (now is not null)
         {
-            await PublishStateAsync(now, reason ?? now.State.ToString().ToLowerInvariant());
+            await PublishStateAsync(now, reason ?? now.State.Label());
             if (now.State == JobState.Queued)
                 Wake(now.Lane);
         }
@@ -395,11 +414,18 @@ public sealed class JobRunner : BackgroundService
     private static string LastLines(string text, int count) => string.Join(" | ", text.Split('\n').TakeLast(count));
 
     /// <summary>A job this host is running.</summary>
-    private sealed class RunningJob(string device)
+    private sealed class RunningJob(string device, DateTimeOffset deadline)
     {
         private int _abandoned;
+        private int _timedOut;
 
         public string Device { get; } = device;
+
+        /// <summary>When the job must have finished.</summary>
+        public DateTimeOffset Deadline { get; } = deadline;
+
+        /// <summary>True once the worker was killed for running past <see cref="Deadline"/>.</summary>
+        public bool TimedOut => Volatile.Read(ref _timedOut) == 1;
 
         public WorkerProcess? Worker { get; set; }
 
@@ -409,6 +435,15 @@ public sealed class JobRunner : BackgroundService
 
         /// <summary>Why the host killed the worker, if it did (silent, stalled, unrecordable).</summary>
         public string? KilledBecause => Volatile.Read(ref _killedBecause);
+
+        /// <summary>Kills the worker for running past its deadline: the job ends TimedOut, not retried.</summary>
+        public void TimeOut(string why)
+        {
+            if (Worker is null || KilledBecause is not null)
+                return;
+            Volatile.Write(ref _timedOut, 1);
+            Kill(why);
+        }
 
         /// <summary>Kills the worker now, remembering why (the first reason wins).</summary>
         public void Kill(string why)

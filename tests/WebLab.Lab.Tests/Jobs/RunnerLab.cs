@@ -79,11 +79,14 @@ public sealed class RunnerLab : IAsyncDisposable
 
     private const string Checkpoint = "ckpt_22222222222222222";
 
-    /// <summary>Queues a prediction (a utility job whose resolution needs nothing but a checkpoint row) and wakes a slot.</summary>
-    public async Task<JobRecord> SubmitAsync(int maxAttempts = 1)
+    /// <summary>A prediction: a utility job whose resolution needs nothing but a checkpoint row.</summary>
+    public static JobSubmission Prediction() =>
+        new(PredictKind.Id, "alice", "predict", $$"""{"checkpoint":"{{Checkpoint}}","upload":"{{Ids.New("up")}}.png","imageName":"x.png","topK":1}""");
+
+    /// <summary>Queues a <see cref="Prediction"/> and wakes a slot; its deadline is a day unless <paramref name="timeout"/> says otherwise.</summary>
+    public async Task<JobRecord> SubmitAsync(int maxAttempts = 1, TimeSpan? timeout = null)
     {
-        var spec = $$"""{"checkpoint":"{{Checkpoint}}","upload":"{{Ids.New("up")}}.png","imageName":"x.png","topK":1}""";
-        var (job, _) = await Lab.Jobs.SubmitAsync(new JobSubmission(PredictKind.Id, "alice", "predict", spec), maxAttempts);
+        var (job, _) = await Lab.Jobs.SubmitAsync(Prediction(), maxAttempts, timeout ?? TimeSpan.FromDays(1));
         Runner.Wake(job.Lane);
         return job;
     }

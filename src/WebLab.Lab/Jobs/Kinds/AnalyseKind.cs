@@ -16,6 +16,8 @@ public sealed class AnalyseKind : JobKind<AnalysisSpec, AnalyseInput, AnalysisRe
 
     public override string Lane => Lanes.Utility;
 
+    public override TimeSpan DefaultDeadline => TimeSpan.FromHours(1);
+
     public override bool Submittable => true;
 
     protected override async Task ValidateAsync(AnalysisSpec spec, SpecErrors errors, SpecContext context, CancellationToken cancellationToken)

@@ -21,6 +21,8 @@ public sealed class ImportKind : JobKind<ImportSpec, ImportInput, CheckpointInfo
 
     public override string Lane => Lanes.Utility;
 
+    public override TimeSpan DefaultDeadline => TimeSpan.FromHours(1);
+
     protected override Task ValidateAsync(ImportSpec spec, SpecErrors errors, SpecContext context, CancellationToken cancellationToken)
     {
         if (!Models.Architectures.All.Any(a => a.Name == spec.Architecture))

@@ -19,6 +19,8 @@ public sealed class IngestKind : JobKind<IngestSpec, IngestInput, DatasetManifes
 
     public override string Lane => Lanes.Utility;
 
+    public override TimeSpan DefaultDeadline => TimeSpan.FromHours(2);
+
     protected override async Task ValidateAsync(IngestSpec spec, SpecErrors errors, SpecContext context, CancellationToken cancellationToken)
     {
         if (!Ids.IsValid(spec.DatasetId, "ds"))

@@ -17,6 +17,9 @@ public abstract class JobKind
     /// <summary>Which worker slots run it (<see cref="Lanes"/>).</summary>
     public abstract string Lane { get; }
 
+    /// <summary>How long one of its jobs may run, wall clock from its first start, unless <see cref="JobLimits.Deadlines"/> says otherwise.</summary>
+    public virtual TimeSpan DefaultDeadline => TimeSpan.FromHours(12);
+
     /// <summary>True when POST /api/jobs takes it; uploads, imports and predictions arrive with their files instead.</summary>
     public virtual bool Submittable => false;
 

@@ -25,6 +25,15 @@ public sealed class JobLimits
     /// <summary>Most points one sweep may have; never more than the engine's <see cref="SweepSpec.MaxPoints"/>.</summary>
     public int MaxSweepPoints { get; set; } = SweepSpec.MaxPoints;
 
+    /// <summary>
+    /// Wall-clock deadlines by kind name, overriding the kind's own <see cref="JobKind.DefaultDeadline"/>
+    /// ("WebLab:Limits:Deadlines:sweep" = "2.00:00:00"). Fixed on a job when it is submitted.
+    /// </summary>
+    public Dictionary<string, TimeSpan> Deadlines { get; set; } = [];
+
+    /// <summary>How long a job of <paramref name="kind"/> may run, from its first start.</summary>
+    public TimeSpan DeadlineFor(JobKind kind) => Deadlines.TryGetValue(kind.Name, out var deadline) ? deadline : kind.DefaultDeadline;
+
     /// <summary>Adds an error for each budget, data size or seed of <paramref name="spec"/> over its cap (paths under <paramref name="path"/>).</summary>
     public void CheckExperiment(ExperimentSpec spec, string path, SpecErrors errors) =>
         errors.AddRange(ExperimentErrors(spec).Select(e => path.Length == 0 ? e : e.Under(path)));

@@ -20,6 +20,8 @@ public sealed class SweepKind : JobKind<SweepSpec, SweepInput, SweepResult>
 
     public override string Lane => Lanes.Train;
 
+    public override TimeSpan DefaultDeadline => TimeSpan.FromDays(3);
+
     public override bool Submittable => true;
 
     protected override async Task ValidateAsync(SweepSpec spec, SpecErrors errors, SpecContext context, CancellationToken cancellationToken)
