@@ -53,6 +53,15 @@ public sealed class LabOptions
     /// <summary>Run workers at all (tests of the API alone turn this off).</summary>
     public bool RunWorkers { get; set; } = true;
 
+    /// <summary>How often cleanup runs (orphaned temporary files, spent uploads, ended jobs' progress events, the WAL); zero: never.</summary>
+    public TimeSpan MaintenancePeriod { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>Temporary files and uploads no job names, untouched for this long, are orphans that cleanup removes.</summary>
+    public TimeSpan OrphanAge { get; set; } = TimeSpan.FromHours(6);
+
+    /// <summary>Largest the database file may grow, in bytes (null: the disk is the limit); past it writes fail like on a full disk.</summary>
+    public long? MaxDatabaseBytes { get; set; }
+
     /// <summary>What one job may ask for: budgets, data sizes, seeds, sweep size ("WebLab:Limits:MaxEpochs", ...).</summary>
     public Jobs.Kinds.JobLimits Limits { get; set; } = new();
 

@@ -22,7 +22,7 @@ public sealed record JobSummary(string Id, string Kind, string Owner, string Nam
 /// <summary>Everything about a job: state, spec, history, per-epoch curves and the result when done.</summary>
 public sealed record JobDetail(JobSummary Job, JsonElement Spec, IReadOnlyList<JobTransition> History, IReadOnlyList<CurvePoint> Curves, JsonElement? Result);
 
-/// <summary>A persisted job event; seq counts from 1 with no gaps.</summary>
+/// <summary>A persisted job event; seq counts from 1 with no gaps while the job runs (cleanup thins an ended job's progress events).</summary>
 public sealed record JobEventDto(long Seq, string Type, JsonElement Payload, string At);
 
 internal static class JobsApi
