@@ -18,13 +18,17 @@ public sealed class RunnerLab : IAsyncDisposable
 {
     private readonly CancellationTokenSource _stop = new();
 
-    private RunnerLab(TempLab lab, JobRunner runner)
+    private RunnerLab(TempLab lab, JobStore store, JobRunner runner)
     {
         Lab = lab;
+        Store = store;
         Runner = runner;
     }
 
     public TempLab Lab { get; }
+
+    /// <summary>The runner's store (on a size-capped database when the lab was started with one).</summary>
+    public JobStore Store { get; }
 
     public JobRunner Runner { get; }
 
@@ -35,7 +39,8 @@ public sealed class RunnerLab : IAsyncDisposable
     public const string LogEvent = """{"type":"event","event":"log","payload":{"level":"info","message":"working"}}""";
 
     /// <summary>Starts a runner whose workers run <paramref name="script"/> (sh), with fast heartbeats on the lab's manual clock.</summary>
-    public static async Task<RunnerLab> StartAsync(string script, Action<LabOptions>? configure = null)
+    /// <param name="maxDatabaseBytes">Caps the runner's database (a full disk); the test's own connections stay uncapped.</param>
+    public static async Task<RunnerLab> StartAsync(string script, Action<LabOptions>? configure = null, long? maxDatabaseBytes = null)
     {
         var lab = await TempLab.CreateAsync();
         var worker = Path.Combine(lab.Folder, "worker.sh");
@@ -53,8 +58,10 @@ public sealed class RunnerLab : IAsyncDisposable
         };
         configure?.Invoke(options);
         var folder = new DataFolder(lab.Folder);
-        var references = new LabReferences(new DatasetStore(lab.Db), new CheckpointStore(lab.Db));
-        var runner = new JobRunner(lab.Jobs, references, new LabEvents(), folder, Options.Create(options), NullLogger<JobRunner>.Instance, lab.Time);
+        var db = maxDatabaseBytes is null ? lab.Db : new Database(lab.Db.Path, maxDatabaseBytes);
+        var store = new JobStore(db, lab.Time);
+        var references = new LabReferences(new DatasetStore(db), new CheckpointStore(db));
+        var runner = new JobRunner(store, references, new LabEvents(), folder, Options.Create(options), NullLogger<JobRunner>.Instance, lab.Time);
         await using (var connection = await lab.Db.OpenAsync())
         {
             await connection.ExecuteAsync("""
@@ -72,7 +79,7 @@ public sealed class RunnerLab : IAsyncDisposable
                 CreatedAt = DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture),
             }, CancellationToken.None);
         }
-        var started = new RunnerLab(lab, runner);
+        var started = new RunnerLab(lab, store, runner);
         await runner.StartAsync(started._stop.Token);
         return started;
     }
