@@ -55,10 +55,12 @@ internal static class JobsApi
         JobState? filter = null;
         if (!string.IsNullOrEmpty(state))
         {
-            filter = Enum.TryParse<JobState>(state, ignoreCase: true, out var parsed) && !int.TryParse(state, out _) ? parsed
+            // As the API writes states ("timed-out"), or as the database stores them ("timedout").
+            filter = Enum.TryParse<JobState>(state.Replace("-", "", StringComparison.Ordinal), ignoreCase: true, out var parsed) && !int.TryParse(state, out _)
+                ? parsed
                 : throw new SpecValidationException(new Dictionary<string, string[]>
                 {
-                    ["state"] = [$"one of {string.Join(", ", Enum.GetNames<JobState>().Select(n => n.ToLowerInvariant()))}."],
+                    ["state"] = [$"one of {string.Join(", ", Enum.GetNames<JobState>().Select(System.Text.Json.JsonNamingPolicy.KebabCaseLower.ConvertName))}."],
                 });
         }
         var list = await store.ListAsync(filter, kind, owner, Math.Clamp(limit ?? 200, 1, 1000), ct);
