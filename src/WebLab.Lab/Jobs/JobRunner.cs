@@ -210,43 +210,23 @@ public sealed class JobRunner : BackgroundService
             var supervise = SuperviseAsync(job, owner, running, supervision.Token);
             using var shutdown = stoppingToken.Register(() => running.Abandon(WorkerCommands.Interrupt, _options.WorkerStopGrace));
 
-            WorkerResult? result = null;
-            WorkerFailure? failure = null;
-            bool readToEnd = false;
+            WorkerResult? result;
+            WorkerFailure? failure;
             int exit;
             try
             {
-                await foreach (var message in worker.MessagesAsync())
-                {
-                    switch (message)
-                    {
-                        case WorkerEvent e:
-                            await RecordEventAsync(job, owner, running, e);
-                            break;
-                        case WorkerResult r:
-                            result = r;
-                            break;
-                        case WorkerFailure f:
-                            failure = f;
-                            break;
-                    }
-                }
-                readToEnd = true;
+                (result, failure) = await ReadAsync(job, owner, running, worker);
             }
-            catch (Exception e) when (e is SqliteException or IOException)
+            catch
             {
-                // Its events can no longer be stored (database full or failing): the worker must not train on unrecorded.
-                _log.LogError(e, "recording an event of {Job} failed; stopping its worker", job.Id);
-                running.Kill($"the lab could not record the job's events ({e.Message})");
-                readToEnd = true;
+                running.Kill("the host stopped reading the worker");
+                throw;
             }
             finally
             {
                 // Whatever ended the reading, the worker and its heartbeat end with it: a job is never left Running,
                 // its lease renewed, without a worker. The job's state is written below, or, when the database refuses
                 // even that, by lease recovery once the lease lapses.
-                if (!readToEnd)
-                    running.Kill("the host stopped reading the worker");
                 exit = await worker.WaitForExitAsync(CancellationToken.None);
                 await supervision.CancelAsync();
                 await supervise;
@@ -257,6 +237,38 @@ public sealed class JobRunner : BackgroundService
         {
             _running.TryRemove(job.Id, out _);
         }
+    }
+
+    /// <summary>Records the worker's events until it closes stdout; returns its result or failure message, if any.</summary>
+    private async Task<(WorkerResult?, WorkerFailure?)> ReadAsync(JobRecord job, string owner, RunningJob running, WorkerProcess worker)
+    {
+        WorkerResult? result = null;
+        WorkerFailure? failure = null;
+        try
+        {
+            await foreach (var message in worker.MessagesAsync())
+            {
+                switch (message)
+                {
+                    case WorkerEvent e:
+                        await RecordEventAsync(job, owner, running, e);
+                        break;
+                    case WorkerResult r:
+                        result = r;
+                        break;
+                    case WorkerFailure f:
+                        failure = f;
+                        break;
+                }
+            }
+        }
+        catch (Exception e) when (e is SqliteException or IOException)
+        {
+            // Its events can no longer be stored (database full or failing): the worker must not train on unrecorded.
+            _log.LogError(e, "recording an event of {Job} failed; stopping its worker", job.Id);
+            running.Kill($"the lab could not record the job's events ({e.Message})");
+        }
+        return (result, failure);
     }
 
     /// <summary>The job's deadline: as stored at its first claim, or (jobs from before deadlines) the kind's setting from now.</summary>

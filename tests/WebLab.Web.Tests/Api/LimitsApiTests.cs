@@ -110,6 +110,12 @@ public sealed class LimitsApiTests(LabApiFactory factory) : IClassFixture<LabApi
         await RefusedAsync(new { kind = "pretrain", spec = new { dataset = "fashion-mnist", architecture = "resnet8", epochs = 5000 } },
             "spec.epochs", "cap of 1000");
 
+    [Theory]
+    [InlineData(200_000, 0, "spec.perClass", "cap of 100000")]
+    [InlineData(10, -1, "spec.seed", "0..1000000")]
+    public async Task AnalysisOverItsCaps_Is400(int perClass, int seed, string field, string expected) =>
+        await RefusedAsync(new { kind = "analyse", spec = new { target = "fashion-mnist", source = Source, perClass, seed } }, field, expected);
+
     [Fact]
     public async Task SweepBomb_IsRefusedWithinASecond_BeforeAnyPointIsBuilt()
     {
