@@ -31,7 +31,7 @@ public sealed class JobRunnerDeadlineTests
     [Fact]
     public async Task TheDeadline_IsTheKindsUnlessTheSettingsSayOtherwise_AndIsStoredAtSubmit()
     {
-        await using var runner = await RunnerLab.StartAsync("sleep 60", o => o.Limits.Deadlines[AnalyseKind.Id] = TimeSpan.FromMinutes(7));
+        await using var runner = await RunnerLab.StartAsync("sleep 60", o => o.Limits.Deadlines["Analyse"] = TimeSpan.FromMinutes(7)); // setting keys are case-insensitive
         var (prediction, _) = await runner.Runner.SubmitAsync(RunnerLab.Prediction() with { Kind = PredictKind.Id });
         var (analysis, _) = await runner.Runner.SubmitAsync(RunnerLab.Prediction() with { Kind = AnalyseKind.Id });
 

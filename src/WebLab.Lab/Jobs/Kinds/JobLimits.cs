@@ -29,7 +29,7 @@ public sealed class JobLimits
     /// Wall-clock deadlines by kind name, overriding the kind's own <see cref="JobKind.DefaultDeadline"/>
     /// ("WebLab:Limits:Deadlines:sweep" = "2.00:00:00"). Fixed on a job when it is submitted.
     /// </summary>
-    public Dictionary<string, TimeSpan> Deadlines { get; set; } = [];
+    public Dictionary<string, TimeSpan> Deadlines { get; set; } = new(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>How long a job of <paramref name="kind"/> may run, from its first start.</summary>
     public TimeSpan DeadlineFor(JobKind kind) => Deadlines.TryGetValue(kind.Name, out var deadline) ? deadline : kind.DefaultDeadline;
@@ -65,12 +65,12 @@ public sealed class JobLimits
     public bool CheckSweepSize(SweepSpec spec, SpecErrors errors)
     {
         var max = Math.Min(MaxSweepPoints, SweepSpec.MaxPoints);
-        if (spec.PointCount() is var count and > 0 && count > max)
-        {
-            errors.Add("axes", $"{(count == long.MaxValue ? "more than 9.2e18" : count.ToString("N0", System.Globalization.CultureInfo.InvariantCulture))} points ({string.Join(" x ", spec.Axes.Select(a => a.Values.Count))}); at most {max} per sweep in this lab.");
-            return false;
-        }
-        return true;
+        var count = spec.PointCount();
+        if (count <= max)
+            return true;
+        var size = count == long.MaxValue ? "more than 9.2e18" : count.ToString("N0", System.Globalization.CultureInfo.InvariantCulture);
+        errors.Add("axes", $"{size} points ({string.Join(" x ", spec.Axes.Select(a => a.Values.Count))}); at most {max} per sweep in this lab.");
+        return false;
     }
 
     /// <summary>The transfer dials the spec will train with: its own, or the defaults with its overrides when a preset decides the rest.</summary>
