@@ -59,6 +59,9 @@ public sealed class LabOptions
     /// <summary>Temporary files and uploads no job names, untouched for this long, are orphans that cleanup removes.</summary>
     public TimeSpan OrphanAge { get; set; } = TimeSpan.FromHours(6);
 
+    /// <summary>Space kept free on the data folder's disk (<see cref="Storage.DiskReserve"/>) to record failures when it fills; 0: none.</summary>
+    public long DiskReserveBytes { get; set; } = 16L << 20;
+
     /// <summary>Largest the database file may grow, in bytes (null: the disk is the limit); past it writes fail like on a full disk.</summary>
     public long? MaxDatabaseBytes { get; set; }
 

@@ -29,10 +29,12 @@ public sealed class JobRunner : BackgroundService
     private readonly ConcurrentDictionary<string, RunningJob> _running = new();
 
     private readonly TimeProvider _time;
+    private readonly DiskReserve _reserve;
 
     public JobRunner(JobStore jobs, LabReferences references, LabEvents events, DataFolder folder, IOptions<LabOptions> options,
         ILogger<JobRunner> log, TimeProvider? time = null)
     {
+        _reserve = new DiskReserve(folder, options.Value.DiskReserveBytes, time);
         _jobs = jobs;
         _references = references;
         _time = time ?? TimeProvider.System;
@@ -95,6 +97,7 @@ public sealed class JobRunner : BackgroundService
             await AfterRecoveryAsync(id, state);
         if (!_options.RunWorkers)
             return;
+        _reserve.Ensure();
         TrainDevices = TrainSlotDevices();
         var slots = new List<Task>();
         for (int i = 0; i < TrainDevices.Count; i++)
@@ -124,6 +127,7 @@ public sealed class JobRunner : BackgroundService
             try
             {
                 await Task.Delay(_options.HeartbeatInterval, stoppingToken);
+                _reserve.Ensure(); // back once a full disk has room again
                 foreach (var (id, state) in await _jobs.RecoverExpiredAsync(stoppingToken))
                     await AfterRecoveryAsync(id, state);
             }
@@ -262,9 +266,17 @@ public sealed class JobRunner : BackgroundService
                 }
             }
         }
+        catch (Exception e) when (e is SqliteException { SqliteErrorCode: SQLitePCL.raw.SQLITE_FULL } || e is IOException io && DataFolder.IsDiskFull(io))
+        {
+            // The disk is full: free the reserve so that the failure can be written, and do not retry into the same wall.
+            _log.LogError(e, "the disk under the lab is full while recording {Job}; stopping its worker", job.Id);
+            _reserve.Release();
+            _jobs.ResetConnections();
+            running.Kill($"the lab's disk is full: its events could not be recorded ({e.Message})", retryable: false);
+        }
         catch (Exception e) when (e is SqliteException or IOException)
         {
-            // Its events can no longer be stored (database full or failing): the worker must not train on unrecorded.
+            // Its events can no longer be stored (database failing): the worker must not train on unrecorded.
             _log.LogError(e, "recording an event of {Job} failed; stopping its worker", job.Id);
             running.Kill($"the lab could not record the job's events ({e.Message})");
         }
@@ -380,7 +392,7 @@ public sealed class JobRunner : BackgroundService
             await EndAsync(job, owner, requeued ? JobState.Queued : null, reason);
             return;
         }
-        bool retryable = exit != WorkerExit.BadInput && failure?.Retryable != false;
+        bool retryable = exit != WorkerExit.BadInput && failure?.Retryable != false && running.Retryable;
         var error = Describe();
         await EndAsync(job, owner, await FailAsync(job, owner, error, retryable), error);
     }
@@ -457,12 +469,16 @@ public sealed class JobRunner : BackgroundService
             Kill(why);
         }
 
+        /// <summary>False once the worker was killed for a reason a retry cannot cure (a full disk).</summary>
+        public bool Retryable { get; private set; } = true;
+
         /// <summary>Kills the worker now, remembering why (the first reason wins).</summary>
-        public void Kill(string why)
+        public void Kill(string why, bool retryable = true)
         {
             if (Worker is not { } worker)
                 return;
-            Interlocked.CompareExchange(ref _killedBecause, why, null);
+            if (Interlocked.CompareExchange(ref _killedBecause, why, null) is null)
+                Retryable = retryable;
             worker.Kill();
         }
 

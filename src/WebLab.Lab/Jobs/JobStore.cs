@@ -23,6 +23,9 @@ public sealed partial class JobStore(Database db, TimeProvider? time = null)
 
     private static string S(JobState state) => state.Stored();
 
+    /// <summary>After a full disk: see <see cref="Database.ResetConnections"/>.</summary>
+    public void ResetConnections() => db.ResetConnections();
+
     /// <summary>Queues a job (or returns the existing one for a repeated idempotency key).</summary>
     /// <param name="timeout">How long it may run once started, wall clock (null: the kind's setting when it is claimed).</param>
     public async Task<(JobRecord Job, bool Created)> SubmitAsync(JobSubmission submission, int maxAttempts, TimeSpan? timeout = null,

@@ -63,6 +63,16 @@ public sealed class Database
         return connection;
     }
 
+    /// <summary>
+    /// Closes the pooled connections. A connection whose write hit a full disk keeps failing with SQLITE_FULL even once
+    /// space is back (found on a full tmpfs); new connections write again.
+    /// </summary>
+    public void ResetConnections()
+    {
+        using var connection = new SqliteConnection(_connectionString);
+        SqliteConnection.ClearPool(connection);
+    }
+
     /// <summary>Folds the WAL back into the database and truncates it to zero bytes (see the checkpoint policy above).</summary>
     public async Task CheckpointAsync(CancellationToken cancellationToken = default)
     {

@@ -40,9 +40,11 @@ public sealed class RunnerLab : IAsyncDisposable
 
     /// <summary>Starts a runner whose workers run <paramref name="script"/> (sh), with fast heartbeats on the lab's manual clock.</summary>
     /// <param name="maxDatabaseBytes">Caps the runner's database (a full disk); the test's own connections stay uncapped.</param>
-    public static async Task<RunnerLab> StartAsync(string script, Action<LabOptions>? configure = null, long? maxDatabaseBytes = null)
+    /// <param name="parent">Where the lab's folder goes (a small disk); the temp folder by default.</param>
+    public static async Task<RunnerLab> StartAsync(string script, Action<LabOptions>? configure = null, long? maxDatabaseBytes = null,
+        string? parent = null)
     {
-        var lab = await TempLab.CreateAsync();
+        var lab = await TempLab.CreateAsync(parent);
         var worker = Path.Combine(lab.Folder, "worker.sh");
         await File.WriteAllTextAsync(worker, "#!/bin/sh\n" + script + "\n");
         if (!OperatingSystem.IsWindows()) // the worker is a shell script: these tests need a Unix
@@ -55,6 +57,7 @@ public sealed class RunnerLab : IAsyncDisposable
             WorkerPath = worker,
             HeartbeatInterval = TimeSpan.FromMilliseconds(50),
             WorkerStopGrace = TimeSpan.FromMilliseconds(200),
+            DiskReserveBytes = 0,
         };
         configure?.Invoke(options);
         var folder = new DataFolder(lab.Folder);
