@@ -163,7 +163,7 @@ let show (e: JobEvent) =
         printfn $"[{e.Seq}] {point}: {run.Arm} seed {run.Seed} test accuracy {percent run.TestAccuracy}{ntg}"
     | _ -> ()
 
-let finished state = state = "succeeded" || state = "failed" || state = "cancelled"
+let finished state = state = "succeeded" || state = "failed" || state = "cancelled" || state = "timed-out"
 
 /// Applies events in seq order exactly once, until the job has finished.
 let follow (http: HttpClient) (jobId: string) (messages: ChannelReader<Message>) = task {

@@ -23,6 +23,12 @@ public sealed class LabOptions
     /// <summary>A worker silent for this long (no progress and no keep-alive) is considered hung and killed.</summary>
     public TimeSpan WorkerStallTimeout { get; set; } = TimeSpan.FromMinutes(2);
 
+    /// <summary>
+    /// A worker whose job makes no progress for this long (no message from its work; its timer's keep-alives do not count)
+    /// is stalled or deadlocked: it is killed and the job retried. Long enough for the slowest silent phase (loading data).
+    /// </summary>
+    public TimeSpan WorkerProgressTimeout { get; set; } = TimeSpan.FromMinutes(15);
+
     /// <summary>How long a worker asked to stop (shutdown, cancel) may take before it is killed.</summary>
     public TimeSpan WorkerStopGrace { get; set; } = TimeSpan.FromSeconds(15);
 
@@ -49,6 +55,21 @@ public sealed class LabOptions
 
     /// <summary>Run workers at all (tests of the API alone turn this off).</summary>
     public bool RunWorkers { get; set; } = true;
+
+    /// <summary>How often cleanup runs (orphaned temporary files, spent uploads, ended jobs' progress events, the WAL); zero: never.</summary>
+    public TimeSpan MaintenancePeriod { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>Temporary files and uploads no job names, untouched for this long, are orphans that cleanup removes.</summary>
+    public TimeSpan OrphanAge { get; set; } = TimeSpan.FromHours(6);
+
+    /// <summary>Space kept free on the data folder's disk (<see cref="Storage.DiskReserve"/>) to record failures when it fills; 0: none.</summary>
+    public long DiskReserveBytes { get; set; } = 16L << 20;
+
+    /// <summary>Largest the database file may grow, in bytes (null: the disk is the limit); past it writes fail like on a full disk.</summary>
+    public long? MaxDatabaseBytes { get; set; }
+
+    /// <summary>What one job may ask for: budgets, data sizes, seeds, sweep size ("WebLab:Limits:MaxEpochs", ...).</summary>
+    public Jobs.Kinds.JobLimits Limits { get; set; } = new();
 
     /// <summary>Device of training workers: auto, cpu, cuda.</summary>
     public string Device { get; set; } = "auto";

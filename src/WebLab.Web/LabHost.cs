@@ -45,7 +45,7 @@ public static class LabHost
         services.AddSingleton(sp =>
         {
             var folder = sp.GetRequiredService<DataFolder>();
-            var db = new Database(folder.DatabasePath, sp.GetRequiredService<TimeProvider>());
+            var db = new Database(folder.DatabasePath, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IOptions<LabOptions>>().Value.MaxDatabaseBytes);
             db.MigrateAsync().GetAwaiter().GetResult();
             return db;
         });
@@ -63,6 +63,8 @@ public static class LabHost
         services.AddHostedService(sp => sp.GetRequiredService<DataFolderLock>());
         services.AddHostedService(sp => sp.GetRequiredService<JobRunner>());
         services.AddHostedService<LabBootstrap>();
+        services.AddSingleton(sp => new Cleanup(sp.GetRequiredService<Database>(), sp.GetRequiredService<DataFolder>()));
+        services.AddHostedService<LabMaintenance>();
         services.AddHostedService<HubRelay>();
         services.AddSingleton<LiveConnections>();
         services.AddSingleton<HubSessions>();

@@ -24,17 +24,17 @@ public sealed class TempLab : IAsyncDisposable
 
     public JobStore Jobs { get; }
 
-    /// <summary>A fresh folder with an unmigrated database path (for the migration tests).</summary>
-    public static TempLab Empty()
+    /// <summary>A fresh folder (under <paramref name="parent"/>, else the temp folder) with an unmigrated database path.</summary>
+    public static TempLab Empty(string? parent = null)
     {
-        var folder = Path.Combine(Path.GetTempPath(), "weblab-lab-test-" + Guid.NewGuid().ToString("N")[..12]);
+        var folder = Path.Combine(parent ?? Path.GetTempPath(), "weblab-lab-test-" + Guid.NewGuid().ToString("N")[..12]);
         Directory.CreateDirectory(folder);
         return new TempLab(folder);
     }
 
-    public static async Task<TempLab> CreateAsync()
+    public static async Task<TempLab> CreateAsync(string? parent = null)
     {
-        var lab = Empty();
+        var lab = Empty(parent);
         await lab.Db.MigrateAsync();
         return lab;
     }

@@ -175,7 +175,7 @@ public sealed class LabProcess : IDisposable
     }
 
     public Task<JsonElement> FinishedAsync(string id, int seconds = 180) =>
-        WaitAsync(id, d => d.GetProperty("job").GetProperty("state").GetString() is "succeeded" or "failed" or "cancelled", seconds);
+        WaitAsync(id, d => d.GetProperty("job").GetProperty("state").GetString() is "succeeded" or "failed" or "cancelled" or "timed-out", seconds);
 
     public static string State(JsonElement detail) => detail.GetProperty("job").GetProperty("state").GetString()!;
 

@@ -91,7 +91,7 @@ internal static class EndToEndBench
                     && result.TryGetProperty("seconds", out var s) ? s.GetDouble() : double.NaN;
                 return (wall, first ?? double.NaN, seconds);
             }
-            if (state is "failed" or "cancelled")
+            if (state is "failed" or "cancelled" or "timed-out")
                 throw new InvalidOperationException($"the demo job {id} ended {state}: {job.GetProperty("job")}\n{lab.Log}");
             if (clock.Elapsed > TimeSpan.FromMinutes(15))
                 throw new TimeoutException($"the demo job {id} did not finish in 15 min");

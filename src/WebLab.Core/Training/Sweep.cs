@@ -9,6 +9,21 @@ public sealed record SweepAxis(string Setting, IReadOnlyList<string> Values);
 /// <summary>A grid of experiments: every combination of the axes' values applied to <paramref name="Base"/>.</summary>
 public sealed record SweepSpec(ExperimentSpec Base, IReadOnlyList<SweepAxis> Axes, string? Name = null)
 {
+    /// <summary>The most points one sweep may have.</summary>
+    public const int MaxPoints = 200;
+
+    /// <summary>
+    /// How many points the grid has: the product of the axes' lengths, computed without building a point and capped at
+    /// <see cref="long.MaxValue"/>, so a few kilobytes of axes (three 1,000-value axes: 10^9 points) are refused at once.
+    /// </summary>
+    public long PointCount()
+    {
+        long count = 1;
+        foreach (var axis in Axes)
+            count = axis.Values.Count == 0 ? 0 : count > long.MaxValue / axis.Values.Count ? long.MaxValue : count * axis.Values.Count;
+        return count;
+    }
+
     /// <summary>The data-efficiency sweep of the field guide: the gap as images per class grow.</summary>
     public static SweepSpec DataEfficiency(ExperimentSpec spec, IReadOnlyList<string>? sizes = null) =>
         new(spec, [new SweepAxis("perClass", sizes ?? ["5", "10", "25", "50", "100", "all"])], "data efficiency");
@@ -18,6 +33,8 @@ public sealed record SweepSpec(ExperimentSpec Base, IReadOnlyList<SweepAxis> Axe
     {
         if (Axes.Count == 0 || Axes.Any(a => a.Values.Count == 0))
             throw new BadInputException("A sweep needs at least one axis with at least one value.");
+        if (PointCount() is var count and > MaxPoints)
+            throw new BadInputException($"The sweep has {count} points; at most {MaxPoints} are allowed.");
         IEnumerable<Dictionary<string, string>> combos = [new Dictionary<string, string>()];
         foreach (var axis in Axes)
             combos = combos.SelectMany(c => axis.Values.Select(v => new Dictionary<string, string>(c) { [axis.Setting] = v }));
@@ -31,8 +48,6 @@ public sealed record SweepSpec(ExperimentSpec Base, IReadOnlyList<SweepAxis> Axe
                 throw new BadInputException($"Sweep point {label}: {string.Join(" ", errors)}");
             points.Add((combo, spec with { Name = $"{Base.Name ?? Name ?? "sweep"} [{label}]", CheckpointPath = null }));
         }
-        if (points.Count > 200)
-            throw new BadInputException($"The sweep has {points.Count} points; at most 200 are allowed.");
         return points;
     }
 }

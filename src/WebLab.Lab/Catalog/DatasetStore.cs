@@ -96,8 +96,8 @@ public sealed class DatasetStore(Database db)
         if (dataset.State != Ingesting || dataset.JobId is null)
             return dataset;
         var job = await jobs.GetAsync(dataset.JobId, cancellationToken);
-        return job is { State: Jobs.JobState.Failed or Jobs.JobState.Cancelled }
-            ? dataset with { State = Failed, Error = job.Error ?? $"ingest {job.State.ToString().ToLowerInvariant()}" }
+        return job is not null && Jobs.JobStates.IsUnsuccessful(job.State)
+            ? dataset with { State = Failed, Error = job.Error ?? $"ingest {Jobs.JobStates.Label(job.State)}" }
             : dataset;
     }
 

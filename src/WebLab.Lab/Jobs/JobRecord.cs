@@ -1,8 +1,8 @@
 namespace WebLab.Lab.Jobs;
 
 /// <summary>
-/// A job's life: Queued -> Running -> Succeeded | Failed | Cancelled, with Running -> Queued when a worker is lost
-/// (lease expired, crash: attempt counted) or interrupted (SIGTERM: attempt not counted). Every transition is a
+/// A job's life: Queued -> Running -> Succeeded | Failed | Cancelled | TimedOut, with Running -> Queued when a worker is
+/// lost (lease expired, crash: attempt counted) or interrupted (SIGTERM: attempt not counted). Every transition is a
 /// compare-and-set on the expected state (and lease owner) and leaves a row in job_history with its reason.
 /// </summary>
 public enum JobState
@@ -12,6 +12,27 @@ public enum JobState
     Succeeded,
     Failed,
     Cancelled,
+
+    /// <summary>Ran past its wall-clock deadline: the worker was killed and the job is not retried.</summary>
+    TimedOut,
+}
+
+/// <summary>What the states mean, in one place.</summary>
+public static class JobStates
+{
+    /// <summary>The states a job never leaves.</summary>
+    public static IReadOnlyList<JobState> Finished { get; } = [JobState.Succeeded, JobState.Failed, JobState.Cancelled, JobState.TimedOut];
+
+    public static bool IsFinished(this JobState state) => state is JobState.Succeeded or JobState.Failed or JobState.Cancelled or JobState.TimedOut;
+
+    /// <summary>Finished without a result.</summary>
+    public static bool IsUnsuccessful(this JobState state) => state.IsFinished() && state != JobState.Succeeded;
+
+    /// <summary>As the database stores it ("timedout").</summary>
+    public static string Stored(this JobState state) => state.ToString().ToLowerInvariant();
+
+    /// <summary>As pages show it ("timed out").</summary>
+    public static string Label(this JobState state) => state == JobState.TimedOut ? "timed out" : state.Stored();
 }
 
 /// <summary>A row of the jobs table.</summary>
@@ -41,7 +62,13 @@ public sealed record JobRecord
     public string? FinishedAt { get; init; }
     public Access.Visibility Visibility { get; init; }
 
-    public bool IsFinished => State is JobState.Succeeded or JobState.Failed or JobState.Cancelled;
+    /// <summary>How long the job may run, wall clock, fixed when it was submitted (null: submitted before deadlines existed).</summary>
+    public long? TimeoutMs { get; init; }
+
+    /// <summary>When it must have finished (Unix ms): its first start plus <see cref="TimeoutMs"/>; retries keep it.</summary>
+    public long? DeadlineMs { get; init; }
+
+    public bool IsFinished => State.IsFinished();
 
     /// <summary>The last stored progress snapshot, or null.</summary>
     public Workers.JobProgress? ReadProgress() =>

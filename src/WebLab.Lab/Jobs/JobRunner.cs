@@ -29,6 +29,7 @@ public sealed class JobRunner : BackgroundService
     private readonly ConcurrentDictionary<string, RunningJob> _running = new();
 
     private readonly TimeProvider _time;
+    private readonly DiskReserve _reserve;
 
     public JobRunner(JobStore jobs, LabReferences references, LabEvents events, DataFolder folder, IOptions<LabOptions> options,
         ILogger<JobRunner> log)
@@ -36,6 +37,7 @@ public sealed class JobRunner : BackgroundService
         _jobs = jobs;
         _references = references;
         _time = jobs.Time;
+        _reserve = new DiskReserve(folder, options.Value.DiskReserveBytes, _time);
         HostId = Ids.New("host", _time);
         _events = events;
         _folder = folder;
@@ -59,7 +61,8 @@ public sealed class JobRunner : BackgroundService
     /// <returns>The job, and false when an earlier submission with the same idempotency key was returned instead.</returns>
     public async Task<(JobRecord Job, bool Created)> SubmitAsync(JobSubmission submission, CancellationToken cancellationToken = default)
     {
-        var (job, created) = await _jobs.SubmitAsync(submission, _options.MaxAttempts, cancellationToken);
+        var timeout = _options.Limits.DeadlineFor(JobKinds.Get(submission.Kind));
+        var (job, created) = await _jobs.SubmitAsync(submission, _options.MaxAttempts, timeout, cancellationToken);
         if (created)
         {
             await PublishStateAsync(job, "submitted");
@@ -95,6 +98,7 @@ public sealed class JobRunner : BackgroundService
             await AfterRecoveryAsync(id, state);
         if (!_options.RunWorkers)
             return;
+        _reserve.Ensure();
         TrainDevices = TrainSlotDevices();
         var slots = new List<Task>();
         for (int i = 0; i < TrainDevices.Count; i++)
@@ -124,6 +128,7 @@ public sealed class JobRunner : BackgroundService
             try
             {
                 await Task.Delay(_options.HeartbeatInterval, stoppingToken);
+                _reserve.Ensure(); // back once a full disk has room again
                 foreach (var (id, state) in await _jobs.RecoverExpiredAsync(stoppingToken))
                     await AfterRecoveryAsync(id, state);
             }
@@ -196,7 +201,7 @@ public sealed class JobRunner : BackgroundService
         var jobFile = Path.Combine(workerJob.OutputDirectory, $"job-{job.Attempt}.json");
         await File.WriteAllTextAsync(jobFile, JsonSerializer.Serialize(workerJob, WebLabJson.Options), CancellationToken.None);
 
-        var running = new RunningJob(device);
+        var running = new RunningJob(device, Deadline(job, kind));
         _running[job.Id] = running;
         try
         {
@@ -211,8 +216,42 @@ public sealed class JobRunner : BackgroundService
             var supervise = SuperviseAsync(job, owner, running, supervision.Token);
             using var shutdown = stoppingToken.Register(() => running.Abandon(WorkerCommands.Interrupt, _options.WorkerStopGrace));
 
-            WorkerResult? result = null;
-            WorkerFailure? failure = null;
+            WorkerResult? result;
+            WorkerFailure? failure;
+            int exit;
+            try
+            {
+                (result, failure) = await ReadAsync(job, owner, running, worker);
+            }
+            catch
+            {
+                running.Kill("the host stopped reading the worker");
+                throw;
+            }
+            finally
+            {
+                // Whatever ended the reading, the worker and its heartbeat end with it: a job is never left Running,
+                // its lease renewed, without a worker. The job's state is written below, or, when the database refuses
+                // even that, by lease recovery once the lease lapses.
+                exit = await worker.WaitForExitAsync(CancellationToken.None);
+                await supervision.CancelAsync();
+                await supervise;
+            }
+            await FinishAsync(job, owner, running, exit, result, failure, worker.StderrTail(), stoppingToken.IsCancellationRequested);
+        }
+        finally
+        {
+            _running.TryRemove(job.Id, out _);
+        }
+    }
+
+    /// <summary>Records the worker's events until it closes stdout; returns its result or failure message, if any.</summary>
+    private async Task<(WorkerResult?, WorkerFailure?)> ReadAsync(JobRecord job, string owner, RunningJob running, WorkerProcess worker)
+    {
+        WorkerResult? result = null;
+        WorkerFailure? failure = null;
+        try
+        {
             await foreach (var message in worker.MessagesAsync())
             {
                 switch (message)
@@ -228,18 +267,29 @@ public sealed class JobRunner : BackgroundService
                         break;
                 }
             }
-            var exit = await worker.WaitForExitAsync(CancellationToken.None);
-            await supervision.CancelAsync();
-            await supervise;
-            await FinishAsync(job, owner, running, exit, result, failure, worker.StderrTail(), stoppingToken.IsCancellationRequested);
         }
-        finally
+        catch (Exception e) when (e is SqliteException { SqliteErrorCode: SQLitePCL.raw.SQLITE_FULL } || e is IOException io && DataFolder.IsDiskFull(io))
         {
-            _running.TryRemove(job.Id, out _);
+            // The disk is full: free the reserve so that the failure can be written, and do not retry into the same wall.
+            _log.LogError(e, "the disk under the lab is full while recording {Job}; stopping its worker", job.Id);
+            _reserve.Release();
+            _jobs.ResetConnections();
+            running.Kill($"the lab's disk is full: its events could not be recorded ({e.Message})", retryable: false);
         }
+        catch (Exception e) when (e is SqliteException or IOException)
+        {
+            // Its events can no longer be stored (database failing): the worker must not train on unrecorded.
+            _log.LogError(e, "recording an event of {Job} failed; stopping its worker", job.Id);
+            running.Kill($"the lab could not record the job's events ({e.Message})");
+        }
+        return (result, failure);
     }
 
-    /// <summary>Renews the lease while the worker lives; stops a worker whose job was taken away, or that hangs.</summary>
+    /// <summary>The job's deadline: as stored at its first claim, or (jobs from before deadlines) the kind's setting from now.</summary>
+    private DateTimeOffset Deadline(JobRecord job, JobKind kind) =>
+        job.DeadlineMs is { } ms ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : _time.GetUtcNow() + _options.Limits.DeadlineFor(kind);
+
+    /// <summary>Renews the lease while the worker lives; stops a worker whose job was taken away, that hangs or that stalls.</summary>
     private async Task SuperviseAsync(JobRecord job, string owner, RunningJob running, CancellationToken cancellationToken)
     {
         using var timer = new PeriodicTimer(_options.HeartbeatInterval);
@@ -247,26 +297,47 @@ public sealed class JobRunner : BackgroundService
         {
             while (await timer.WaitForNextTickAsync(cancellationToken))
             {
-                if (!await _jobs.HeartbeatAsync(job.Id, owner, _options.Lease, cancellationToken))
-                {
-                    // Cancelled, or the lease was lost and the job requeued elsewhere: this worker must not go on.
-                    running.Abandon(WorkerCommands.Cancel, _options.WorkerStopGrace);
-                }
-                else if (running.Worker is { } worker && _time.GetUtcNow() - worker.LastHeard > _options.WorkerStallTimeout)
-                {
-                    running.HungFor = _options.WorkerStallTimeout;
-                    worker.Kill();
-                }
+                await HeartbeatAsync(job, owner, running, cancellationToken);
+                CheckLiveness(running);
             }
         }
         catch (OperationCanceledException)
         {
             // the worker has exited
         }
+    }
+
+    private async Task HeartbeatAsync(JobRecord job, string owner, RunningJob running, CancellationToken cancellationToken)
+    {
+        try
+        {
+            // Cancelled, or the lease was lost and the job requeued elsewhere: this worker must not go on.
+            if (!await _jobs.HeartbeatAsync(job.Id, owner, _options.Lease, cancellationToken))
+                running.Abandon(WorkerCommands.Cancel, _options.WorkerStopGrace);
+        }
         catch (Exception e) when (e is SqliteException or IOException)
         {
-            _log.LogWarning(e, "heartbeat of {Job} failed", job.Id);
+            // A busy or briefly failing database must not end supervision: the next tick renews the lease. If the failures
+            // outlast the lease, recovery requeues the job and the first heartbeat that succeeds abandons this worker.
+            _log.LogWarning(e, "heartbeat of {Job} failed; retrying at the next tick", job.Id);
         }
+    }
+
+    /// <summary>
+    /// Kills a worker past its job's deadline (the job times out), that is silent (a hung process) or whose work has
+    /// stopped moving (a deadlock: keep-alives go on; these two are retried).
+    /// </summary>
+    private void CheckLiveness(RunningJob running)
+    {
+        if (running.Worker is not { } worker)
+            return;
+        var now = _time.GetUtcNow();
+        if (now > running.Deadline)
+            running.TimeOut($"the job ran past its deadline ({running.Deadline.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC) and its worker was killed");
+        else if (now - worker.LastHeard > _options.WorkerStallTimeout)
+            running.Kill($"the worker was silent for {_options.WorkerStallTimeout.TotalSeconds:0} s and was killed");
+        else if (now - worker.LastProgress > _options.WorkerProgressTimeout)
+            running.Kill($"the worker made no progress for {_options.WorkerProgressTimeout.TotalSeconds:0} s (stalled or deadlocked) and was killed");
     }
 
     private async Task RecordEventAsync(JobRecord job, string owner, RunningJob running, WorkerEvent e)
@@ -296,7 +367,7 @@ public sealed class JobRunner : BackgroundService
     {
         var none = CancellationToken.None;
         string Describe() => failure?.Message
-                             ?? (running.HungFor is { } hung ? $"the worker was silent for {hung.TotalSeconds:0} s and was killed"
+                             ?? (running.KilledBecause is { } why ? why
                                  : exit is 137 or -9 or 9 ? "the worker was killed (SIGKILL or out of memory)"
                                  : exit is 134 or 139 ? $"the worker crashed (exit {exit})"
                                  : $"the worker exited with code {exit}")
@@ -309,6 +380,15 @@ public sealed class JobRunner : BackgroundService
             await EndAsync(job, owner, completed ? JobState.Succeeded : null, null);
             return;
         }
+        if (running.TimedOut)
+        {
+            var late = running.KilledBecause!;
+            var timedOut = await _jobs.TimeOutAsync(job.Id, owner, late, none);
+            if (timedOut)
+                await _jobs.WriteAsync(write => JobKinds.Get(job.Kind).OnFailedAsync(job, late, write), none);
+            await EndAsync(job, owner, timedOut ? JobState.TimedOut : null, late);
+            return;
+        }
         if (exit == WorkerExit.Interrupted || (shuttingDown && exit != WorkerExit.BadInput))
         {
             var reason = shuttingDown ? "the lab is shutting down" : "the worker received SIGTERM";
@@ -316,7 +396,7 @@ public sealed class JobRunner : BackgroundService
             await EndAsync(job, owner, requeued ? JobState.Queued : null, reason);
             return;
         }
-        bool retryable = exit != WorkerExit.BadInput && failure?.Retryable != false;
+        bool retryable = exit != WorkerExit.BadInput && failure?.Retryable != false && running.Retryable;
         var error = _folder.HidePaths(Describe());
         await EndAsync(job, owner, await FailAsync(job, owner, error, retryable), error);
     }
@@ -339,7 +419,7 @@ public sealed class JobRunner : BackgroundService
             _log.LogInformation("job {Job} -> {State}{Reason}", job.Id, state, reason is null ? "" : $": {reason}");
         if (now is not null)
         {
-            await PublishStateAsync(now, reason ?? now.State.ToString().ToLowerInvariant());
+            await PublishStateAsync(now, reason ?? now.State.Label());
             if (now.State == JobState.Queued)
                 Wake(now.Lane);
         }
@@ -362,17 +442,49 @@ public sealed class JobRunner : BackgroundService
     private static string LastLines(string text, int count) => string.Join(" | ", text.Split('\n').TakeLast(count));
 
     /// <summary>A job this host is running.</summary>
-    private sealed class RunningJob(string device)
+    private sealed class RunningJob(string device, DateTimeOffset deadline)
     {
         private int _abandoned;
+        private int _timedOut;
 
         public string Device { get; } = device;
+
+        /// <summary>When the job must have finished.</summary>
+        public DateTimeOffset Deadline { get; } = deadline;
+
+        /// <summary>True once the worker was killed for running past <see cref="Deadline"/>.</summary>
+        public bool TimedOut => Volatile.Read(ref _timedOut) == 1;
 
         public WorkerProcess? Worker { get; set; }
 
         public DateTimeOffset LastProgressWrite { get; set; }
 
-        public TimeSpan? HungFor { get; set; }
+        private string? _killedBecause;
+
+        /// <summary>Why the host killed the worker, if it did (silent, stalled, unrecordable).</summary>
+        public string? KilledBecause => Volatile.Read(ref _killedBecause);
+
+        /// <summary>Kills the worker for running past its deadline: the job ends TimedOut, not retried.</summary>
+        public void TimeOut(string why)
+        {
+            if (Worker is null || KilledBecause is not null)
+                return;
+            Volatile.Write(ref _timedOut, 1);
+            Kill(why);
+        }
+
+        /// <summary>False once the worker was killed for a reason a retry cannot cure (a full disk).</summary>
+        public bool Retryable { get; private set; } = true;
+
+        /// <summary>Kills the worker now, remembering why (the first reason wins).</summary>
+        public void Kill(string why, bool retryable = true)
+        {
+            if (Worker is not { } worker)
+                return;
+            if (Interlocked.CompareExchange(ref _killedBecause, why, null) is null)
+                Retryable = retryable;
+            worker.Kill();
+        }
 
         /// <summary>Sends <paramref name="command"/> once, then kills the worker if it is still there after <paramref name="grace"/>.</summary>
         public void Abandon(string command, TimeSpan grace)

@@ -109,7 +109,7 @@ public sealed partial class JobStore
     {
         await using var connection = await db.OpenAsync(cancellationToken);
         return await connection.ExecuteAsync(new CommandDefinition(
-            "DELETE FROM jobs WHERE id = @id AND state IN ('succeeded', 'failed', 'cancelled')", new { id }, cancellationToken: cancellationToken)) == 1;
+            "DELETE FROM jobs WHERE id = @id AND state IN @finished", new { id, finished = JobStates.Finished.Select(s => s.Stored()) }, cancellationToken: cancellationToken)) == 1;
     }
 
     /// <summary>Position in line (1 = next) of every queued job, each within its own lane.</summary>

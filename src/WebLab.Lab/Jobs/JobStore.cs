@@ -25,10 +25,15 @@ public sealed partial class JobStore(Database db)
 
     internal string NowIso => _time.GetUtcNow().ToString("O", CultureInfo.InvariantCulture);
 
-    private static string S(JobState state) => state.ToString().ToLowerInvariant();
+    private static string S(JobState state) => state.Stored();
+
+    /// <summary>After a full disk: see <see cref="Database.ResetConnections"/>.</summary>
+    public void ResetConnections() => db.ResetConnections();
 
     /// <summary>Queues a job (or returns the existing one for a repeated idempotency key).</summary>
-    public async Task<(JobRecord Job, bool Created)> SubmitAsync(JobSubmission submission, int maxAttempts, CancellationToken cancellationToken = default)
+    /// <param name="timeout">How long it may run once started, wall clock (null: the kind's setting when it is claimed).</param>
+    public async Task<(JobRecord Job, bool Created)> SubmitAsync(JobSubmission submission, int maxAttempts, TimeSpan? timeout = null,
+        CancellationToken cancellationToken = default)
     {
         var kind = JobKinds.Find(submission.Kind)
                    ?? throw new BadInputException($"Unknown job kind '{submission.Kind}'. Known: {string.Join(", ", JobKinds.All.Select(k => k.Name))}.");
@@ -45,8 +50,9 @@ public sealed partial class JobStore(Database db)
             }
             var id = Ids.New("job", _time);
             await connection.ExecuteAsync(new CommandDefinition("""
-                INSERT INTO jobs (id, kind, owner, name, spec_json, state, priority, attempt, max_attempts, idempotency_key, lane, created_at, visibility)
-                VALUES (@id, @Kind, @Owner, @Name, @SpecJson, 'queued', @Priority, 0, @maxAttempts, @IdempotencyKey, @lane, @now, @visibility)
+                INSERT INTO jobs (id, kind, owner, name, spec_json, state, priority, attempt, max_attempts, idempotency_key, lane, created_at, visibility,
+                                  timeout_ms)
+                VALUES (@id, @Kind, @Owner, @Name, @SpecJson, 'queued', @Priority, 0, @maxAttempts, @IdempotencyKey, @lane, @now, @visibility, @timeoutMs)
                 """, new
             {
                 id,
@@ -60,6 +66,7 @@ public sealed partial class JobStore(Database db)
                 lane = kind.Lane,
                 now = NowIso,
                 visibility = AccessPolicy.Text(submission.Visibility),
+                timeoutMs = (long?)timeout?.TotalMilliseconds,
             }, transaction, cancellationToken: cancellationToken));
             await HistoryAsync(connection, transaction, id, null, JobState.Queued, "submitted", 0, cancellationToken);
             await transaction.CommitAsync(cancellationToken);
@@ -84,7 +91,8 @@ public sealed partial class JobStore(Database db)
             long now = NowMs;
             var updated = await connection.ExecuteAsync(new CommandDefinition("""
                 UPDATE jobs SET state = 'running', attempt = attempt + 1, lease_owner = @leaseOwner, lease_expires_ms = @expires,
-                       claimed_ms = MAX(@now, (SELECT COALESCE(MAX(claimed_ms), 0) + 1 FROM jobs)), started_at = COALESCE(started_at, @nowIso), device = @device, error = NULL
+                       claimed_ms = MAX(@now, (SELECT COALESCE(MAX(claimed_ms), 0) + 1 FROM jobs)), started_at = COALESCE(started_at, @nowIso), device = @device, error = NULL,
+                       deadline_ms = COALESCE(deadline_ms, @now + timeout_ms)
                 WHERE id = @id AND state = 'queued'
                 """, new { id, leaseOwner, expires = now + (long)lease.TotalMilliseconds, now, nowIso = NowIso, device },
                 transaction, cancellationToken: cancellationToken));
@@ -134,6 +142,10 @@ public sealed partial class JobStore(Database db)
         var reason = retryable ? $"failed after {job.Attempt} attempt(s): {error}" : $"failed: {error}";
         return await FinishRunningAsync(id, leaseOwner, JobState.Failed, reason, null, error, null, cancellationToken) ? JobState.Failed : null;
     }
+
+    /// <summary>Running -> TimedOut: the job ran past its deadline; it is not retried (it would only run past it again).</summary>
+    public Task<bool> TimeOutAsync(string id, string leaseOwner, string error, CancellationToken cancellationToken = default) =>
+        FinishRunningAsync(id, leaseOwner, JobState.TimedOut, $"timed out: {error}", null, error, null, cancellationToken);
 
     /// <summary>Running -> Queued without spending an attempt (the worker was asked to stop: SIGTERM, shutdown).</summary>
     public Task<bool> InterruptAsync(string id, string leaseOwner, string reason, CancellationToken cancellationToken = default) =>

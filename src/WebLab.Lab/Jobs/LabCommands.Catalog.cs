@@ -131,7 +131,7 @@ public sealed partial class LabCommands
             if (done is { State: JobState.Succeeded } && kind.ReadResult(done) is { } prediction)
                 return prediction;
             if (done is not null)
-                throw new BadInputException(done.Error ?? $"The prediction job {done.State.ToString().ToLowerInvariant()}.");
+                throw new BadInputException(done.Error ?? $"The prediction job {done.State.Label()}.");
             await runner.CancelAsync(job.Id, "prediction timed out", CancellationToken.None);
             throw new TimeoutException("The prediction did not finish within 2 minutes; the lab may be busy. Try again.");
         }

@@ -65,7 +65,7 @@ public sealed partial class LabCommands(JobRunner runner, JobStore jobs, LabRead
         if (!AccessPolicy.MaySetPriority(caller, priority))
             throw SpecValidationException.For("priority", "above 0 is for admins (it outranks the fair order); use 0 or below.");
         var seen = references.As(caller);
-        var normalised = await kind.ValidateAsync(spec, seen, cancellationToken);
+        var normalised = await kind.ValidateAsync(spec, new SpecContext(seen, options.Value.Limits), cancellationToken);
         // A job on private inputs would show their contents (images, results, weights) to the group: it is private too.
         if (seen.UsesPrivate)
             visibility = Visibility.Private;
@@ -85,7 +85,7 @@ public sealed partial class LabCommands(JobRunner runner, JobStore jobs, LabRead
     {
         var job = await YoursAsync(id, caller, "cancel", cancellationToken);
         if (job.IsFinished)
-            throw new ConflictException($"Job '{id}' has already finished ({job.State.ToString().ToLowerInvariant()}).");
+            throw new ConflictException($"Job '{id}' has already finished ({job.State.Label()}).");
         await runner.CancelAsync(id, $"cancelled by {caller.Name}", cancellationToken);
         return (await jobs.GetAsync(id, cancellationToken))!;
     }
@@ -104,7 +104,7 @@ public sealed partial class LabCommands(JobRunner runner, JobStore jobs, LabRead
     {
         var job = await YoursAsync(id, caller, "delete", cancellationToken);
         if (!job.IsFinished)
-            throw new ConflictException($"Job '{id}' is {job.State.ToString().ToLowerInvariant()}; cancel it first.");
+            throw new ConflictException($"Job '{id}' is {job.State.Label()}; cancel it first.");
         if (await jobs.DeleteAsync(id, cancellationToken))
             folder.DeleteOwned(folder.JobFolder(id));
     }

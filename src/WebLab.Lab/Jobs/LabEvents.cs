@@ -86,7 +86,7 @@ public sealed class LabEvents
                 return await store.GetAsync(jobId, cancellationToken);
             while (await next)
             {
-                if (stream.Current is JobStateMessage { State: JobState.Succeeded or JobState.Failed or JobState.Cancelled } s && s.JobId == jobId)
+                if (stream.Current is JobStateMessage s && s.State.IsFinished() && s.JobId == jobId)
                     return await store.GetAsync(jobId, cancellationToken);
                 next = stream.MoveNextAsync();
             }

@@ -7,19 +7,32 @@ namespace WebLab.Lab.Storage;
 /// <summary>
 /// The lab's SQLite database: one connection per operation, WAL, a busy timeout, foreign keys on, and
 /// synchronous=FULL so a job's state change survives power loss once acknowledged.
+/// <para>
+/// WAL checkpoint policy: every connection keeps SQLite's automatic checkpoint at 1,000 pages (about 4 MB), a passive
+/// checkpoint that never waits for readers, so the WAL is folded back after every few megabytes of writes. A passive
+/// checkpoint cannot complete while a reader holds an old snapshot, and the WAL file never shrinks by itself, so
+/// <see cref="LabMaintenance"/> also runs <see cref="CheckpointAsync"/> (wal_checkpoint(TRUNCATE)) every period: the
+/// WAL returns to zero bytes once no reader needs it, and a long-lived lab never keeps a WAL as large as its busiest hour.
+/// </para>
 /// </summary>
 public sealed class Database
 {
     private readonly string _connectionString;
+    private readonly long? _maxBytes;
 
     static Database()
     {
         DefaultTypeMap.MatchNamesWithUnderscores = true;
     }
 
-    public Database(string path, TimeProvider? time = null)
+    /// <param name="maxBytes">
+    /// Largest the database file may grow (PRAGMA max_page_count on every connection): past it, writes fail as they do
+    /// on a full disk while reads go on. Null: bounded by the disk alone.
+    /// </param>
+    public Database(string path, TimeProvider? time = null, long? maxBytes = null)
     {
         Time = time ?? TimeProvider.System;
+        _maxBytes = maxBytes;
         Path = System.IO.Path.GetFullPath(path);
         Directory.CreateDirectory(System.IO.Path.GetDirectoryName(Path)!);
         _connectionString = new SqliteConnectionStringBuilder
@@ -44,8 +57,31 @@ public sealed class Database
         var connection = new SqliteConnection(_connectionString);
         await connection.OpenAsync(cancellationToken);
         await connection.ExecuteAsync(new CommandDefinition(
-            "PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;", cancellationToken: cancellationToken));
+            "PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL; PRAGMA wal_autocheckpoint = 1000;",
+            cancellationToken: cancellationToken));
+        if (_maxBytes is { } max)
+        {
+            var pageSize = await connection.ExecuteScalarAsync<long>(new CommandDefinition("PRAGMA page_size;", cancellationToken: cancellationToken));
+            await connection.ExecuteAsync(new CommandDefinition($"PRAGMA max_page_count = {Math.Max(1, max / pageSize)};", cancellationToken: cancellationToken));
+        }
         return connection;
+    }
+
+    /// <summary>
+    /// Closes the pooled connections. A connection whose write hit a full disk keeps failing with SQLITE_FULL even once
+    /// space is back (found on a full tmpfs); new connections write again.
+    /// </summary>
+    public void ResetConnections()
+    {
+        using var connection = new SqliteConnection(_connectionString);
+        SqliteConnection.ClearPool(connection);
+    }
+
+    /// <summary>Folds the WAL back into the database and truncates it to zero bytes (see the checkpoint policy above).</summary>
+    public async Task CheckpointAsync(CancellationToken cancellationToken = default)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await connection.ExecuteAsync(new CommandDefinition("PRAGMA wal_checkpoint(TRUNCATE);", cancellationToken: cancellationToken));
     }
 
     /// <summary>Opens a connection and begins an IMMEDIATE transaction (takes the write lock up front: no upgrade deadlocks).</summary>

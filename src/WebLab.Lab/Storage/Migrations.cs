@@ -22,13 +22,31 @@ public static class Migrations
         var current = await connection.ExecuteScalarAsync<long>(new CommandDefinition("PRAGMA user_version;", cancellationToken: cancellationToken));
         if (current > Latest)
             throw new InvalidOperationException($"The database is at schema version {current}, newer than this WebLab build ({Latest}).");
-        foreach (var (version, sql) in All.Where(m => m.Version > current))
+        // Foreign keys off while the scripts run (it cannot change inside a transaction): rebuilding a table (SQLite's
+        // 12-step ALTER TABLE) drops the old one, which would otherwise cascade into every table that references it.
+        // Each script's result is checked with foreign_key_check before it commits.
+        await connection.ExecuteAsync(new CommandDefinition("PRAGMA foreign_keys = OFF;", cancellationToken: cancellationToken));
+        try
         {
-            await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
-            await connection.ExecuteAsync(new CommandDefinition(sql, transaction: transaction, cancellationToken: cancellationToken));
-            await connection.ExecuteAsync(new CommandDefinition($"PRAGMA user_version = {version};", transaction: transaction, cancellationToken: cancellationToken));
-            await transaction.CommitAsync(cancellationToken);
+            foreach (var (version, sql) in All.Where(m => m.Version > current))
+                await ApplyAsync(connection, version, sql, cancellationToken);
         }
+        finally
+        {
+            await connection.ExecuteAsync(new CommandDefinition("PRAGMA foreign_keys = ON;", cancellationToken: CancellationToken.None));
+        }
+    }
+
+    private static async Task ApplyAsync(SqliteConnection connection, int version, string sql, CancellationToken cancellationToken)
+    {
+        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
+        await connection.ExecuteAsync(new CommandDefinition(sql, transaction: transaction, cancellationToken: cancellationToken));
+        var broken = (await connection.QueryAsync<string>(new CommandDefinition("SELECT \"table\" FROM pragma_foreign_key_check",
+            transaction: transaction, cancellationToken: cancellationToken))).ToList();
+        if (broken.Count > 0)
+            throw new InvalidOperationException($"Migration {version} leaves broken references in {string.Join(", ", broken.Distinct())}; nothing was changed.");
+        await connection.ExecuteAsync(new CommandDefinition($"PRAGMA user_version = {version};", transaction: transaction, cancellationToken: cancellationToken));
+        await transaction.CommitAsync(cancellationToken);
     }
 
     private static List<(int, string)> Load()

@@ -34,6 +34,12 @@ public static class JobEventTypes
     /// <summary>Prefix of a sweep point's events ("point-run"); their payload is a <see cref="PointEvent"/>.</summary>
     public const string PointPrefix = "point-";
 
+    /// <summary>
+    /// Events worth keeping only while a job runs (throttled training records: the curves keep their epoch ends in the
+    /// metrics table). Once the job has ended, cleanup keeps the last of each and removes the rest.
+    /// </summary>
+    public static IReadOnlyList<string> Transient { get; } = [Progress, PointPrefix + Progress];
+
     /// <summary>The name of an experiment event.</summary>
     public static string Of(ExperimentEvent e) => e switch
     {

@@ -3,26 +3,35 @@ using WebLab.Training;
 
 namespace WebLab.Lab.Workers;
 
-/// <summary>Writes protocol lines (one JSON object per line, whole lines only) and a keep-alive every few seconds.</summary>
+/// <summary>
+/// Writes protocol lines (one JSON object per line, whole lines only) and a keep-alive every few seconds. Every message
+/// but the keep-alive comes from the job's work and advances the progress counter the keep-alive carries.
+/// </summary>
 public sealed class WorkerOutput : IDisposable
 {
     private readonly TextWriter _out;
     private readonly Lock _gate = new();
     private readonly Timer _alive;
+    private long _progress;
 
     public WorkerOutput(TextWriter output, TimeSpan? keepAlive = null)
     {
         _out = output;
         var every = keepAlive ?? TimeSpan.FromSeconds(5);
-        _alive = new Timer(_ => Send(new WorkerAlive()), null, every, every);
+        _alive = new Timer(_ => Write(null), null, every, every);
     }
 
-    public void Send(WorkerMessage message)
+    /// <summary>Sends a message of the job's work (an event, the result, a failure): progress.</summary>
+    public void Send(WorkerMessage message) => Write(message);
+
+    /// <summary>Writes <paramref name="message"/> (counted as progress), or a keep-alive (null) with the count so far.</summary>
+    private void Write(WorkerMessage? message)
     {
-        var line = JsonSerializer.Serialize(message, WebLabJson.Compact);
         lock (_gate)
         {
-            _out.WriteLine(line);
+            if (message is not null)
+                _progress++;
+            _out.WriteLine(JsonSerializer.Serialize(message ?? new WorkerAlive(Progress: _progress), WebLabJson.Compact));
             _out.Flush();
         }
     }

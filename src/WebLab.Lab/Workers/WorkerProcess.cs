@@ -20,13 +20,21 @@ public sealed class WorkerProcess : IDisposable
     {
         _process = process;
         _time = time;
-        LastHeard = time.GetUtcNow();
+        LastHeard = LastProgress = time.GetUtcNow();
     }
 
     public int Id => _process.Id;
 
-    /// <summary>When the worker last wrote anything (a hung worker stops writing).</summary>
+    /// <summary>When the worker last wrote anything (a hung process stops writing).</summary>
     public DateTimeOffset LastHeard { get; private set; }
+
+    /// <summary>
+    /// When the job's work last moved: any message but a keep-alive, or a keep-alive whose progress counter advanced.
+    /// A deadlocked worker's timer still sends keep-alives, so only this tells a stalled job from a busy one.
+    /// </summary>
+    public DateTimeOffset LastProgress { get; private set; }
+
+    private long _progress;
 
     /// <summary>Starts the worker for <paramref name="jobFile"/>.</summary>
     public static WorkerProcess Start(string workerPath, string jobFile, IReadOnlyDictionary<string, string> environment, TimeProvider time)
@@ -99,8 +107,19 @@ public sealed class WorkerProcess : IDisposable
             {
                 message = null;
             }
-            yield return message ?? new WorkerEvent("log", JsonSerializer.SerializeToElement(new { level = "info", message = line }));
+            message ??= new WorkerEvent("log", JsonSerializer.SerializeToElement(new { level = "info", message = line }));
+            NoteProgress(message);
+            yield return message;
         }
+    }
+
+    /// <summary>Every line but a keep-alive is the work's; a keep-alive counting more than we have seen means the work moved too.</summary>
+    private void NoteProgress(WorkerMessage message)
+    {
+        if (message is WorkerAlive alive && alive.Progress <= _progress)
+            return; // the timer thread ticks on while the work is stuck
+        _progress = message is WorkerAlive moved ? moved.Progress : _progress + 1;
+        LastProgress = LastHeard;
     }
 
     /// <summary>Sends a command (see <see cref="WorkerCommands"/>); false if the worker is gone.</summary>

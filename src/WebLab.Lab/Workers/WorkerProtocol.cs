@@ -55,8 +55,12 @@ public abstract record WorkerMessage;
 /// </summary>
 public sealed record WorkerEvent(string Event, JsonElement Payload, JobProgress? Progress = null, CurvePoint? Curve = null) : WorkerMessage;
 
-/// <summary>Keep-alive (the worker is busy but healthy, e.g. decoding a large dataset).</summary>
-public sealed record WorkerAlive(string? Status = null) : WorkerMessage;
+/// <summary>
+/// Keep-alive from the worker's timer thread: the process lives. <see cref="Progress"/> counts the messages the job's own
+/// work has sent so far; a timer keeps ticking when the work is deadlocked, the counter does not, so the host judges
+/// liveness by the counter moving (<see cref="WorkerProcess.LastProgress"/>), never by keep-alives alone.
+/// </summary>
+public sealed record WorkerAlive(string? Status = null, long Progress = 0) : WorkerMessage;
 
 /// <summary>The job's result; the worker exits 0 after it.</summary>
 public sealed record WorkerResult(JsonElement Result, OutputCheckpoint? Checkpoint = null) : WorkerMessage;

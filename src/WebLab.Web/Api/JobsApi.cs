@@ -30,7 +30,7 @@ public sealed record JobSummary(string Id, string Kind, string Owner, string Nam
 /// <summary>Everything about a job: state, spec, history, per-epoch curves and the result when done.</summary>
 public sealed record JobDetail(JobSummary Job, JsonElement Spec, IReadOnlyList<JobTransition> History, IReadOnlyList<CurvePoint> Curves, JsonElement? Result);
 
-/// <summary>A persisted job event; seq counts from 1 with no gaps.</summary>
+/// <summary>A persisted job event; seq counts from 1 with no gaps while the job runs (cleanup thins an ended job's progress events).</summary>
 public sealed record JobEventDto(long Seq, string Type, JsonElement Payload, string At);
 
 internal static class JobsApi
@@ -64,10 +64,12 @@ internal static class JobsApi
         JobState? filter = null;
         if (!string.IsNullOrEmpty(state))
         {
-            filter = Enum.TryParse<JobState>(state, ignoreCase: true, out var parsed) && !int.TryParse(state, out _) ? parsed
+            // As the API writes states ("timed-out"), or as the database stores them ("timedout").
+            filter = Enum.TryParse<JobState>(state.Replace("-", "", StringComparison.Ordinal), ignoreCase: true, out var parsed) && !int.TryParse(state, out _)
+                ? parsed
                 : throw new SpecValidationException(new Dictionary<string, string[]>
                 {
-                    ["state"] = [$"one of {string.Join(", ", Enum.GetNames<JobState>().Select(n => n.ToLowerInvariant()))}."],
+                    ["state"] = [$"one of {string.Join(", ", Enum.GetNames<JobState>().Select(System.Text.Json.JsonNamingPolicy.KebabCaseLower.ConvertName))}."],
                 });
         }
         var list = await reads.JobsAsync(Users.Of(context), filter, kind, owner, Math.Clamp(limit ?? 200, 1, 1000), ct);

@@ -1,4 +1,6 @@
 using Dapper;
+using WebLab.Lab.Access;
+using WebLab.Lab.Jobs;
 using WebLab.Lab.Storage;
 
 namespace WebLab.Lab.Tests.Storage;
@@ -80,6 +82,37 @@ public sealed class MigrationsTests
 
         Assert.NotEqual("ok", report);
         Assert.Contains("jobs_owner", report, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Version3_RebuildsTheJobsTable_KeepingEveryJobAndWhatReferencesIt()
+    {
+        await using var lab = TempLab.Empty();
+        await using (var connection = await lab.Db.OpenAsync())
+        {
+            await connection.ExecuteAsync(Migrations.All[0].Sql + Migrations.All[1].Sql + "PRAGMA user_version = 2;");
+            await connection.ExecuteAsync("""
+                INSERT INTO jobs (id, kind, owner, name, spec_json, state, max_attempts, lane, created_at, last_seq, visibility)
+                VALUES ('job_1', 'experiment', 'alice', 'old', '{}', 'succeeded', 3, 'train', '2026-01-01', 1, 'private');
+                INSERT INTO job_history (job_id, from_state, to_state, reason, attempt, at) VALUES ('job_1', NULL, 'queued', 'submitted', 0, '2026-01-01');
+                INSERT INTO job_events (job_id, seq, type, payload_json, at) VALUES ('job_1', 1, 'log', '{}', '2026-01-01');
+                INSERT INTO checkpoints (id, name, owner, path, info_json, job_id, created_at) VALUES ('ckpt_1', 'c', 'alice', 'p', '{}', 'job_1', '2026-01-01');
+                """);
+        }
+
+        await lab.Db.MigrateAsync();
+
+        await using var after = await lab.Db.OpenAsync();
+        Assert.Equal(1, await after.ExecuteScalarAsync<long>("SELECT count(*) FROM job_history WHERE job_id = 'job_1'"));
+        Assert.Equal(1, await after.ExecuteScalarAsync<long>("SELECT count(*) FROM job_events WHERE job_id = 'job_1'"));
+        Assert.Equal("job_1", await after.ExecuteScalarAsync<string>("SELECT job_id FROM checkpoints WHERE id = 'ckpt_1'"));
+        var job = await lab.JobAsync("job_1");
+        Assert.Equal(("old", JobState.Succeeded, (long?)null, Visibility.Private), (job.Name, job.State, job.TimeoutMs, job.Visibility));
+        Assert.Empty(await after.QueryAsync("PRAGMA foreign_key_check"));
+        Assert.Equal(1, await after.ExecuteScalarAsync<long>("PRAGMA foreign_keys")); // on again for the lab's writes
+        await after.ExecuteAsync("UPDATE jobs SET state = 'timedout' WHERE id = 'job_1'"); // the new state passes the CHECK
+        await after.ExecuteAsync("DELETE FROM jobs WHERE id = 'job_1'"); // and references still cascade
+        Assert.Equal(0, await after.ExecuteScalarAsync<long>("SELECT count(*) FROM job_events"));
     }
 
     private static async Task<List<string>> SchemaAsync(Database db)

@@ -305,7 +305,7 @@ public sealed class StrictLabFactory : LabApiFactory
     ];
 }
 
-public sealed class LimitsApiTests(StrictLabFactory factory) : IClassFixture<StrictLabFactory>
+public sealed class QuotaAndRateLimitTests(StrictLabFactory factory) : IClassFixture<StrictLabFactory>
 {
     private static readonly object s_pretrain = new
     {

@@ -16,13 +16,17 @@ public sealed class AnalyseKind : JobKind<AnalysisSpec, AnalyseInput, AnalysisRe
 
     public override string Lane => Lanes.Utility;
 
+    public override TimeSpan DefaultDeadline => TimeSpan.FromHours(1);
+
     public override bool Submittable => true;
 
-    protected override async Task ValidateAsync(AnalysisSpec spec, SpecErrors errors, LabReferences references, CancellationToken cancellationToken)
+    protected override async Task ValidateAsync(AnalysisSpec spec, SpecErrors errors, SpecContext context, CancellationToken cancellationToken)
     {
         errors.AddRange(spec.Validate());
-        await references.CheckDatasetAsync(spec.Target, "target", errors, cancellationToken);
-        await references.CheckCheckpointAsync(spec.Source, "source", errors, cancellationToken);
+        context.Limits.CheckPerClass(spec.PerClass, "perClass", errors);
+        context.Limits.CheckSeed(spec.Seed, "seed", errors);
+        await context.References.CheckDatasetAsync(spec.Target, "target", errors, cancellationToken);
+        await context.References.CheckCheckpointAsync(spec.Source, "source", errors, cancellationToken);
     }
 
     protected override AnalysisSpec Normalise(AnalysisSpec spec) => spec with { Device = "auto" };

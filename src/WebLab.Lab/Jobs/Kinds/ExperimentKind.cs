@@ -26,16 +26,17 @@ public sealed class ExperimentKind : JobKind<ExperimentSpec, ExperimentInput, Ex
 
     public override bool Submittable => true;
 
-    protected override Task ValidateAsync(ExperimentSpec spec, SpecErrors errors, LabReferences references, CancellationToken cancellationToken) =>
-        Check(spec, "", errors, references, cancellationToken);
+    protected override Task ValidateAsync(ExperimentSpec spec, SpecErrors errors, SpecContext context, CancellationToken cancellationToken) =>
+        Check(spec, "", errors, context, cancellationToken);
 
     /// <summary>Adds the experiment's errors under <paramref name="path"/> ("" or "base" for a sweep's base).</summary>
-    internal static async Task Check(ExperimentSpec spec, string path, SpecErrors errors, LabReferences references, CancellationToken cancellationToken)
+    internal static async Task Check(ExperimentSpec spec, string path, SpecErrors errors, SpecContext context, CancellationToken cancellationToken)
     {
         var under = path.Length == 0 ? (Func<FieldError, FieldError>)(e => e) : e => e.Under(path);
         errors.AddRange(spec.Validate().Select(under));
-        await references.CheckDatasetAsync(spec.Target, Join(path, "target"), errors, cancellationToken);
-        await references.CheckCheckpointAsync(spec.Source, Join(path, "source"), errors, cancellationToken);
+        context.Limits.CheckExperiment(spec, path, errors);
+        await context.References.CheckDatasetAsync(spec.Target, Join(path, "target"), errors, cancellationToken);
+        await context.References.CheckCheckpointAsync(spec.Source, Join(path, "source"), errors, cancellationToken);
     }
 
     private static string Join(string path, string field) => path.Length == 0 ? field : $"{path}.{field}";

@@ -21,7 +21,9 @@ public sealed class ImportKind : JobKind<ImportSpec, ImportInput, CheckpointInfo
 
     public override string Lane => Lanes.Utility;
 
-    protected override Task ValidateAsync(ImportSpec spec, SpecErrors errors, LabReferences references, CancellationToken cancellationToken)
+    public override TimeSpan DefaultDeadline => TimeSpan.FromHours(1);
+
+    protected override Task ValidateAsync(ImportSpec spec, SpecErrors errors, SpecContext context, CancellationToken cancellationToken)
     {
         if (!Models.Architectures.All.Any(a => a.Name == spec.Architecture))
             errors.Add("architecture", $"one of {string.Join(", ", Models.Architectures.All.Select(a => a.Name))}.");

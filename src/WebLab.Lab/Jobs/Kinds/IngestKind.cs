@@ -19,12 +19,14 @@ public sealed class IngestKind : JobKind<IngestSpec, IngestInput, DatasetManifes
 
     public override string Lane => Lanes.Utility;
 
-    protected override async Task ValidateAsync(IngestSpec spec, SpecErrors errors, LabReferences references, CancellationToken cancellationToken)
+    public override TimeSpan DefaultDeadline => TimeSpan.FromHours(2);
+
+    protected override async Task ValidateAsync(IngestSpec spec, SpecErrors errors, SpecContext context, CancellationToken cancellationToken)
     {
         if (!Ids.IsValid(spec.DatasetId, "ds"))
             errors.Add("datasetId", $"'{spec.DatasetId}' is not a dataset id.");
         else
-            await references.DatasetAsync(spec.DatasetId, cancellationToken);
+            await context.References.DatasetAsync(spec.DatasetId, cancellationToken);
     }
 
     protected override async Task<IngestInput> ResolveAsync(IngestSpec spec, JobRecord job, ResolveContext context, CancellationToken cancellationToken)

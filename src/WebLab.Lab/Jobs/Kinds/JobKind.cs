@@ -17,11 +17,14 @@ public abstract class JobKind
     /// <summary>Which worker slots run it (<see cref="Lanes"/>).</summary>
     public abstract string Lane { get; }
 
+    /// <summary>How long one of its jobs may run, wall clock from its first start, unless <see cref="JobLimits.Deadlines"/> says otherwise.</summary>
+    public virtual TimeSpan DefaultDeadline => TimeSpan.FromHours(12);
+
     /// <summary>True when POST /api/jobs takes it; uploads, imports and predictions arrive with their files instead.</summary>
     public virtual bool Submittable => false;
 
     /// <summary>Checks a submitted spec; returns it normalised (compact JSON) or throws <see cref="SpecValidationException"/>.</summary>
-    public abstract Task<string> ValidateAsync(JsonElement spec, LabReferences references, CancellationToken cancellationToken = default);
+    public abstract Task<string> ValidateAsync(JsonElement spec, SpecContext context, CancellationToken cancellationToken = default);
 
     /// <summary>Advice on a valid, normalised spec that will run but may not answer its question (e.g. one seed: no interval).</summary>
     public virtual IReadOnlyList<string> Warnings(string normalisedSpec) => [];
@@ -46,7 +49,7 @@ public abstract class JobKind
 /// </summary>
 public abstract class JobKind<TSpec, TInput, TResult> : JobKind
 {
-    public sealed override async Task<string> ValidateAsync(JsonElement spec, LabReferences references, CancellationToken cancellationToken = default)
+    public sealed override async Task<string> ValidateAsync(JsonElement spec, SpecContext context, CancellationToken cancellationToken = default)
     {
         var errors = new SpecErrors("spec");
         if (spec.ValueKind != JsonValueKind.Object)
@@ -64,7 +67,7 @@ public abstract class JobKind<TSpec, TInput, TResult> : JobKind
             errors.Add("", e.Message);
             throw errors.Exception();
         }
-        await ValidateAsync(typed, errors, references, cancellationToken);
+        await ValidateAsync(typed, errors, context, cancellationToken);
         errors.ThrowIfAny();
         return JsonSerializer.Serialize(Normalise(typed), WebLabJson.Compact);
     }
@@ -89,7 +92,7 @@ public abstract class JobKind<TSpec, TInput, TResult> : JobKind
         job.ResultJson is null ? default : WebLabJson.Deserialize<TResult>(job.ResultJson, $"{Name} result of {job.Id}");
 
     /// <summary>Adds every problem of <paramref name="spec"/> to <paramref name="errors"/> (paths relative to the spec).</summary>
-    protected abstract Task ValidateAsync(TSpec spec, SpecErrors errors, LabReferences references, CancellationToken cancellationToken);
+    protected abstract Task ValidateAsync(TSpec spec, SpecErrors errors, SpecContext context, CancellationToken cancellationToken);
 
     /// <summary>Advice on a valid spec (none by default).</summary>
     protected virtual IReadOnlyList<string> Warnings(TSpec spec) => [];

@@ -24,9 +24,11 @@ public sealed class PredictKind : JobKind<PredictSpec, PredictInput, Prediction>
 
     public override string Lane => Lanes.Utility;
 
-    protected override async Task ValidateAsync(PredictSpec spec, SpecErrors errors, LabReferences references, CancellationToken cancellationToken)
+    public override TimeSpan DefaultDeadline => TimeSpan.FromMinutes(5);
+
+    protected override async Task ValidateAsync(PredictSpec spec, SpecErrors errors, SpecContext context, CancellationToken cancellationToken)
     {
-        await references.CheckCheckpointAsync(spec.Checkpoint, "checkpoint", errors, cancellationToken);
+        await context.References.CheckCheckpointAsync(spec.Checkpoint, "checkpoint", errors, cancellationToken);
         if (spec.TopK is < 1 or > 100)
             errors.Add("topK", "must be 1..100.");
     }

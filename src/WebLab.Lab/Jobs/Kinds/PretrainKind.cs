@@ -18,15 +18,18 @@ public sealed class PretrainKind : JobKind<PretrainSpec, PretrainInput, Pretrain
 
     public override bool Submittable => true;
 
-    protected override async Task ValidateAsync(PretrainSpec spec, SpecErrors errors, LabReferences references, CancellationToken cancellationToken)
+    protected override async Task ValidateAsync(PretrainSpec spec, SpecErrors errors, SpecContext context, CancellationToken cancellationToken)
     {
         if (string.IsNullOrWhiteSpace(spec.Dataset))
             errors.Add("dataset", "required.");
-        await references.CheckDatasetAsync(spec.Dataset, "dataset", errors, cancellationToken);
+        await context.References.CheckDatasetAsync(spec.Dataset, "dataset", errors, cancellationToken);
         if (!Models.Architectures.All.Any(a => a.Name == spec.Architecture))
             errors.Add("architecture", $"unknown architecture '{spec.Architecture}'; known: {string.Join(", ", Models.Architectures.All.Select(a => a.Name))}.");
-        if (spec.Epochs is < 1 or > 1000)
-            errors.Add("epochs", "must be 1..1000.");
+        if (spec.Epochs < 1)
+            errors.Add("epochs", $"must be 1..{context.Limits.MaxEpochs}.");
+        context.Limits.CheckBudget(spec.Epochs, null, "", errors);
+        context.Limits.CheckPerClass(spec.PerClass, "perClass", errors);
+        context.Limits.CheckSeed(spec.Seed, "seed", errors);
         if (spec.BatchSize is < 1 or > 4096)
             errors.Add("batchSize", "must be 1..4096.");
         if (spec.LearningRate is <= 0 or > 10)

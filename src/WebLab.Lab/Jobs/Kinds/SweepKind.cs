@@ -16,32 +16,36 @@ public sealed class SweepKind : JobKind<SweepSpec, SweepInput, SweepResult>
 {
     public const string Id = "sweep";
 
-    /// <summary>The most points one sweep may have.</summary>
-    public const int MaxPoints = 200;
-
     public override string Name => Id;
 
     public override string Lane => Lanes.Train;
 
+    public override TimeSpan DefaultDeadline => TimeSpan.FromDays(3);
+
     public override bool Submittable => true;
 
-    protected override async Task ValidateAsync(SweepSpec spec, SpecErrors errors, LabReferences references, CancellationToken cancellationToken)
+    protected override async Task ValidateAsync(SweepSpec spec, SpecErrors errors, SpecContext context, CancellationToken cancellationToken)
     {
         if (spec.Base is null)
             errors.Add("base", "required: the experiment every point starts from.");
         else
-            await ExperimentKind.Check(spec.Base, "base", errors, references, cancellationToken);
+            await ExperimentKind.Check(spec.Base, "base", errors, context, cancellationToken);
         if (spec.Axes is null || spec.Axes.Count == 0)
         {
             errors.Add("axes", "give at least one axis: { \"setting\": \"headLearningRate\", \"values\": [\"0.01\", \"0.1\"] }.");
             return;
         }
-        if (spec.Base is null)
+        // The size first: a grid is only built once it is known to be small.
+        if (spec.Base is null || !context.Limits.CheckSweepSize(spec, errors))
             return;
         try
         {
-            if (spec.Points().Count is var count and > MaxPoints)
-                errors.Add("axes", $"{count} points; at most {MaxPoints} per sweep.");
+            foreach (var (settings, point) in spec.Points())
+            {
+                var label = string.Join(", ", settings.Select(kv => $"{kv.Key}={kv.Value}"));
+                foreach (var error in context.Limits.ExperimentErrors(point))
+                    errors.Add("axes", $"point {label}: {error}");
+            }
         }
         catch (BadInputException e)
         {

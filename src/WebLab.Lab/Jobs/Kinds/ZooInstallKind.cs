@@ -21,7 +21,10 @@ public sealed class ZooInstallKind : JobKind<ZooInstallSpec, ZooInstallInput, Ch
 
     public override string Lane => Lanes.Utility;
 
-    protected override Task ValidateAsync(ZooInstallSpec spec, SpecErrors errors, LabReferences references, CancellationToken cancellationToken)
+    /// <summary>Converting the packaged ONNX file takes seconds; an hour means something is wrong.</summary>
+    public override TimeSpan DefaultDeadline => TimeSpan.FromHours(1);
+
+    protected override Task ValidateAsync(ZooInstallSpec spec, SpecErrors errors, SpecContext context, CancellationToken cancellationToken)
     {
         if (!ModelZoo.All.Any(e => e.Id == spec.Model))
             errors.Add("model", $"one of {string.Join(", ", ModelZoo.All.Select(e => e.Id))}.");

@@ -118,6 +118,7 @@ public sealed partial class JobPage
         JobState.Failed => Color.Error,
         JobState.Running => Color.Info,
         JobState.Cancelled => Color.Dark,
+        JobState.TimedOut => Color.Warning,
         _ => Color.Default,
     };
 

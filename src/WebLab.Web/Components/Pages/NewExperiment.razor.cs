@@ -174,7 +174,7 @@ public sealed partial class NewExperiment
             {
                 _analysisError = done is null
                     ? $"The analysis is still waiting or running after 10 minutes; follow it on /jobs/{job.Id}."
-                    : $"The analysis {done.State.ToString().ToLowerInvariant()}: {done.Error ?? "no reason recorded"}. Its log is on /jobs/{job.Id}.";
+                    : $"The analysis {done.State.Label()}: {done.Error ?? "no reason recorded"}. Its log is on /jobs/{job.Id}.";
             }
         }
         catch (SpecValidationException e)
