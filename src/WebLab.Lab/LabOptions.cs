@@ -83,7 +83,7 @@ public sealed class LabOptions
     /// <summary>Largest JSON (or other non-upload) request body, in bytes.</summary>
     public long MaxJsonBytes { get; set; } = 1 << 20;
 
-    /// <summary>Requests per minute: writes per IP address, sign-in attempts per IP address, submissions and uploads per person.</summary>
+    /// <summary>Requests per minute: writes, sign-in attempts, submissions and uploads per IP address; submissions and uploads per person.</summary>
     public RateLimitOptions RateLimits { get; set; } = new();
 
     /// <summary>Open pages (Blazor circuits) plus hub connections one person may hold at once.</summary>
@@ -105,6 +105,8 @@ public sealed class RateLimitOptions
 {
     public int WritesPerAddress { get; set; } = 300;
     public int SignInsPerAddress { get; set; } = 10;
+    public int SubmissionsPerAddress { get; set; } = 120;
+    public int UploadsPerAddress { get; set; } = 40;
     public int SubmissionsPerPerson { get; set; } = 30;
     public int UploadsPerPerson { get; set; } = 10;
 }

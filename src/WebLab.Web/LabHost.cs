@@ -57,6 +57,7 @@ public static class LabHost
         services.AddSingleton<LabReads>();
         services.AddSingleton<UserStore>();
         services.AddSingleton<Quotas>();
+        services.AddSingleton<PersonLimits>();
         services.AddSingleton<LabCommands>();
         services.AddSingleton<LabEvents>();
         services.AddSingleton<JobRunner>();

@@ -31,7 +31,7 @@ public class LabApiFactory : WebApplicationFactory<WebLab.Web.Api.JobSummary>
         builder.UseSetting("WebLab:CreateDemoSource", "false");
         builder.UseSetting("WebLab:InstallZooSource", "false");
         builder.UseSetting("WebLab:MaxUploadBytes", (256 * 1024).ToString(System.Globalization.CultureInfo.InvariantCulture));
-        foreach (var limit in new[] { "WritesPerAddress", "SignInsPerAddress", "SubmissionsPerPerson", "UploadsPerPerson" })
+        foreach (var limit in new[] { "WritesPerAddress", "SignInsPerAddress", "SubmissionsPerAddress", "UploadsPerAddress", "SubmissionsPerPerson", "UploadsPerPerson" })
             builder.UseSetting($"WebLab:RateLimits:{limit}", "100000"); // the limits have their own tests
         foreach (var (key, value) in Settings)
             builder.UseSetting(key, value);

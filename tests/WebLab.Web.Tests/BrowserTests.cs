@@ -294,7 +294,15 @@ public sealed class BrowserTests
         await InteractiveAsync(page);
         await page.Locator("input[type=file]").SetInputFilesAsync(zip);
 
-        await page.WaitForFunctionAsync("() => location.pathname.startsWith('/datasets/ds_') || document.querySelector('#upload-error')");
+        try
+        {
+            await page.WaitForFunctionAsync("() => location.pathname.startsWith('/datasets/ds_') || document.querySelector('#upload-error')");
+        }
+        catch (TimeoutException)
+        {
+            await ShotAsync(page, "upload-stuck");
+            Assert.Fail($"the upload neither finished nor failed; the page is at {page.Url}. The lab's log:\n{lab.Log}");
+        }
         if (await page.Locator("#upload-error").CountAsync() > 0)
         {
             await ShotAsync(page, "upload-failed");

@@ -1,7 +1,5 @@
 using TorchSharp;
 using WebLab.Checkpoints;
-using WebLab.Data;
-using WebLab.Runtime;
 using static TorchSharp.torch;
 
 namespace WebLab.Training;
@@ -12,35 +10,26 @@ public sealed record ClassScore(int Index, string Name, double Probability);
 /// <summary>Classifies images with a checkpoint (decode, resize and centre-crop, normalise, softmax).</summary>
 public sealed class Predictor : IDisposable
 {
-    private readonly LoadedCheckpoint _checkpoint;
-    private readonly Device _device;
-    private readonly ImageTransform _transform;
+    private readonly ImageModel _model;
 
     public Predictor(string checkpointPath, string device = "auto")
     {
-        TorchRuntime.Initialize();
-        _device = TorchRuntime.ResolveDevice(device);
-        _checkpoint = Checkpoint.Load(checkpointPath, _device);
-        if (!_checkpoint.Info.HasHead)
+        _model = new ImageModel(checkpointPath, device);
+        if (!_model.Info.HasHead)
         {
-            _checkpoint.Dispose();
+            _model.Dispose();
             throw new BadInputException($"{Path.GetFileName(checkpointPath)} has no classifier head, so it cannot name classes; " +
                                         "use it as a source, or see its features with weblab embed.");
         }
-        _transform = ImageTransform.For(_checkpoint, Augmentation.Off);
     }
 
-    public CheckpointInfo Info => _checkpoint.Info;
+    public CheckpointInfo Info => _model.Info;
 
     /// <summary>Top-<paramref name="k"/> classes for an encoded image (JPEG, PNG, BMP, WebP).</summary>
     public IReadOnlyList<ClassScore> Predict(byte[] encodedImage, string name, int k = 5)
     {
-        int tile = ImageTransform.CacheSizeFor(Info.InputSize);
-        var pixels = new byte[3 * tile * tile];
-        ImageDecoder.DecodeTile(encodedImage, name, tile, pixels);
         using var scope = torch.NewDisposeScope();
-        var tiles = torch.tensor(pixels, [1, 3, tile, tile], ScalarType.Byte);
-        return Predict(tiles, k)[0];
+        return Predict(_model.Tile(encodedImage, name), k)[0];
     }
 
     /// <summary>Top-<paramref name="k"/> classes for each uint8 tile [B, C, S, S].</summary>
@@ -48,8 +37,7 @@ public sealed class Predictor : IDisposable
     {
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
-        var x = _transform.Apply(tiles, null).to(_device);
-        var probabilities = nn.functional.softmax(_checkpoint.Model.call(x), 1).cpu();
+        var probabilities = nn.functional.softmax(_model.Checkpoint.Model.call(_model.Input(tiles)), 1).cpu();
         int top = Math.Min(k, Info.NumClasses);
         var (values, indices) = probabilities.topk(top, dim: 1);
         // data<T>() reads the whole (contiguous) result; row views would need a copy each.
@@ -64,5 +52,5 @@ public sealed class Predictor : IDisposable
         return result;
     }
 
-    public void Dispose() => _checkpoint.Dispose();
+    public void Dispose() => _model.Dispose();
 }

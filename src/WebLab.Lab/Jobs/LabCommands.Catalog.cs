@@ -18,6 +18,7 @@ public sealed partial class LabCommands
     /// </summary>
     public async Task<DatasetUpload> BeginDatasetUploadAsync(Caller caller, long declaredBytes, CancellationToken cancellationToken = default)
     {
+        limits.Upload(caller);
         if (AccessPolicy.SubmitRefusal(caller, IngestKind.Id) is { } refusal)
             throw new ForbiddenException(refusal);
         await quotas.CheckStorageAsync(caller, declaredBytes, cancellationToken);
@@ -72,6 +73,7 @@ public sealed partial class LabCommands
     public async Task<JobRecord> ImportCheckpointAsync(Stream file, string fileName, CheckpointImportFields fields, Caller caller,
         long declaredBytes, CancellationToken cancellationToken = default)
     {
+        limits.Upload(caller);
         if (AccessPolicy.SubmitRefusal(caller, ImportKind.Id) is { } refusal)
             throw new ForbiddenException(refusal);
         await quotas.CheckStorageAsync(caller, declaredBytes, cancellationToken);
@@ -115,6 +117,7 @@ public sealed partial class LabCommands
     public async Task<Prediction> PredictAsync(string checkpointId, Stream image, string imageName, Caller caller,
         CancellationToken cancellationToken = default)
     {
+        limits.Upload(caller);
         var checkpoint = await reads.CheckpointAsync(checkpointId, caller, cancellationToken);
         // Answered here, before any upload or worker: a feature extractor has no classes to name.
         if (!WebLabJson.Deserialize<Checkpoints.CheckpointInfo>(checkpoint.InfoJson, "checkpoint metadata").HasHead)

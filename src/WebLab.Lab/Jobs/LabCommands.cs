@@ -19,6 +19,9 @@ public sealed class ForbiddenException(string message) : RefusedException(messag
 /// <summary>The thing is not in a state that allows this (HTTP 409).</summary>
 public sealed class ConflictException(string message) : RefusedException(message);
 
+/// <summary>Too many requests of this kind from this person just now (HTTP 429).</summary>
+public sealed class RateLimitedException(string message) : RefusedException(message);
+
 /// <summary>A queued job and what the submitter should know about its spec.</summary>
 /// <param name="Created">False when an earlier submission with the same idempotency key is returned instead.</param>
 /// <param name="Warnings">Advice on a valid spec (e.g. one seed gives the gap no interval).</param>
@@ -37,7 +40,7 @@ public sealed record Submitted(JobRecord Job, bool Created, IReadOnlyList<string
 /// validates the same way (through the job's kind) and asks <see cref="AccessPolicy"/> the same question.
 /// </summary>
 public sealed partial class LabCommands(JobRunner runner, JobStore jobs, LabReads reads, LabReferences references, DataFolder folder,
-    DatasetStore datasets, CheckpointStore checkpoints, LabEvents events, Quotas quotas, IOptions<LabOptions> options)
+    DatasetStore datasets, CheckpointStore checkpoints, LabEvents events, Quotas quotas, PersonLimits limits, IOptions<LabOptions> options)
 {
     /// <summary>"Cancel your own": the job's owner (or an admin) cancels, stops or deletes it.</summary>
     public static bool MayControl(Caller caller, JobRecord job) => AccessPolicy.MayChange(caller, job.Owner);
@@ -58,6 +61,7 @@ public sealed partial class LabCommands(JobRunner runner, JobStore jobs, LabRead
     public async Task<Submitted> SubmitAsync(JobKind kind, JsonElement spec, Caller caller, string? name = null, int priority = 0,
         string? idempotencyKey = null, Visibility visibility = Visibility.Group, CancellationToken cancellationToken = default)
     {
+        limits.Submission(caller);
         if (AccessPolicy.SubmitRefusal(caller, kind.Name) is { } refusal)
             throw new ForbiddenException(refusal);
         if (priority is < -10 or > 10)

@@ -30,8 +30,9 @@ internal sealed record UploadEndpoint(Upload Takes)
 }
 
 /// <summary>
-/// Limits on requests, with ASP.NET Core's rate limiter: every write (POST, PUT, DELETE) per IP address; sign-in
-/// attempts per IP address; submissions and uploads per person (a person with many tokens still has one budget).
+/// Limits on requests per IP address, with ASP.NET Core's rate limiter: every write (POST, PUT, DELETE), sign-in
+/// attempts, submissions and uploads. Per person (a person with many tokens still has one budget, pages included):
+/// <see cref="WebLab.Lab.Access.PersonLimits"/>, where the commands run.
 /// </summary>
 internal static class LabLimits
 {
@@ -57,8 +58,8 @@ internal static class LabLimits
                 HttpMethods.IsGet(c.Request.Method) || HttpMethods.IsHead(c.Request.Method) ? RateLimitPartition.GetNoLimiter("reads")
                     : Window($"ip:{Address(c)}", per.WritesPerAddress));
             o.AddPolicy(Login, c => Window($"login:{Address(c)}", per.SignInsPerAddress));
-            o.AddPolicy(Submit, c => Window($"submit:{Person(c)}", per.SubmissionsPerPerson));
-            o.AddPolicy(Upload, c => Window($"upload:{Person(c)}", per.UploadsPerPerson));
+            o.AddPolicy(Submit, c => Window($"submit:{Address(c)}", per.SubmissionsPerAddress));
+            o.AddPolicy(Upload, c => Window($"upload:{Address(c)}", per.UploadsPerAddress));
         });
         return services;
     }
@@ -78,8 +79,6 @@ internal static class LabLimits
             limit.MaxRequestBodySize = max;
         await next(context);
     });
-
-    private static string Person(HttpContext context) => context.User.Identity?.Name ?? Address(context);
 
     private static RateLimitPartition<string> Window(string key, int permits) =>
         RateLimitPartition.GetFixedWindowLimiter(key, _ => new FixedWindowRateLimiterOptions

@@ -25,6 +25,7 @@ internal sealed class Problems(ILogger<Problems> log) : IExceptionHandler
             ForbiddenException e => Forbidden(e.Message),
             UnauthorizedAccessException e => Results.Problem(e.Message, statusCode: StatusCodes.Status401Unauthorized, title: "Not signed in"),
             QuotaExceededException e => Results.Problem(e.Message, statusCode: StatusCodes.Status429TooManyRequests, title: "Quota reached"),
+            RateLimitedException e => Results.Problem(e.Message, statusCode: StatusCodes.Status429TooManyRequests, title: "Slow down"),
             ConflictException e => Conflict(e.Message),
             BadInputException e => Results.Problem(e.Message, statusCode: StatusCodes.Status400BadRequest, title: "Bad input"),
             BadHttpRequestException e => Results.Problem(e.Message, statusCode: e.StatusCode, title: "Bad request"),

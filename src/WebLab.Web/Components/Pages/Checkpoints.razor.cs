@@ -83,7 +83,7 @@ public sealed partial class Checkpoints
         }
         catch (IOException e)
         {
-            _importErrors = new() { ["file"] = [$"The upload did not complete ({e.Message}). Nothing was kept; try again."] };
+            _importErrors = new() { ["file"] = [$"The upload did not complete ({e.GetType().Name}). Nothing was kept; try again."] };
         }
         finally
         {

@@ -66,7 +66,7 @@ public sealed partial class Datasets
         }
         catch (IOException e)
         {
-            _error = $"The upload did not complete ({e.Message}). Nothing was kept; try again.";
+            _error = $"The upload did not complete ({e.GetType().Name}). Nothing was kept; try again.";
         }
         finally
         {
