@@ -27,7 +27,7 @@ check "first start printed the admin's one-time sign-in link" grep -q "$url/acco
 # The README's way to an API token (the admin CLI on the lab's data folder, while the lab runs).
 export WEBLAB_TOKEN=$(dotnet run --project src/WebLab.Cli -c Release -- users add fresh --role member --data data)
 auth=(-H "Authorization: Bearer $WEBLAB_TOKEN")
-until curl -sf "${auth[@]}" "$url/api/checkpoints" 2>/dev/null | grep -q '"builtin":true'; do
+until curl -sf "${auth[@]}" "$url/api/checkpoints/demo" >/dev/null 2>&1; do   # 404 until the demo source is pretrained
   sleep 5
   if [ $((SECONDS - t0)) -gt 1200 ] || ! kill -0 "$lab" 2>/dev/null; then echo "FAILED: the lab (no demo source)"; tail -20 "$work/lab.log"; exit 1; fi
 done
