@@ -57,9 +57,29 @@ public sealed class Quotas(Database db, IOptions<LabOptions> options)
     /// <summary>Refuses a new job when the person has too many queued and running, or has used a day's compute.</summary>
     public async Task CheckSubmitAsync(Caller caller, string kind, CancellationToken cancellationToken = default)
     {
-        if (caller.IsAdmin || kind == Jobs.Kinds.PredictKind.Id)
+        if (!caller.IsAdmin && kind != Jobs.Kinds.PredictKind.Id)
+            CheckJobs(await UsageAsync(caller, cancellationToken));
+    }
+
+    /// <summary>Refuses storing <paramref name="bytes"/> more for the person when it would pass their storage quota.</summary>
+    public async Task CheckStorageAsync(Caller caller, long bytes, CancellationToken cancellationToken = default)
+    {
+        if (!caller.IsAdmin)
+            CheckStorage(await UsageAsync(caller, cancellationToken), bytes);
+    }
+
+    /// <summary>An upload of <paramref name="bytes"/> that will queue an ingest job: both checks on one reading of the person's use.</summary>
+    public async Task CheckUploadAsync(Caller caller, long bytes, CancellationToken cancellationToken = default)
+    {
+        if (caller.IsAdmin)
             return;
         var usage = await UsageAsync(caller, cancellationToken);
+        CheckStorage(usage, bytes);
+        CheckJobs(usage);
+    }
+
+    private static void CheckJobs(Usage usage)
+    {
         if (usage.ActiveJobs >= usage.ActiveJobsLimit)
             throw new QuotaExceededException($"You have {usage.ActiveJobs} jobs queued or running, your limit; wait for one to finish or cancel one.");
         if (usage.ComputeMinutes >= usage.ComputeMinutesLimit)
@@ -67,12 +87,8 @@ public sealed class Quotas(Database db, IOptions<LabOptions> options)
                 $"Your jobs used {usage.ComputeMinutes:0} worker minutes in the last 24 hours, your limit of {usage.ComputeMinutesLimit:0}; try again later.");
     }
 
-    /// <summary>Refuses storing <paramref name="bytes"/> more for the person when it would pass their storage quota.</summary>
-    public async Task CheckStorageAsync(Caller caller, long bytes, CancellationToken cancellationToken = default)
+    private static void CheckStorage(Usage usage, long bytes)
     {
-        if (caller.IsAdmin)
-            return;
-        var usage = await UsageAsync(caller, cancellationToken);
         if (usage.StorageBytes + bytes > usage.StorageBytesLimit)
             throw new QuotaExceededException(
                 $"This would bring your datasets and checkpoints to {Mib(usage.StorageBytes + bytes)} MiB, over your {Mib(usage.StorageBytesLimit!.Value)} MiB; delete some first.");

@@ -9,17 +9,20 @@ public static class UserNames
     public const string GuestPrefix = "guest-";
 
     /// <summary>1-64 letters, digits, and <c>. _ - @</c>; not one of the lab's own names, nor a guest's.</summary>
-    public static bool IsValid(string name) =>
-        name.Length is > 0 and <= 64 && name.All(c => char.IsLetterOrDigit(c) || c is '.' or '_' or '-' or '@')
-        && !AccessPolicy.IsReserved(name) && !name.StartsWith(GuestPrefix, StringComparison.OrdinalIgnoreCase);
+    public static bool IsValid(string name) => IsWellFormed(name) && !IsTaken(name);
 
     public static void Check(string name)
     {
-        if (AccessPolicy.IsReserved(name) || name.StartsWith(GuestPrefix, StringComparison.OrdinalIgnoreCase))
+        if (IsTaken(name))
             throw new BadInputException($"'{name}' is one of the lab's own names; choose another.");
-        if (!IsValid(name))
+        if (!IsWellFormed(name))
             throw new BadInputException($"'{name}' is not a user name: use 1-64 letters, digits and . _ - @ (no spaces).");
     }
+
+    private static bool IsWellFormed(string name) =>
+        name.Length is > 0 and <= 64 && name.All(c => char.IsLetterOrDigit(c) || c is '.' or '_' or '-' or '@');
+
+    private static bool IsTaken(string name) => AccessPolicy.IsReserved(name) || name.StartsWith(GuestPrefix, StringComparison.OrdinalIgnoreCase);
 
     public static void CheckPassword(string password)
     {

@@ -21,8 +21,7 @@ public sealed partial class LabCommands
         limits.Upload(caller);
         if (AccessPolicy.SubmitRefusal(caller, IngestKind.Id) is { } refusal)
             throw new ForbiddenException(refusal);
-        await quotas.CheckStorageAsync(caller, declaredBytes, cancellationToken);
-        await quotas.CheckSubmitAsync(caller, IngestKind.Id, cancellationToken);
+        await quotas.CheckUploadAsync(caller, declaredBytes, cancellationToken);
         return new DatasetUpload(folder, Ids.New("ds", folder.Time), options.Value.MaxUploadBytes);
     }
 
@@ -33,8 +32,7 @@ public sealed partial class LabCommands
         if (AccessPolicy.SubmitRefusal(caller, IngestKind.Id) is { } refusal)
             throw new ForbiddenException(refusal);
         // Checked again with what arrived (a body may not say its length); before the files move, so a refusal keeps nothing.
-        await quotas.CheckStorageAsync(caller, upload.Bytes, cancellationToken);
-        await quotas.CheckSubmitAsync(caller, IngestKind.Id, cancellationToken);
+        await quotas.CheckUploadAsync(caller, upload.Bytes, cancellationToken);
         var (source, path, fileName) = upload.Arrange();
         var final = folder.DatasetFolder(upload.Id);
         Directory.Move(upload.Staging, final);

@@ -213,7 +213,7 @@ public sealed class AccessApiTests(LabApiFactory factory) : IClassFixture<LabApi
     {
         var browser = factory.CreateClient(new() { AllowAutoRedirect = false, HandleCookies = true });
         var form = await browser.GetStringAsync("/account/login");
-        var antiforgery = System.Text.RegularExpressions.Regex.Match(form, "name=\"__RequestVerificationToken\" value=\"([^\"]+)\"").Groups[1].Value;
+        var antiforgery = Antiforgery.From(form);
         var signIn = await browser.PostAsync("/account/login", new FormUrlEncodedContent(new Dictionary<string, string>
         {
             ["name"] = name, ["password"] = password, ["__RequestVerificationToken"] = antiforgery,
@@ -221,7 +221,7 @@ public sealed class AccessApiTests(LabApiFactory factory) : IClassFixture<LabApi
         Assert.Equal(HttpStatusCode.Redirect, signIn.StatusCode);
         // The token is bound to who asked for it: the signed-in person's comes from a page they see (the account page).
         var account = await browser.GetStringAsync("/account");
-        return (browser, System.Text.RegularExpressions.Regex.Match(account, "name=\"__RequestVerificationToken\" value=\"([^\"]+)\"").Groups[1].Value);
+        return (browser, Antiforgery.From(account));
     }
 
     [Fact]
@@ -253,7 +253,7 @@ public sealed class AccessApiTests(LabApiFactory factory) : IClassFixture<LabApi
         await users.AddAsync("ivy", Role.Member, "correct horse battery");
         var browser = factory.CreateClient(new() { AllowAutoRedirect = false, HandleCookies = true });
         var form = await browser.GetStringAsync("/account/login");
-        var antiforgery = System.Text.RegularExpressions.Regex.Match(form, "name=\"__RequestVerificationToken\" value=\"([^\"]+)\"").Groups[1].Value;
+        var antiforgery = Antiforgery.From(form);
         var signIn = await browser.PostAsync("/account/login", new FormUrlEncodedContent(new Dictionary<string, string>
         {
             ["name"] = "ivy", ["password"] = "correct horse battery", ["returnUrl"] = "/queue", ["__RequestVerificationToken"] = antiforgery,
@@ -273,7 +273,7 @@ public sealed class AccessApiTests(LabApiFactory factory) : IClassFixture<LabApi
         await factory.Services.GetRequiredService<UserStore>().AddAsync("jack", Role.Member, "the right password");
         var browser = factory.CreateClient(new() { AllowAutoRedirect = false, HandleCookies = true });
         var form = await browser.GetStringAsync("/account/login");
-        var antiforgery = System.Text.RegularExpressions.Regex.Match(form, "name=\"__RequestVerificationToken\" value=\"([^\"]+)\"").Groups[1].Value;
+        var antiforgery = Antiforgery.From(form);
         var signIn = await browser.PostAsync("/account/login", new FormUrlEncodedContent(new Dictionary<string, string>
         {
             ["name"] = "jack", ["password"] = "the wrong password", ["__RequestVerificationToken"] = antiforgery,
@@ -389,7 +389,7 @@ public sealed class OpenDemoApiTests(OpenDemoFactory factory) : IClassFixture<Op
 
         // A guest's browser writes with its session cookie, so with the antiforgery token (here: from the sign-in form).
         var page = await first.GetStringAsync("/account/login");
-        var antiforgery = System.Text.RegularExpressions.Regex.Match(page, "name=\"__RequestVerificationToken\" value=\"([^\"]+)\"").Groups[1].Value;
+        var antiforgery = Antiforgery.From(page);
         using var request = new HttpRequestMessage(HttpMethod.Post, "/api/jobs")
         {
             Content = JsonContent.Create(new
@@ -404,4 +404,13 @@ public sealed class OpenDemoApiTests(OpenDemoFactory factory) : IClassFixture<Op
         // Members with accounts still sign in with their tokens.
         Assert.Equal("pia", (await factory.ClientFor("pia").GetFromJsonAsync<JsonElement>("/api/me")).GetProperty("name").GetString());
     }
+}
+
+/// <summary>The antiforgery token a server-rendered form carries (what a browser posts back).</summary>
+internal static partial class Antiforgery
+{
+    public static string From(string html) => Token().Match(html).Groups[1].Value;
+
+    [System.Text.RegularExpressions.GeneratedRegex("name=\"__RequestVerificationToken\" value=\"([^\"]+)\"")]
+    private static partial System.Text.RegularExpressions.Regex Token();
 }

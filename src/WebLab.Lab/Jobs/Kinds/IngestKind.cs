@@ -39,8 +39,7 @@ public sealed class IngestKind : JobKind<IngestSpec, IngestInput, DatasetManifes
         (DatasetReport.Build(input.Path, input.ThumbnailDirectory, status: context.Status, cancellationToken: context.Cancellation), null);
 
     public override Task RegisterOutputsAsync(OutputContext context, CancellationToken cancellationToken = default) =>
-        context.Write.FinishIngestAsync(ReadSpec(context.Job).DatasetId, context.Folder.HidePaths(context.Result.Result.GetRawText()), null,
-            cancellationToken);
+        context.Write.FinishIngestAsync(ReadSpec(context.Job).DatasetId, context.ResultJson, null, cancellationToken);
 
     public override Task OnFailedAsync(JobRecord job, string error, LabWrite write, CancellationToken cancellationToken = default) =>
         write.FinishIngestAsync(ReadSpec(job).DatasetId, null, error, cancellationToken);

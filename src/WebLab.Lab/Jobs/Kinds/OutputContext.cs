@@ -8,6 +8,9 @@ namespace WebLab.Lab.Jobs.Kinds;
 /// <summary>What a kind sees when its job has succeeded: the job, the worker's result and the unit of work it commits in.</summary>
 public sealed record OutputContext(JobRecord Job, WorkerResult Result, LabWrite Write, LabReferences References, DataFolder Folder, TimeProvider Time)
 {
+    /// <summary>The worker's result as it is stored: no data-folder path in it (<see cref="DataFolder.HidePaths"/>).</summary>
+    public string ResultJson => Folder.HidePaths(Result.Result.GetRawText());
+
     /// <summary>Registers the checkpoint the worker wrote (if it wrote one inside the data folder), owned by the job's owner.</summary>
     public async Task AddCheckpointAsync(string? parentId, CancellationToken cancellationToken)
     {
