@@ -62,6 +62,9 @@ public sealed class LabOptions
     /// <summary>Temporary files and uploads no job names, untouched for this long, are orphans that cleanup removes.</summary>
     public TimeSpan OrphanAge { get; set; } = TimeSpan.FromHours(6);
 
+    /// <summary>Decoded tiles of a dataset no job has loaded for this long are removed (the next load decodes again).</summary>
+    public TimeSpan TileCacheIdle { get; set; } = TimeSpan.FromDays(14);
+
     /// <summary>Space kept free on the data folder's disk (<see cref="Storage.DiskReserve"/>) to record failures when it fills; 0: none.</summary>
     public long DiskReserveBytes { get; set; } = 16L << 20;
 

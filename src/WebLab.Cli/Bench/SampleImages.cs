@@ -17,9 +17,9 @@ internal static class SampleImages
         if (File.Exists(path))
             return path;
         using var dataset = DatasetLoader.Load("fashion-mnist", new DatasetLoadOptions(28, Files: Cli.Files(noInstall)));
-        var images = dataset.Train.Images;
         int n = Math.Min(count, dataset.Train.Count);
-        var pixels = images.narrow(0, 0, n).contiguous().data<byte>().ToArray();
+        using var images = dataset.Train.ReadRange(0, n);
+        var pixels = images.data<byte>().ToArray();
         using var zip = ZipFile.Open(path + ".tmp", ZipArchiveMode.Create);
         for (int i = 0; i < n; i++)
         {
@@ -67,6 +67,60 @@ internal static class SampleImages
         zip.Dispose();
         File.Move(path + ".tmp", path, overwrite: true);
         return path;
+    }
+
+    /// <summary>
+    /// A zip of <paramref name="count"/> square JPEGs (quality 85) in 10 class folders, made in parallel: a class hue behind
+    /// random discs plus sensor-like noise. Big enough to be a real dataset, cheap enough to generate (about 15 KB each at 224 px).
+    /// </summary>
+    public static string GeneratedJpegs(string folder, int count, int size)
+    {
+        var path = Path.Combine(folder, $"generated-{count}-{size}px-jpeg.zip");
+        if (File.Exists(path))
+            return path;
+        using (var zip = ZipFile.Open(path + ".tmp", ZipArchiveMode.Create))
+        {
+            const int chunk = 1024;
+            var encoded = new byte[chunk][];
+            for (int start = 0; start < count; start += chunk)
+            {
+                int n = Math.Min(chunk, count - start);
+                Parallel.For(0, n, k => encoded[k] = GeneratedJpeg(start + k, size));
+                for (int k = 0; k < n; k++)
+                {
+                    using var stream = zip.CreateEntry($"generated/class{(start + k) % 10}/{start + k:D6}.jpg", CompressionLevel.NoCompression).Open();
+                    stream.Write(encoded[k]);
+                }
+                if (start / chunk % 10 == 0)
+                    Console.Error.WriteLine($"  generated {start + n}/{count}");
+            }
+        }
+        File.Move(path + ".tmp", path, overwrite: true);
+        return path;
+    }
+
+    private static byte[] GeneratedJpeg(int index, int size)
+    {
+        var rng = new Random(index);
+        using var bitmap = new SKBitmap(new SKImageInfo(size, size, SKColorType.Rgba8888, SKAlphaType.Opaque));
+        using (var canvas = new SKCanvas(bitmap))
+        {
+            canvas.Clear(SKColor.FromHsv(index % 10 * 36 + rng.Next(-8, 9), 40 + rng.Next(40), 40 + rng.Next(50)));
+            for (int s = 0; s < 6; s++)
+            {
+                using var paint = new SKPaint { Color = RandomColor(rng), IsAntialias = true };
+                canvas.DrawCircle(rng.Next(size), rng.Next(size), size / 20 + rng.Next(size / 4), paint);
+            }
+        }
+        var pixels = bitmap.GetPixelSpan().ToArray();
+        for (int b = 0; b < pixels.Length; b++)
+        {
+            if ((b & 3) != 3)
+                pixels[b] = (byte)Math.Clamp(pixels[b] + rng.Next(-10, 11), 0, 255);
+        }
+        System.Runtime.InteropServices.Marshal.Copy(pixels, 0, bitmap.GetPixels(), pixels.Length);
+        using var data = bitmap.Encode(SKEncodedImageFormat.Jpeg, 85);
+        return data.ToArray();
     }
 
     /// <summary>Every entry's bytes, read once (so decode timings exclude the zip).</summary>

@@ -18,6 +18,48 @@ internal static class BenchVerb
         command.Subcommands.Add(Pipeline());
         command.Subcommands.Add(EndToEnd());
         command.Subcommands.Add(Memory());
+        command.Subcommands.Add(Tiles());
+        command.Subcommands.Add(TilesRun());
+        return command;
+    }
+
+    private static Command Tiles()
+    {
+        var work = new Option<string>("--work")
+        {
+            Description = "folder for the generated target and the ImageNet source (kept between runs) and the tile cache (emptied each run)",
+            DefaultValueFactory = _ => Path.Combine(Path.GetTempPath(), "weblab-bench"),
+        };
+        var images = new Option<int>("--images") { Description = "images in the generated target", DefaultValueFactory = _ => 50_000 };
+        var steps = new Option<int>("--steps") { Description = "training steps each measured process runs", DefaultValueFactory = _ => 20 };
+        var batch = new Option<int>("--batch-size") { Description = "training batch (ResNet-18 at 224 px and batch 32 alone peaks near 2 GiB on a CPU, whatever the dataset size)", DefaultValueFactory = _ => 16 };
+        var before = new Option<string?>("--before") { Description = "an older build's WebLab.Cli.dll to run on the same target first (the 'before' row)" };
+        var (threads, repeats, results, _) = Common();
+        var command = new Command("tiles", "A 50,000-image target at 224 px trained from the shared tile cache: peak RSS, and time to the first step with and without decoding.")
+        {
+            work, images, steps, batch, before, results,
+        };
+        command.SetAction(parse => TileCacheBench.Run(Options(parse, threads, repeats, results), parse.GetValue(work)!, parse.GetValue(images),
+            parse.GetValue(steps), parse.GetValue(batch), parse.GetValue(before)));
+        return command;
+    }
+
+    /// <summary>The process `bench tiles` measures (one experiment, stopped after its steps); not for direct use.</summary>
+    private static Command TilesRun()
+    {
+        var target = new Option<string>("--target") { Required = true };
+        var source = new Option<string>("--source") { Required = true };
+        var tiles = new Option<string>("--tiles") { Required = true };
+        var steps = new Option<int>("--steps") { DefaultValueFactory = _ => 20 };
+        var batch = new Option<int>("--batch-size") { DefaultValueFactory = _ => 32 };
+        var command = new Command("tiles-run", "(used by bench tiles)") { target, source, tiles, steps, batch };
+        command.Hidden = true;
+        command.SetAction(parse =>
+        {
+            TorchRuntime.Initialize();
+            return TileCacheBench.RunChild(parse.GetValue(target)!, parse.GetValue(source)!, parse.GetValue(tiles)!, parse.GetValue(steps),
+                parse.GetValue(batch));
+        });
         return command;
     }
 

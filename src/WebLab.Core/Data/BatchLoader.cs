@@ -155,8 +155,7 @@ public sealed class BatchLoader
     public Batch Make(int[] indices, Random? rng)
     {
         using var scope = torch.NewDisposeScope();
-        var index = torch.tensor(indices.Select(i => (long)i).ToArray(), ScalarType.Int64);
-        var tiles = _data.Images.index_select(0, index);
+        var tiles = _data.Read(indices);
         var x = _transform.Apply(tiles, rng);
         var y = torch.tensor(indices.Select(i => (long)_data.Labels[i]).ToArray(), ScalarType.Int64);
         if (_device.type != DeviceType.CPU)

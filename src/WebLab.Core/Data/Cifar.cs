@@ -66,9 +66,7 @@ public static class Cifar
                 batch.AsSpan(offset + labelBytes, Pixels).CopyTo(pixels.AsSpan(k * Pixels, Pixels));
             }
         }
-        var tensor = torch.tensor(pixels, [n, 3, 32, 32], ScalarType.Byte);
-        if (options.ImageSize is { } size && size != 32)
-            tensor = DatasetLoader.Resize(tensor, size);
-        return new LabeledImages(tensor, labels, classNames, Enumerable.Range(0, n).Select(i => $"{split}#{i}").ToArray());
+        var tiles = DatasetLoader.NativeTiles(torch.tensor(pixels, [n, 3, 32, 32], ScalarType.Byte), options);
+        return new LabeledImages(tiles, Enumerable.Range(0, n).ToArray(), labels, classNames, Enumerable.Range(0, n).Select(i => $"{split}#{i}").ToArray());
     }
 }

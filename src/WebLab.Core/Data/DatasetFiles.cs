@@ -6,8 +6,13 @@ namespace WebLab.Data;
 /// <param name="CacheDirectory">Downloads land here, under the dataset id (default: $WEBLAB_CACHE/datasets or ~/.cache/weblab/datasets).</param>
 /// <param name="AllowDownload">Try the catalogue URLs when no local copy exists.</param>
 /// <param name="InstallPackage">Called with a Debian package name as a last resort; returns true if it installed it.</param>
-public sealed record DatasetFileOptions(string? CacheDirectory = null, bool AllowDownload = true, Func<string, bool>? InstallPackage = null)
+/// <param name="TileCacheDirectory">Decoded image-folder tiles, shared by every load (default: <see cref="Tiles.TileCache.DefaultRoot"/>).</param>
+public sealed record DatasetFileOptions(string? CacheDirectory = null, bool AllowDownload = true, Func<string, bool>? InstallPackage = null,
+    string? TileCacheDirectory = null)
 {
+    /// <summary>The tile cache these options point at.</summary>
+    public Tiles.TileCache TileCache => new(TileCacheDirectory ?? Tiles.TileCache.DefaultRoot);
+
     /// <summary>The default download cache folder.</summary>
     public static string DefaultCacheDirectory =>
         Environment.GetEnvironmentVariable("WEBLAB_CACHE") is { Length: > 0 } cache

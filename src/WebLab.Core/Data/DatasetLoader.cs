@@ -1,4 +1,5 @@
 using TorchSharp;
+using WebLab.Data.Tiles;
 using static TorchSharp.torch;
 
 namespace WebLab.Data;
@@ -91,30 +92,30 @@ public static class DatasetLoader
             throw new BadInputException($"{labelsPath}: label {maxLabel} is outside the {names.Count} known classes.");
 
         int n = images.Shape[0], h = images.Shape[1], w = images.Shape[2];
-        var tensor = torch.tensor(images.Data, [n, 1, h, w], ScalarType.Byte);
-        if (options.ImageSize is { } size && (size != h || size != w))
-            tensor = Resize(tensor, size);
+        var native = torch.tensor(images.Data, [n, 1, h, w], ScalarType.Byte);
+        if (h != w)
+            native = ResizedTiles.Resize(native, Math.Max(h, w)); // tiles are square; the transform would stretch them anyway
+        var tiles = NativeTiles(native, options);
         var ids = Enumerable.Range(0, n).Select(i => $"{split}#{i}").ToArray();
-        return new LabeledImages(tensor, labels.Data.Select(b => (int)b).ToArray(), names, ids);
+        return new LabeledImages(tiles, Enumerable.Range(0, n).ToArray(), labels.Data.Select(b => (int)b).ToArray(), names, ids);
     }
 
-    /// <summary>Resizes a uint8 [N, C, H, W] tensor to size x size (bilinear, antialiased), disposing the input.</summary>
-    internal static Tensor Resize(Tensor images, int size)
+    /// <summary>
+    /// An array format's images (uint8 [N, C, S, S], taken over) kept at their native size, resized batch by batch when
+    /// the load asks for another tile size: memory stays at the native size whatever the model's input.
+    /// </summary>
+    internal static TileStore NativeTiles(Tensor images, DatasetLoadOptions options)
     {
-        using var scope = torch.NewDisposeScope();
-        var resized = torch.nn.functional.interpolate(images.to(ScalarType.Float32), [size, size],
-                mode: InterpolationMode.Bilinear, align_corners: false, antialias: true)
-            .round_().clamp_(0, 255).to(ScalarType.Byte);
-        images.Dispose();
-        return resized.MoveToOuterDisposeScope();
+        var native = new TensorTiles(images);
+        return options.ImageSize is { } size && size != native.Size ? new ResizedTiles(native, size) : native;
     }
 
     private static LoadedDataset LoadFolder(string path, DatasetLoadOptions options, IProgress<string>? status, CancellationToken cancellationToken)
     {
         using var archive = ImageArchive.Open(path);
         var size = options.ImageSize ?? DefaultFolderImageSize;
-        var progress = status is null ? null : new Progress<(int Done, int Total)>(p => status.Report($"decoded {p.Done}/{p.Total} images"));
-        var loaded = ImageFolder.Load(archive, size, options.Strict, progress, cancellationToken);
+        var cache = (options.Files ?? new DatasetFileOptions()).TileCache;
+        var loaded = cache.Load(archive, size, options.Strict, status, cancellationToken);
         var name = Path.GetFileNameWithoutExtension(Path.TrimEndingDirectorySeparator(path));
         return new LoadedDataset(name, loaded.Splits["train"], loaded.Splits.GetValueOrDefault("val"),
             loaded.Splits.GetValueOrDefault("test"), loaded.Problems, null, true);

@@ -71,7 +71,7 @@ public static class DatasetReport
         var sizes = format == "idx" ? null : OriginalSizes(path, cancellationToken);
         var warnings = Warnings(classes, duplicates, dataset.Problems, dataset.Test is null);
         var first = dataset.Train;
-        return new DatasetManifest(dataset.Name, format, first.Channels, first.Height, classes, dataset.Train.Count, dataset.Val?.Count ?? 0,
+        return new DatasetManifest(dataset.Name, format, first.Channels, first.Size, classes, dataset.Train.Count, dataset.Val?.Count ?? 0,
             dataset.Test?.Count ?? 0, sizes, duplicates, dataset.Problems, warnings);
     }
 
@@ -106,18 +106,22 @@ public static class DatasetReport
         var groups = new Dictionary<string, List<string>>(StringComparer.Ordinal);
         foreach (var (name, images) in splits)
         {
-            byte[] pixels;
-            using (TorchSharp.torch.NewDisposeScope())
-                pixels = images.Images.contiguous().data<byte>().ToArray();
-            int itemBytes = images.Channels * images.Height * images.Width;
-            for (int i = 0; i < images.Count; i++)
+            int itemBytes = images.Channels * images.Size * images.Size;
+            const int chunk = 512;
+            for (int start = 0; start < images.Count; start += chunk)
             {
-                if ((i & 1023) == 0)
-                    cancellationToken.ThrowIfCancellationRequested();
-                var key = Convert.ToHexString(SHA256.HashData(pixels.AsSpan(i * itemBytes, itemBytes)));
-                if (!groups.TryGetValue(key, out var list))
-                    groups[key] = list = [];
-                list.Add($"{name}/{images.ItemIds[i]}");
+                cancellationToken.ThrowIfCancellationRequested();
+                int count = Math.Min(chunk, images.Count - start);
+                byte[] pixels;
+                using (TorchSharp.torch.NewDisposeScope())
+                    pixels = images.ReadRange(start, count).data<byte>().ToArray();
+                for (int k = 0; k < count; k++)
+                {
+                    var key = Convert.ToHexString(SHA256.HashData(pixels.AsSpan(k * itemBytes, itemBytes)));
+                    if (!groups.TryGetValue(key, out var list))
+                        groups[key] = list = [];
+                    list.Add($"{name}/{images.ItemIds[start + k]}");
+                }
             }
         }
         return groups.Values.Where(g => g.Count > 1).OrderByDescending(g => g.Count).Take(MaxDuplicateGroups)
@@ -151,10 +155,10 @@ public static class DatasetReport
     /// <summary>Writes item <paramref name="index"/> of <paramref name="images"/> as a PNG.</summary>
     public static void WritePng(LabeledImages images, int index, string path)
     {
-        int c = images.Channels, h = images.Height, w = images.Width;
+        int c = images.Channels, h = images.Size, w = images.Size;
         byte[] pixels;
         using (TorchSharp.torch.NewDisposeScope())
-            pixels = images.Images[index].contiguous().data<byte>().ToArray();
+            pixels = images.Read([index]).data<byte>().ToArray();
         using var bitmap = new SKBitmap(new SKImageInfo(w, h, SKColorType.Rgba8888, SKAlphaType.Unpremul));
         var rgba = new byte[w * h * 4];
         for (int y = 0; y < h; y++)

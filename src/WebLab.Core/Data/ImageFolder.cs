@@ -1,5 +1,4 @@
-using TorchSharp;
-using static TorchSharp.torch;
+using WebLab.Data.Tiles;
 
 namespace WebLab.Data;
 
@@ -119,46 +118,100 @@ public static class ImageFolder
         return new Layout(classNames, splits, problems);
     }
 
-    /// <summary>Decoded splits of an image-folder dataset.</summary>
+    /// <summary>Decoded splits of an image-folder dataset: views of one tile store, released with the last of them.</summary>
     public sealed record Loaded(IReadOnlyDictionary<string, LabeledImages> Splits, IReadOnlyList<DataProblem> Problems,
-        IReadOnlyList<string> ClassNames, IReadOnlyList<(int Width, int Height)> SourceSizes);
+        IReadOnlyList<string> ClassNames);
 
     /// <summary>
-    /// Decodes every image into size x size tiles. With <paramref name="strict"/> the first bad image throws;
+    /// Decodes every image into size x size tiles in a scratch file deleted with the sets (no cache: see
+    /// <see cref="TileCache"/> for the shared one). With <paramref name="strict"/> the first bad image throws;
     /// otherwise bad images are skipped and listed in <see cref="Loaded.Problems"/>.
     /// </summary>
     public static Loaded Load(ImageArchive archive, int size, bool strict = false, IProgress<(int Done, int Total)>? progress = null,
         CancellationToken cancellationToken = default)
+    {
+        var (file, index) = Decode(archive, size, strict, tilesPath: null, progress, cancellationToken);
+        return index.Open(file);
+    }
+
+    /// <summary>
+    /// Decodes every image, in parallel and a chunk at a time (memory stays bounded at any dataset size), into a tile
+    /// file at <paramref name="tilesPath"/> (null: scratch). Three channels while decoding; one if every image was grey.
+    /// </summary>
+    internal static (TileFile File, TileIndex Index) Decode(ImageArchive archive, int size, bool strict, string? tilesPath,
+        IProgress<(int Done, int Total)>? progress, CancellationToken cancellationToken)
     {
         if (size is < 8 or > 1024)
             throw new BadInputException($"Image size {size} is out of range (8..1024).");
         var layout = Inspect(archive);
         if (strict && layout.Problems.Count > 0)
             throw new BadInputException($"{archive.Origin}: {layout.Problems[0].Path}: {layout.Problems[0].Reason}.");
-        var problems = new List<DataProblem>(layout.Problems);
-        var result = new Dictionary<string, LabeledImages>();
-        var sizes = new List<(int, int)>();
-        int total = layout.Splits.Values.Sum(s => s.Count), done = 0;
-        foreach (var (split, items) in layout.Splits.OrderBy(s => s.Key, StringComparer.Ordinal))
+        var items = layout.Splits.OrderBy(s => s.Key, StringComparer.Ordinal)
+            .SelectMany(s => s.Value.Select(item => (Split: s.Key, item.Entry, item.Label))).ToArray();
+        var file = tilesPath is null ? TileFile.CreateScratch(items.Length, 3, size) : TileFile.Create(tilesPath, items.Length, 3, size);
+        try
         {
-            int plane = 3 * size * size;
-            var pixels = new byte[(long)items.Count * plane];
-            var ok = new bool[items.Count];
-            var gray = new bool[items.Count];
-            var dims = new (int, int)[items.Count];
-            var errors = new string?[items.Count];
-            HostileArchiveException? hostile = null;
-            Parallel.For(0, items.Count, new ParallelOptions { CancellationToken = cancellationToken, MaxDegreeOfParallelism = Environment.ProcessorCount },
-                (i, loop) =>
+            var decoded = DecodeInto(file, items.Select(i => i.Entry).ToArray(), progress, cancellationToken);
+            var problems = new List<DataProblem>(layout.Problems);
+            for (int i = 0; i < items.Length; i++)
+            {
+                if (decoded.Errors[i] is { } error)
                 {
-                    var entry = items[i].Entry;
+                    if (strict)
+                        throw new BadInputException(error);
+                    problems.Add(new DataProblem(items[i].Entry.Path, StripName(error, items[i].Entry.Path)));
+                }
+            }
+            var splits = layout.Splits.Keys.ToDictionary(split => split, split =>
+            {
+                var slots = Enumerable.Range(0, items.Length).Where(i => items[i].Split == split && decoded.Errors[i] is null).ToArray();
+                return new TileSplit(slots, slots.Select(i => items[i].Label).ToArray(), slots.Select(i => items[i].Entry.Path).ToArray());
+            });
+            // A folder where every image turned out unreadable is as bad as an empty one.
+            var counts = new int[layout.ClassNames.Count];
+            foreach (var label in splits["train"].Labels)
+                counts[label]++;
+            if (Array.IndexOf(counts, 0) is var empty and >= 0)
+                throw new BadInputException($"{archive.Origin}: class folder '{layout.ClassNames[empty]}' has no readable images.");
+            // One channel when every image is grey; the model's channel count is matched later by the transform.
+            if (decoded.AllGrey)
+                file = KeepFirstChannel(file, tilesPath);
+            return (file, new TileIndex(file.Channels, size, items.Length, layout.ClassNames, splits, problems));
+        }
+        catch
+        {
+            file.Dispose();
+            if (tilesPath is not null)
+                File.Delete(tilesPath);
+            throw;
+        }
+    }
+
+    private sealed record Decoded(string?[] Errors, bool AllGrey);
+
+    private static Decoded DecodeInto(TileFile file, ImageArchive.Entry[] entries, IProgress<(int Done, int Total)>? progress,
+        CancellationToken cancellationToken)
+    {
+        int plane = checked((int)file.SlotBytes);
+        // Chunks of at most 64 MiB: decoding stays parallel while memory does not grow with the dataset.
+        int chunk = Math.Clamp((64 << 20) / plane, 16, 256);
+        var buffer = new byte[(long)chunk * plane];
+        var errors = new string?[entries.Length];
+        bool allGrey = true;
+        for (int start = 0; start < entries.Length; start += chunk)
+        {
+            int count = Math.Min(chunk, entries.Length - start);
+            Array.Clear(buffer);
+            HostileArchiveException? hostile = null;
+            Parallel.For(0, count, new ParallelOptions { CancellationToken = cancellationToken, MaxDegreeOfParallelism = Environment.ProcessorCount },
+                (k, loop) =>
+                {
+                    var entry = entries[start + k];
                     try
                     {
-                        var bytes = entry.ReadAll();
-                        var decoded = ImageDecoder.DecodeTile(bytes, entry.Path, size, pixels.AsSpan((int)((long)i * plane), plane));
-                        ok[i] = true;
-                        gray[i] = decoded.IsGray;
-                        dims[i] = (decoded.SourceWidth, decoded.SourceHeight);
+                        var decoded = ImageDecoder.DecodeTile(entry.ReadAll(), entry.Path, file.Size, buffer.AsSpan(k * plane, plane));
+                        if (!decoded.IsGray)
+                            allGrey = false;
                     }
                     catch (HostileArchiveException e)
                     {
@@ -167,60 +220,29 @@ public static class ImageFolder
                     }
                     catch (BadInputException e)
                     {
-                        errors[i] = e.Message;
+                        errors[start + k] = e.Message;
                     }
-                    var n = Interlocked.Increment(ref done);
-                    if (n % 256 == 0)
-                        progress?.Report((n, total));
                 });
             if (hostile is not null)
-            {
-                foreach (var set in result.Values)
-                    set.Dispose();
                 throw hostile;
-            }
-            for (int i = 0; i < items.Count; i++)
-            {
-                if (errors[i] is { } error)
-                {
-                    if (strict)
-                        throw new BadInputException(error);
-                    problems.Add(new DataProblem(items[i].Entry.Path, StripName(error, items[i].Entry.Path)));
-                }
-            }
-            var keep = Enumerable.Range(0, items.Count).Where(i => ok[i]).ToArray();
-            sizes.AddRange(keep.Select(i => dims[i]));
-            result[split] = Build(pixels, keep, items, gray, size, layout.ClassNames, plane);
+            file.Write(start, buffer.AsSpan(0, count * plane));
+            progress?.Report((start + count, entries.Length));
         }
-        progress?.Report((total, total));
-
-        // A folder where every image turned out unreadable is as bad as an empty one.
-        var counts = result["train"].ClassCounts();
-        for (int c = 0; c < counts.Length; c++)
-        {
-            if (counts[c] == 0)
-            {
-                foreach (var set in result.Values)
-                    set.Dispose();
-                throw new BadInputException($"{archive.Origin}: class folder '{layout.ClassNames[c]}' has no readable images.");
-            }
-        }
-        return new Loaded(result, problems, layout.ClassNames, sizes);
+        progress?.Report((entries.Length, entries.Length));
+        return new Decoded(errors, allGrey && errors.Any(e => e is null));
     }
 
-    private static LabeledImages Build(byte[] pixels, int[] keep, IReadOnlyList<(ImageArchive.Entry Entry, int Label)> items,
-        bool[] gray, int size, IReadOnlyList<string> classNames, int plane)
+    private static TileFile KeepFirstChannel(TileFile colour, string? tilesPath)
     {
-        // One channel when every image is grey; the model's channel count is matched later by the transform.
-        bool allGray = keep.All(i => gray[i]);
-        int channels = allGray ? 1 : 3;
-        int stride = channels * size * size;
-        var packed = new byte[(long)keep.Length * stride];
-        for (int k = 0; k < keep.Length; k++)
-            pixels.AsSpan((int)((long)keep[k] * plane), stride).CopyTo(packed.AsSpan((int)((long)k * stride), stride));
-        var tensor = torch.tensor(packed, [keep.Length, channels, size, size], ScalarType.Byte);
-        return new LabeledImages(tensor, keep.Select(i => items[i].Label).ToArray(), classNames,
-            keep.Select(i => items[i].Entry.Path).ToArray());
+        if (tilesPath is null)
+        {
+            using (colour)
+                return colour.FirstChannel(Path.Combine(Path.GetTempPath(), $"weblab-tiles-{Guid.NewGuid():N}.bin"), deleteOnClose: true);
+        }
+        var grey = colour.FirstChannel(tilesPath + ".grey", deleteOnClose: false);
+        colour.Dispose();
+        File.Move(tilesPath + ".grey", tilesPath, overwrite: true); // the open handle follows the file
+        return grey;
     }
 
     private static string StripName(string message, string path) =>

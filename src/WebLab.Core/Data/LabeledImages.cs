@@ -1,37 +1,57 @@
 using TorchSharp;
+using WebLab.Data.Tiles;
 using static TorchSharp.torch;
 
 namespace WebLab.Data;
 
 /// <summary>
-/// A decoded image set held in memory: uint8 pixels [N, C, H, W] on the CPU, labels 0..K-1,
-/// the class names, and an id per image (file path or "split#index") so results can point back to it.
+/// A labelled image set: a view of positions in a <see cref="TileStore"/> (uint8 tiles [C, S, S]), labels 0..K-1, the
+/// class names, and an id per image (file path or "split#index") so results can point back to it. Pixels are read a
+/// batch at a time (<see cref="Read"/>); selecting images or classes makes a new view of the same store, not a copy.
 /// </summary>
 public sealed class LabeledImages : IDisposable
 {
-    private readonly Tensor _images;
+    private readonly TileStore _store;
+    private readonly int[] _positions;
 
-    /// <summary>Takes ownership of <paramref name="images"/> (uint8, [N, C, H, W]).</summary>
+    /// <summary>Takes ownership of <paramref name="images"/> (uint8, [N, C, H, W], square).</summary>
     public LabeledImages(Tensor images, int[] labels, IReadOnlyList<string> classNames, IReadOnlyList<string> itemIds)
+        : this(NewStore(images), Enumerable.Range(0, (int)images.shape[0]).ToArray(), labels, classNames, itemIds)
     {
-        if (images.dtype != ScalarType.Byte || images.dim() != 4)
-            throw new ArgumentException("images must be a uint8 tensor of shape [N, C, H, W]", nameof(images));
-        if (images.shape[0] != labels.Length || labels.Length != itemIds.Count)
+    }
+
+    /// <summary>
+    /// Takes one reference of <paramref name="store"/> (dispose of yours separately, or pass ownership with
+    /// a store you no longer use): image i is the tile at <paramref name="positions"/>[i].
+    /// </summary>
+    public LabeledImages(TileStore store, int[] positions, int[] labels, IReadOnlyList<string> classNames, IReadOnlyList<string> itemIds)
+    {
+        if (positions.Length != labels.Length || labels.Length != itemIds.Count)
             throw new ArgumentException(
-                $"images ({images.shape[0]}), labels ({labels.Length}) and ids ({itemIds.Count}) must have the same count");
+                $"positions ({positions.Length}), labels ({labels.Length}) and ids ({itemIds.Count}) must have the same count");
         foreach (var label in labels)
         {
             if (label < 0 || label >= classNames.Count)
                 throw new ArgumentException($"label {label} is outside 0..{classNames.Count - 1}", nameof(labels));
         }
-        _images = images.DetachFromDisposeScope();
+        foreach (var position in positions)
+        {
+            if ((uint)position >= (uint)store.Count)
+                throw new ArgumentException($"position {position} is outside the store's 0..{store.Count - 1}", nameof(positions));
+        }
+        _store = store;
+        _positions = positions;
         Labels = labels;
         ClassNames = classNames;
         ItemIds = itemIds;
     }
 
-    /// <summary>uint8 pixels [N, C, H, W] (CPU). Owned by this object.</summary>
-    public Tensor Images => _images;
+    private static TensorTiles NewStore(Tensor images)
+    {
+        if (images.dtype != ScalarType.Byte || images.dim() != 4)
+            throw new ArgumentException("images must be a uint8 tensor of shape [N, C, H, W]", nameof(images));
+        return new TensorTiles(images);
+    }
 
     /// <summary>Class index of each image.</summary>
     public int[] Labels { get; }
@@ -44,11 +64,22 @@ public sealed class LabeledImages : IDisposable
 
     public int Count => Labels.Length;
 
-    public int Channels => (int)_images.shape[1];
+    public int Channels => _store.Channels;
 
-    public int Height => (int)_images.shape[2];
+    /// <summary>Tile side in pixels (tiles are square).</summary>
+    public int Size => _store.Size;
 
-    public int Width => (int)_images.shape[3];
+    /// <summary>uint8 tiles [n, C, S, S] (CPU, new tensor) of the images at <paramref name="indices"/>, in that order.</summary>
+    public Tensor Read(ReadOnlySpan<int> indices)
+    {
+        var positions = new int[indices.Length];
+        for (int i = 0; i < positions.Length; i++)
+            positions[i] = _positions[indices[i]];
+        return _store.Read(positions);
+    }
+
+    /// <summary>uint8 tiles [count, C, S, S] of images start..start+count-1.</summary>
+    public Tensor ReadRange(int start, int count) => _store.Read(_positions.AsSpan(start, count));
 
     /// <summary>Number of images in each class, by class index.</summary>
     public int[] ClassCounts()
@@ -59,16 +90,10 @@ public sealed class LabeledImages : IDisposable
         return counts;
     }
 
-    /// <summary>A new set with the images at <paramref name="indices"/> (same classes).</summary>
-    public LabeledImages Select(IReadOnlyList<int> indices)
-    {
-        using var index = torch.tensor(indices.Select(i => (long)i).ToArray(), ScalarType.Int64);
-        var images = _images.index_select(0, index);
-        return new LabeledImages(images,
-            indices.Select(i => Labels[i]).ToArray(),
-            ClassNames,
+    /// <summary>A view of the images at <paramref name="indices"/> (same classes).</summary>
+    public LabeledImages Select(IReadOnlyList<int> indices) =>
+        new(_store.Share(), indices.Select(i => _positions[i]).ToArray(), indices.Select(i => Labels[i]).ToArray(), ClassNames,
             indices.Select(i => ItemIds[i]).ToArray());
-    }
 
     /// <summary>
     /// Keeps only images of <paramref name="classes"/> (indices into <see cref="ClassNames"/>) and renumbers
@@ -85,27 +110,36 @@ public sealed class LabeledImages : IDisposable
             if (!map.TryAdd(classes[i], i))
                 throw new BadInputException($"Class {classes[i]} ({ClassNames[classes[i]]}) is listed twice.");
         }
-        var keep = new List<int>();
-        for (int i = 0; i < Count; i++)
-        {
-            if (map.ContainsKey(Labels[i]))
-                keep.Add(i);
-        }
-        using var index = torch.tensor(keep.Select(i => (long)i).ToArray(), ScalarType.Int64);
-        var images = _images.index_select(0, index);
-        return new LabeledImages(images,
-            keep.Select(i => map[Labels[i]]).ToArray(),
-            classes.Select(c => ClassNames[c]).ToArray(),
-            keep.Select(i => ItemIds[i]).ToArray());
+        var keep = Enumerable.Range(0, Count).Where(i => map.ContainsKey(Labels[i])).ToArray();
+        return new LabeledImages(_store.Share(), keep.Select(i => _positions[i]).ToArray(), keep.Select(i => map[Labels[i]]).ToArray(),
+            classes.Select(c => ClassNames[c]).ToArray(), keep.Select(i => ItemIds[i]).ToArray());
     }
 
-    /// <summary>Per-channel mean and standard deviation of the pixels scaled to [0, 1].</summary>
+    /// <summary>Images read per chunk when a whole set is scanned (statistics, evaluation caches): bounded memory at any size.</summary>
+    private const int ScanChunk = 512;
+
+    /// <summary>Per-channel mean and standard deviation of the pixels scaled to [0, 1], read in chunks.</summary>
     public (float[] Mean, float[] Std) ChannelStatistics()
     {
-        using var scope = torch.NewDisposeScope();
-        var x = _images.to(ScalarType.Float32).div_(255f).transpose(0, 1).reshape(Channels, -1);
-        var mean = x.mean([1L]).data<float>().ToArray();
-        var std = x.std(1).data<float>().ToArray();
+        var sum = new double[Channels];
+        var squares = new double[Channels];
+        for (int start = 0; start < Count; start += ScanChunk)
+        {
+            using var scope = torch.NewDisposeScope();
+            var x = ReadRange(start, Math.Min(ScanChunk, Count - start)).to(ScalarType.Float64).div_(255.0)
+                .transpose(0, 1).reshape(Channels, -1);
+            var chunkSum = x.sum(1).data<double>().ToArray();
+            var chunkSquares = x.square().sum(1).data<double>().ToArray();
+            for (int c = 0; c < Channels; c++)
+            {
+                sum[c] += chunkSum[c];
+                squares[c] += chunkSquares[c];
+            }
+        }
+        double n = (double)Count * Size * Size;
+        var mean = sum.Select(s => (float)(s / n)).ToArray();
+        // Unbiased, as torch.std.
+        var std = sum.Select((s, c) => (float)Math.Sqrt(Math.Max(0, (squares[c] - s * s / n) / (n - 1)))).ToArray();
         return (mean, std.Select(s => Math.Max(s, 1e-3f)).ToArray());
     }
 
@@ -134,11 +168,9 @@ public sealed class LabeledImages : IDisposable
             using (torch.no_grad())
             using (var scope = torch.NewDisposeScope())
             {
-                // In chunks: the uint8 -> float intermediates of the whole set at once would triple the peak.
-                const int chunk = 1024;
                 var parts = new List<Tensor>();
-                for (int start = 0; start < Count; start += chunk)
-                    parts.Add(transform.Apply(_images.narrow(0, start, Math.Min(chunk, Count - start)), rng: null));
+                for (int start = 0; start < Count; start += ScanChunk)
+                    parts.Add(transform.Apply(ReadRange(start, Math.Min(ScanChunk, Count - start)), rng: null));
                 _evaluationInputs = torch.cat(parts, 0).DetachFromDisposeScope();
             }
             _evaluationTransform = transform;
@@ -146,13 +178,17 @@ public sealed class LabeledImages : IDisposable
         }
     }
 
+    private int _disposed;
+
     public void Dispose()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+            return; // the store counts each view once
         lock (_evaluationLock)
         {
             _evaluationInputs?.Dispose();
             _evaluationInputs = null;
         }
-        _images.Dispose();
+        _store.Dispose();
     }
 }

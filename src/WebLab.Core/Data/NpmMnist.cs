@@ -46,11 +46,9 @@ public static class NpmMnist
                 ids[k] = $"{digit}#{image}";
             }
         }
-        var tensor = torch.tensor(pixels, [n, 1, Side, Side], ScalarType.Byte);
-        if (options.ImageSize is { } size && size != Side)
-            tensor = DatasetLoader.Resize(tensor, size);
+        var tiles = DatasetLoader.NativeTiles(torch.tensor(pixels, [n, 1, Side, Side], ScalarType.Byte), options);
         var classNames = entry.ClassNames ?? Enumerable.Range(0, 10).Select(i => i.ToString()).ToArray();
-        return new LoadedDataset(entry.Name, new LabeledImages(tensor, labels, classNames, ids), null, null, [], entry, entry.Flip);
+        return new LoadedDataset(entry.Name, new LabeledImages(tiles, Enumerable.Range(0, n).ToArray(), labels, classNames, ids), null, null, [], entry, entry.Flip);
     }
 
     private static List<float> ReadValues(Stream stream, string archive, string name)

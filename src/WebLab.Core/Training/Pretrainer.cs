@@ -59,7 +59,7 @@ public static class Pretrainer
             Files: files), status: status, cancellationToken: cancellationToken);
         var classes = spec.Classes is null ? null : dataset.ResolveClasses(spec.Classes);
         using var splits = Splits.Make(dataset, new SplitOptions(classes, spec.PerClass, Seed: spec.Seed, ValFraction: 0.1));
-        int inputSize = spec.InputSize ?? (splits.Train.Height < 64 ? splits.Train.Height : architecture.DefaultInputSize);
+        int inputSize = spec.InputSize ?? (splits.Train.Size < 64 ? splits.Train.Size : architecture.DefaultInputSize);
         var (mean, std) = splits.Train.ChannelStatistics();
         var channels = splits.Train.Channels;
         var transform = new ImageTransform(inputSize, channels, mean, std,

