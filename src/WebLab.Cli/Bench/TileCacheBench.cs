@@ -19,6 +19,9 @@ internal static class TileCacheBench
     /// <summary>Peak RSS a worker training on the generated target may reach (MiB).</summary>
     public const double RssGoalMiB = 2048;
 
+    /// <summary>How long the --before build may run (it cannot be told to stop after a number of steps).</summary>
+    private static readonly TimeSpan s_beforeLimit = TimeSpan.FromMinutes(3);
+
     private sealed record Measured(string Row, double? LoadSeconds, double? FirstStepSeconds, int Steps, double Seconds, double PeakRssMiB,
         string Outcome);
 
@@ -38,11 +41,11 @@ internal static class TileCacheBench
         if (before is not null)
             rows.Add(Child("before: " + Path.GetFileName(before) + " (one in-memory array)", before,
                 ["experiment", "--target", target, "--source", source, "--seeds", "1", "--steps", "100000", "--batch-size", $"{batch}", "--no-probe",
-                 "--device", "cpu"], steps, inProcessReport: false));
+                 "--device", "cpu"], inProcessReport: false));
         var self = typeof(TileCacheBench).Assembly.Location;
         string[] run = ["bench", "tiles-run", "--target", target, "--source", source, "--tiles", tiles, "--steps", $"{steps}", "--batch-size", $"{batch}"];
-        rows.Add(Child("after: first experiment (decodes into an empty cache)", self, run, steps, inProcessReport: true));
-        rows.Add(Child("after: second experiment (the cache has the tiles)", self, run, steps, inProcessReport: true));
+        rows.Add(Child("after: first experiment (decodes into an empty cache)", self, run, inProcessReport: true));
+        rows.Add(Child("after: second experiment (the cache has the tiles)", self, run, inProcessReport: true));
 
         var file = new ResultsFile($"Tile cache: {images:N0} images at 224 px, ResNet-18 training from the shared cache", options.Command)
             .Columns("process", "data ready (s)", "first training step (s)", "steps run", "peak RSS (MiB)", "outcome");
@@ -61,14 +64,14 @@ internal static class TileCacheBench
                   $"CPU, stopped after {steps} steps (the budget is what is measured, not accuracy); peak RSS is the process's VmHWM.");
         file.Note("Tiles are read with positioned reads from one file per (dataset, tile size) under the cache folder, so the kernel's page " +
                   "cache, shared by every worker, holds them; a worker's RSS holds only the batches in flight.");
-        file.Save(options.Results, "tile-cache.md");
+        file.Save(options.Results, images == 50_000 ? "tile-cache.md" : $"tile-cache-{images}.md");
         return rssOk ? 0 : 3;
     }
 
     private static string Seconds(double? value) => value is { } v ? $"{v:F1}" : "-";
 
     /// <summary>Runs one measured process and samples its peak RSS until it exits.</summary>
-    private static Measured Child(string row, string dll, string[] arguments, int steps, bool inProcessReport)
+    private static Measured Child(string row, string dll, string[] arguments, bool inProcessReport)
     {
         Console.Error.WriteLine($"  {row}");
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
@@ -80,13 +83,16 @@ internal static class TileCacheBench
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
         double peak = 0;
-        int? stopAfter = inProcessReport ? null : steps;
+        bool ended = false;
         while (!process.WaitForExit(200))
         {
             peak = Math.Max(peak, PeakRssMiB(process.Id));
-            // The old build has no way to stop after N steps; its run is long enough to show its memory, then it is ended.
-            if (stopAfter is not null && clock.Elapsed > TimeSpan.FromMinutes(3))
+            // The old build has no way to stop after N steps; 3 minutes show its memory, then it is ended.
+            if (!inProcessReport && clock.Elapsed > s_beforeLimit)
+            {
                 process.Kill(entireProcessTree: true);
+                ended = true;
+            }
         }
         var stdout = output.Result;
         var lastError = error.Result.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault() ?? "";
@@ -96,8 +102,9 @@ internal static class TileCacheBench
             return new Measured(row, report.LoadSeconds, report.FirstStepSeconds, report.Steps, clock.Elapsed.TotalSeconds,
                 Math.Max(peak, report.PeakRssMiB), process.ExitCode == 0 ? "trained" : $"exit {process.ExitCode}: {lastError}");
         }
-        return new Measured(row, null, null, 0, clock.Elapsed.TotalSeconds, peak,
-            $"exit {process.ExitCode} after {clock.Elapsed.TotalSeconds:F0} s: {Truncate(lastError)}");
+        return new Measured(row, null, null, 0, clock.Elapsed.TotalSeconds, peak, ended
+            ? $"still running after {s_beforeLimit.TotalMinutes:F0} min (ended by the bench)"
+            : $"exit {process.ExitCode} after {clock.Elapsed.TotalSeconds:F0} s: {Truncate(lastError)}");
     }
 
     private static string Truncate(string text) => text.Length <= 160 ? text : text[..160] + "...";

@@ -176,6 +176,8 @@ public static class ImageFolder
             // One channel when every image is grey; the model's channel count is matched later by the transform.
             if (decoded.AllGrey)
                 file = KeepFirstChannel(file, tilesPath);
+            // The decoders' buffers were spread over every thread's malloc arena; give them back before training starts.
+            Runtime.NativeAllocator.Trim();
             return (file, new TileIndex(file.Channels, size, items.Length, layout.ClassNames, splits, problems));
         }
         catch
