@@ -80,6 +80,8 @@ internal sealed class ExperimentView(string? prefix = null) : IProgress<Experime
         Console.WriteLine($"{r.Name}");
         Console.WriteLine($"  target {r.Target.Dataset}: {string.Join(", ", r.Target.Classes)}; {(r.Target.PerClass is { } pc ? $"{pc} images per class" : "all images")}, " +
                           $"{r.Target.TrainSize} train / {r.Target.ValSize} val / {r.Target.TestSize} test; {r.Seeds.Count} seeds; {r.Device}; {r.Seconds:F1} s");
+        if (r.InputSize is { } size)
+            Console.WriteLine($"  input size {size.Reason}");
         if (r.Probe is { } probe)
             Console.WriteLine($"  probe (frozen source features + linear head): test accuracy {probe.TestAccuracy:P1}");
         Console.WriteLine($"  {"arm",-9} {"test accuracy (mean ± std)",-28} per seed");
