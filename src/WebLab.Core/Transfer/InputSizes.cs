@@ -101,6 +101,39 @@ public static class InputSizes
         return choice;
     }
 
+    /// <summary>
+    /// What a form says about the dial before anything runs: the size these dials give for <paramref name="source"/> on this
+    /// lab's devices (or why that size cannot run), then the speed/accuracy trade-off with the measured numbers.
+    /// </summary>
+    public static string Describe(TransferDials dials, Checkpoints.CheckpointInfo? source, bool gpu, (int Width, int Height)? targetImage)
+    {
+        if (source is null)
+            return "Choose a source to see the size its rule gives. " + TradeOff;
+        try
+        {
+            var choice = Choose(dials, source.InputSize, source.Architecture, gpu, targetImage);
+            return $"{choice.Reason} on this lab's {(gpu ? "GPU" : "CPU")} workers. {TradeOff}";
+        }
+        catch (BadInputException e)
+        {
+            return e.Message;
+        }
+    }
+
+    /// <summary>The speed/accuracy trade-off in words, with <see cref="Measured"/>.</summary>
+    public static string TradeOff
+    {
+        get
+        {
+            var m = Measured;
+            var f = CultureInfo.InvariantCulture;
+            return $"Compute grows with pixels: {m.LargeSize} px is ({m.LargeSize}/{m.SmallSize})^2 = {WorkRatio(m.LargeSize, m.SmallSize).ToString("0.0", f)}x " +
+                   $"the work of {m.SmallSize} px. Measured on {m.Machine}: {m.Model} trained {m.SmallStepsPerSecond.ToString("0.00", f)} steps/s at " +
+                   $"{m.SmallSize} px and {m.LargeStepsPerSecond.ToString("0.00", f)} at {m.LargeSize} px (batch {m.Batch}), {m.Slowdown.ToString("0.0", f)}x " +
+                   $"slower. A larger input keeps more detail and is the size ImageNet features were learned at; on a CPU a small target rarely repays it.";
+        }
+    }
+
     private static InputSizeChoice ByRule(InputSizeRule rule, int sourceSize, bool gpu, (int Width, int Height)? targetImage)
     {
         switch (rule)
