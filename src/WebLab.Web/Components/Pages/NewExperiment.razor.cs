@@ -132,6 +132,18 @@ public sealed partial class NewExperiment
         _classes = spec.TargetClasses is { Count: > 0 } c ? string.Join(",", c) : null;
         _perClass = spec.PerClass;
         _source = spec.Source;
+        if (_source == LabReferences.DemoSource && _checkpoints.Count > 0)
+        {
+            // "demo" names the built-in source: show it selected (and its input size) as the checkpoint it stands for.
+            try
+            {
+                _source = (await Reads.CheckpointAsync(_source, Current.Required)).Id;
+            }
+            catch (NotFoundException)
+            {
+                // not pretrained yet: the alias stays, and submitting says why it cannot run
+            }
+        }
         _seeds = spec.Seeds;
         _scratchLr = spec.Scratch?.LearningRate;
         // "small-similar@1" or "auto: small-similar@1": the card is the preset's id; explicit dials override it below.
