@@ -16,7 +16,8 @@ internal sealed class ExperimentView(string? prefix = null) : IProgress<Experime
         {
             case ExperimentStarted s:
                 Line($"{prefix}{s.Name}: {s.Target.Classes.Count} classes [{string.Join(", ", s.Target.Classes)}], " +
-                     $"{s.Target.TrainSize} train / {s.Target.ValSize} val / {s.Target.TestSize} test images, {s.Runs} runs on {s.Device}");
+                     $"{s.Target.TrainSize} train / {s.Target.ValSize} val / {s.Target.TestSize} test images, {s.Runs} runs on {s.Device}" +
+                     (s.InputSize is { } size ? $" at {size.Size} px" : ""));
                 foreach (var warning in s.Warnings)
                     Line($"  warning: {warning}");
                 break;
