@@ -2,10 +2,12 @@
 # The numbers of bench/results/colour-demo.md: what the input-size dial costs (ResNet-18 at 128 vs 224 px), the colour demo,
 # the Fashion-MNIST demo, and the far-domain case (ImageNet ResNet-18 on Fashion-MNIST 5-9), one after the other. Each run
 # leaves its log, its JSON result, the busiest processes when it started and the load average every 10 s while it ran.
-#   bench/colour-demo.sh [OUT]            (default OUT: /tmp/weblab-colour-demo; WEBLAB=path/to/weblab to use another build)
+#   bench/colour-demo.sh [OUT] [RUN...]   (default OUT: /tmp/weblab-colour-demo; RUN: some of input-size colour-demo fashion-source
+#                                          fashion-demo far-domain, default all; WEBLAB=path/to/weblab to use another build)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-/tmp/weblab-colour-demo}
+only=" ${*:2} "
 weblab=${WEBLAB:-src/WebLab.Cli/bin/Release/net10.0/weblab}
 mkdir -p "$out"
 export WEBLAB_DATA="$out/data"
@@ -13,6 +15,7 @@ export WEBLAB_DATA="$out/data"
 run() {
     local name=$1
     shift
+    [[ "$only" == "  " || "$only" == *" $name "* ]] || return 0
     ps -eo pcpu,etime,args --sort=-pcpu | head -6 | cut -c1-160 > "$out/$name.ps"
     (while :; do echo "$(date +%T) $(cut -d' ' -f1-3 /proc/loadavg)"; sleep 10; done) > "$out/$name.load" &
     local sampler=$! start

@@ -64,10 +64,12 @@ public static class InputSizes
 
     /// <summary>
     /// ResNet-18 (the zoo's resnet18-cntk) training speed at 128 and 224 px on the 2-core development machine, through
-    /// the experiment trainer (augmentation and loader included). Measured with the command it names.
+    /// the experiment trainer (augmentation and loader included): medians of 3 alternating repeats, 2026-12-02, with nothing
+    /// else running (load average 1.9: the benchmark's own two threads). bench/results/colour-demo.md has the table, and the
+    /// same benchmark 5x slower while a neighbour's jobs shared the cores.
     /// </summary>
-    public static InputSizeSpeed Measured { get; } = new("resnet18-cntk", 32, "the 2-core development CPU (no GPU)", 128, 0, 224, 0,
-        "weblab bench input-size --sizes 128,224");
+    public static InputSizeSpeed Measured { get; } = new("resnet18-cntk", 32, "the 2-core development CPU (no GPU)", 128, 1.646, 224, 0.433,
+        "weblab bench input-size --sizes 128,224 --repeats 3");
 
     /// <summary>Compute per image at <paramref name="size"/> relative to <paramref name="baseline"/>: (size / baseline)^2.</summary>
     public static double WorkRatio(int size, int baseline) => (double)size * size / ((double)baseline * baseline);
