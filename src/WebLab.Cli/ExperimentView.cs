@@ -16,7 +16,8 @@ internal sealed class ExperimentView(string? prefix = null) : IProgress<Experime
         {
             case ExperimentStarted s:
                 Line($"{prefix}{s.Name}: {s.Target.Classes.Count} classes [{string.Join(", ", s.Target.Classes)}], " +
-                     $"{s.Target.TrainSize} train / {s.Target.ValSize} val / {s.Target.TestSize} test images, {s.Runs} runs on {s.Device}");
+                     $"{s.Target.TrainSize} train / {s.Target.ValSize} val / {s.Target.TestSize} test images, {s.Runs} runs on {s.Device}" +
+                     (s.InputSize is { } size ? $" at {size.Size} px" : ""));
                 foreach (var warning in s.Warnings)
                     Line($"  warning: {warning}");
                 break;
@@ -80,6 +81,8 @@ internal sealed class ExperimentView(string? prefix = null) : IProgress<Experime
         Console.WriteLine($"{r.Name}");
         Console.WriteLine($"  target {r.Target.Dataset}: {string.Join(", ", r.Target.Classes)}; {(r.Target.PerClass is { } pc ? $"{pc} images per class" : "all images")}, " +
                           $"{r.Target.TrainSize} train / {r.Target.ValSize} val / {r.Target.TestSize} test; {r.Seeds.Count} seeds; {r.Device}; {r.Seconds:F1} s");
+        if (r.InputSize is { } size)
+            Console.WriteLine($"  input size {size.Reason}");
         if (r.Probe is { } probe)
             Console.WriteLine($"  probe (frozen source features + linear head): test accuracy {probe.TestAccuracy:P1}");
         Console.WriteLine($"  {"arm",-9} {"test accuracy (mean ± std)",-28} per seed");

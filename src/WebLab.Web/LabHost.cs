@@ -59,6 +59,7 @@ public static class LabHost
         services.AddSingleton<Quotas>();
         services.AddSingleton<PersonLimits>();
         services.AddSingleton<LabCommands>();
+        services.AddSingleton<LabDemos>();
         services.AddSingleton<LabEvents>();
         services.AddSingleton<JobRunner>();
         services.AddHostedService(sp => sp.GetRequiredService<DataFolderLock>());

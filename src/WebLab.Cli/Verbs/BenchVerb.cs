@@ -20,6 +20,7 @@ internal static class BenchVerb
         command.Subcommands.Add(Memory());
         command.Subcommands.Add(Tiles());
         command.Subcommands.Add(TilesRun());
+        command.Subcommands.Add(InputSize());
         return command;
     }
 
@@ -60,6 +61,24 @@ internal static class BenchVerb
             return TileCacheBench.RunChild(parse.GetValue(target)!, parse.GetValue(source)!, parse.GetValue(tiles)!, parse.GetValue(steps),
                 parse.GetValue(batch));
         });
+        return command;
+    }
+
+    private static Command InputSize()
+    {
+        var model = new Option<string>("--model") { Description = "architecture", DefaultValueFactory = _ => "resnet18-cntk" };
+        var batch = new Option<int>("--batch") { Description = "images per step", DefaultValueFactory = _ => 32 };
+        var sizes = new Option<string>("--sizes") { Description = "input sizes in px, comma-separated", DefaultValueFactory = _ => "128,224" };
+        var warmup = new Option<int>("--warmup") { Description = "untimed steps per repeat", DefaultValueFactory = _ => 3 };
+        var steps = new Option<int>("--steps") { Description = "timed steps per repeat", DefaultValueFactory = _ => 10 };
+        var (threads, repeats, results, _) = Common();
+        var command = new Command("input-size", "Training steps/s at several input sizes (ResNet-18 at 128 and 224 px by default): what the input-size dial costs.")
+        {
+            model, batch, sizes, warmup, steps, threads, repeats, results,
+        };
+        command.SetAction(parse => InputSizeBench.Run(Options(parse, threads, repeats, results), parse.GetValue(model)!, parse.GetValue(batch),
+            PretrainVerb.Split(parse.GetValue(sizes))?.Select(s => int.TryParse(s, out var n) ? n : throw new BadInputException($"--sizes: '{s}' is not a number of pixels."))
+                .ToList() ?? [], parse.GetValue(warmup), parse.GetValue(steps)));
         return command;
     }
 

@@ -34,6 +34,11 @@ internal sealed class DialOptions
     private readonly Option<bool> _headFirst = new("--head-first") { Description = "fit the head on frozen features first, then train everything" };
     private readonly Option<bool> _noAugment = new("--no-augment") { Description = "no crop/flip augmentation" };
     private readonly Option<int?> _patience = new("--patience") { Description = "early stopping after N epochs without a better val accuracy" };
+    private readonly Option<int?> _inputSize = new("--input-size")
+    {
+        Description = "input size in px for both arms (16..1024; default: the rule - the source's size on a GPU, 128 px on a CPU, small sources unchanged)",
+    };
+    private readonly Option<string?> _inputSizeRule = new("--input-size-rule") { Description = "auto, source (always the source's size) or bit (BiT's resolution rule)" };
     private readonly Option<double?> _scratchLr = new("--scratch-lr") { Description = "learning rate of the random-init arm (default: --head-lr)" };
     private readonly Option<int?> _scratchEpochs = new("--scratch-epochs") { Description = "budget of the random-init arm in epochs (default: the same)" };
     private readonly Option<string[]> _set = new("--set") { Description = "any setting by name: --set l2spAlpha=0.01 (repeatable)", AllowMultipleArgumentsPerToken = false };
@@ -42,7 +47,7 @@ internal sealed class DialOptions
     [
         _blocks, _freeze, _linearProbe, _headStage, _headLr, _layerDecay, _blockLrs, _l2, _l2spAlpha, _l2spBlocks, _bssEta, _bssK, _optimizer,
         _momentum, _noNesterov, _schedule, _warmup, _decaySpeed, _epochs, _steps, _batch, _labelSmoothing, _mixup, _headFirst, _noAugment,
-        _patience, _scratchLr, _scratchEpochs, _set,
+        _patience, _inputSize, _inputSizeRule, _scratchLr, _scratchEpochs, _set,
     ];
 
     private IEnumerable<(Option Option, string Dial)> Named =>
@@ -52,6 +57,7 @@ internal sealed class DialOptions
         (_bssEta, "bssEta"), (_bssK, "bssK"), (_optimizer, "optimizer"), (_momentum, "momentum"), (_noNesterov, "nesterov"), (_schedule, "schedule"),
         (_warmup, "warmupFraction"), (_decaySpeed, "decaySpeed"), (_epochs, "epochs"), (_steps, "steps"), (_batch, "batchSize"),
         (_labelSmoothing, "labelSmoothing"), (_mixup, "mixupAlpha"), (_headFirst, "headFirst"), (_noAugment, "augment"), (_patience, "patience"),
+        (_inputSize, "inputSize"), (_inputSizeRule, "inputSizeRule"),
     ];
 
     /// <summary>
@@ -101,6 +107,8 @@ internal sealed class DialOptions
             HeadFirst = parse.GetValue(_headFirst) || d.HeadFirst,
             Augment = !parse.GetValue(_noAugment) && d.Augment,
             Patience = parse.GetValue(_patience) ?? d.Patience,
+            InputSize = parse.GetValue(_inputSize) ?? d.InputSize,
+            InputSizeRule = parse.GetValue(_inputSizeRule) is { } rule ? Enum<InputSizeRule>(rule, "--input-size-rule") : d.InputSizeRule,
         };
         var scratch = spec.ScratchArm with
         {

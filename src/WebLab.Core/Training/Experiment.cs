@@ -66,43 +66,24 @@ public static class Experiment
 
         using var source = Checkpoint.Load(spec.Source, device);
         var info = source.Info;
-        using var dataset = DatasetLoader.LoadTarget(spec.Target, info.InputSize, files, cancellationToken);
-        var classes = dataset.ResolveClasses(spec.TargetClasses);
-        var seeds = Enumerable.Range(spec.FirstSeed, spec.Seeds).ToArray();
-        SplitOptions SplitFor(int seed) => new(classes, spec.PerClass, Seed: seed, HoldoutSeed: spec.FirstSeed);
-
-        var warnings = new List<string>();
-        TargetSummary target;
-        using (var first = Splits.Make(dataset, SplitFor(seeds[0])))
-        {
-            var counts = first.Train.ClassCounts();
-            for (int c = 0; c < counts.Length; c++)
-            {
-                if (counts[c] < MinPerClass)
-                    throw new BadInputException(
-                        $"Class '{first.ClassNames[c]}' has {counts[c]} training image(s); at least {MinPerClass} per class are needed.");
-            }
-            var small = first.ClassNames.Where((_, c) => counts[c] < WarnPerClass).ToList();
-            if (small.Count > 0)
-                warnings.Add($"{small.Count} class(es) have fewer than {WarnPerClass} training images (e.g. '{small[0]}': {counts[first.ClassNames.ToList().IndexOf(small[0])]}); expect a wide interval.");
-            if (first.Test.Count < 10 * first.ClassNames.Count)
-                warnings.Add($"The test split has only {first.Test.Count} images; accuracies move in steps of {100.0 / Math.Max(1, first.Test.Count):F1} points.");
-            target = new TargetSummary(dataset.Entry?.Id ?? dataset.Name, first.ClassNames, spec.PerClass, first.Train.Count, first.Val.Count,
-                first.Test.Count, counts);
-        }
-        warnings.AddRange(dataset.Problems.Take(5).Select(p => $"Skipped {p.Path}: {p.Reason}"));
-        var (presetSpec, recommendation, analysis) = ResolvePreset(spec, target.TrainSize, progress, files, cancellationToken);
-        spec = presetSpec;
+        var prepared = Prepare(spec, info, device.type == DeviceType.CUDA, progress, files, cancellationToken);
+        using var dataset = prepared.Dataset;
+        var (target, warnings, recommendation, analysis, inputSize) = (prepared.Target, prepared.Warnings, prepared.Recommendation, prepared.Analysis,
+            prepared.InputSize);
+        spec = prepared.Spec;
         var dials = spec.Dials;
+        var seeds = Enumerable.Range(spec.FirstSeed, spec.Seeds).ToArray();
+        SplitOptions SplitFor(int seed) => prepared.SplitFor(seed);
 
         var headStage = dials.HeadStage ?? info.HeadStage;
-        var modelSpec = new ModelSpec(info.Architecture, target.Classes.Count, info.Channels, info.InputSize, headStage);
+        // Both arms train and test at one size; the model's pooling is adaptive, so the source's weights fit any size.
+        var modelSpec = new ModelSpec(info.Architecture, target.Classes.Count, info.Channels, inputSize.Size, headStage);
         IReadOnlyList<ModelBlock> blocks;
         using (var shape = Architectures.Create(modelSpec))
             blocks = shape.Blocks;
         var transferPlan = TransferPlan.ForTransfer(blocks, TransferPlan.HeadTransferable(info, target.Classes, headStage), dials);
         var scratchPlan = TransferPlan.ForScratch(blocks, dials, spec.ScratchArm);
-        var transform = ImageTransform.For(source, dials.Augmentation(info.InputSize, dataset.Flip));
+        var transform = ImageTransform.For(source, dials.Augmentation(inputSize.Size, dataset.Flip)) with { InputSize = inputSize.Size };
         var evalTransform = transform with { Augment = Augmentation.Off };
 
         int batchesPerEpoch = BatchesPerEpoch(target.TrainSize, dials.BatchSize);
@@ -116,7 +97,7 @@ public static class Experiment
         var name = spec.Name ?? $"{info.Name ?? info.Architecture} -> {dataset.Name}";
         var sourceSummary = new SourceSummary(spec.Source, info.Name, info.Architecture, info.SourceDataset, info.ClassNames, info.TestAccuracy);
         var deviceName = TorchRuntime.Describe(device);
-        progress?.Report(new ExperimentStarted(name, target, sourceSummary, warnings, seeds.Length * 2, deviceName));
+        progress?.Report(new ExperimentStarted(name, target, sourceSummary, warnings, seeds.Length * 2, deviceName, inputSize));
 
         ProbeResult? probe = null;
         if (spec.Probe)
@@ -197,7 +178,7 @@ public static class Experiment
                 checkpoint = spec.CheckpointPath;
             }
             return new ExperimentResult(name, target, sourceSummary, spec.Preset, deviceName, clock.Elapsed.TotalSeconds, seeds[..runs[TransferArm].Count],
-                arms, Ntg(runs), probe, warnings, checkpoint, stopped, recommendation, analysis);
+                arms, Ntg(runs), probe, warnings, checkpoint, stopped, recommendation, analysis, inputSize);
         }
         finally
         {
@@ -205,12 +186,88 @@ public static class Experiment
         }
     }
 
+    /// <summary>The target loaded at the experiment's input size, its summary, and the spec with its preset's dials filled in.</summary>
+    private sealed record Prepared(LoadedDataset Dataset, IReadOnlyList<int> Classes, int FirstSeed, int? PerClass, TargetSummary Target,
+        List<string> Warnings, ExperimentSpec Spec, Recommendation? Recommendation, AnalysisResult? Analysis, InputSizeChoice InputSize)
+    {
+        public SplitOptions SplitFor(int seed) => new(Classes, PerClass, Seed: seed, HoldoutSeed: FirstSeed);
+    }
+
+    /// <summary>
+    /// Loads the target at the input size the spec's dials give (tiles are cached at that size), checks its classes, resolves
+    /// the preset, and loads it again in the rare case the resolved dials ask for another size than the preset's base dials did.
+    /// </summary>
+    private static Prepared Prepare(ExperimentSpec spec, CheckpointInfo info, bool gpu, IProgress<ExperimentEvent>? progress, DatasetFileOptions? files,
+        CancellationToken cancellationToken)
+    {
+        (int, int)? targetImage = null;
+        bool measured = false;
+        InputSizeChoice SizeFor(TransferDials d)
+        {
+            // Only BiT's rule looks at the target's images (a folder's headers are read once).
+            if (d.InputSize is null && d.InputSizeRule == InputSizeRule.Bit && !measured)
+                (targetImage, measured) = (InputSizes.TargetImageSize(spec.Target), true);
+            return InputSizes.Choose(d, info.InputSize, info.Architecture, gpu, targetImage);
+        }
+        var loadedAt = SizeFor(ProvisionalDials(spec));
+        var dataset = DatasetLoader.LoadTarget(spec.Target, loadedAt.Size, files, cancellationToken);
+        try
+        {
+            var classes = dataset.ResolveClasses(spec.TargetClasses);
+            var warnings = new List<string>();
+            TargetSummary target;
+            using (var first = Splits.Make(dataset, new SplitOptions(classes, spec.PerClass, Seed: spec.FirstSeed, HoldoutSeed: spec.FirstSeed)))
+            {
+                var counts = first.Train.ClassCounts();
+                for (int c = 0; c < counts.Length; c++)
+                {
+                    if (counts[c] < MinPerClass)
+                        throw new BadInputException(
+                            $"Class '{first.ClassNames[c]}' has {counts[c]} training image(s); at least {MinPerClass} per class are needed.");
+                }
+                var small = first.ClassNames.Where((_, c) => counts[c] < WarnPerClass).ToList();
+                if (small.Count > 0)
+                    warnings.Add($"{small.Count} class(es) have fewer than {WarnPerClass} training images (e.g. '{small[0]}': {counts[first.ClassNames.ToList().IndexOf(small[0])]}); expect a wide interval.");
+                if (first.Test.Count < 10 * first.ClassNames.Count)
+                    warnings.Add($"The test split has only {first.Test.Count} images; accuracies move in steps of {100.0 / Math.Max(1, first.Test.Count):F1} points.");
+                target = new TargetSummary(dataset.Entry?.Id ?? dataset.Name, first.ClassNames, spec.PerClass, first.Train.Count, first.Val.Count,
+                    first.Test.Count, counts);
+            }
+            warnings.AddRange(dataset.Problems.Take(5).Select(p => $"Skipped {p.Path}: {p.Reason}"));
+            var (resolved, recommendation, analysis) = ResolvePreset(spec, target.TrainSize, loadedAt.Size, progress, files, cancellationToken);
+            var inputSize = SizeFor(resolved.Dials);
+            if (inputSize.Size != loadedAt.Size)
+            {
+                dataset.Dispose();
+                dataset = DatasetLoader.LoadTarget(spec.Target, inputSize.Size, files, cancellationToken);
+            }
+            return new Prepared(dataset, classes, spec.FirstSeed, spec.PerClass, target, warnings, resolved, recommendation, analysis, inputSize);
+        }
+        catch
+        {
+            dataset.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The dials as far as they are known before the target is loaded: the spec's own, or its preset's base dials with the overrides.</summary>
+    private static TransferDials ProvisionalDials(ExperimentSpec spec)
+    {
+        if (!spec.DialsFromPreset)
+            return spec.Dials;
+        var preset = spec.Preset!.Equals(ExperimentSpec.AutoPreset, StringComparison.OrdinalIgnoreCase) ? null : Presets.Get(spec.Preset);
+        var provisional = spec with { Transfer = preset?.DialsFor(0) ?? new TransferDials(), Preset = null, Overrides = null };
+        foreach (var (name, value) in spec.Overrides ?? new Dictionary<string, string>())
+            provisional = DialNames.With(provisional, name, value);
+        return provisional.Dials;
+    }
+
     /// <summary>
     /// Fills in the transfer dials from the spec's preset for a training set of <paramref name="trainSize"/> images ("auto": analyse,
     /// then recommend), then applies the spec's overrides. The returned spec records the preset as "id@version".
     /// </summary>
     private static (ExperimentSpec Spec, Recommendation? Recommendation, AnalysisResult? Analysis) ResolvePreset(ExperimentSpec spec, int trainSize,
-        IProgress<ExperimentEvent>? progress, DatasetFileOptions? files, CancellationToken cancellationToken)
+        int inputSize, IProgress<ExperimentEvent>? progress, DatasetFileOptions? files, CancellationToken cancellationToken)
     {
         Recommendation? recommendation = null;
         AnalysisResult? analysis = null;
@@ -220,7 +277,8 @@ public static class Experiment
             TransferDials dials;
             if (spec.Preset!.Equals(ExperimentSpec.AutoPreset, StringComparison.OrdinalIgnoreCase))
             {
-                analysis = Analysis.Run(new AnalysisSpec(spec.Target, spec.Source, spec.TargetClasses, spec.PerClass, spec.FirstSeed, Device: spec.Device),
+                analysis = Analysis.Run(new AnalysisSpec(spec.Target, spec.Source, spec.TargetClasses, spec.PerClass, spec.FirstSeed, Device: spec.Device,
+                        InputSize: inputSize),
                     files: files, cancellationToken: cancellationToken);
                 recommendation = Recommender.Recommend(analysis);
                 preset = Presets.Get(recommendation.Preset);

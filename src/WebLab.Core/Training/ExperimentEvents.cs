@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using WebLab.Transfer;
 
 namespace WebLab.Training;
 
@@ -15,9 +16,9 @@ namespace WebLab.Training;
 [JsonDerivedType(typeof(ExperimentFinished), "finished")]
 public abstract record ExperimentEvent;
 
-/// <summary>Data is loaded and checked; <paramref name="Runs"/> arm-seed runs will follow.</summary>
-public sealed record ExperimentStarted(string Name, TargetSummary Target, SourceSummary Source, IReadOnlyList<string> Warnings, int Runs, string Device)
-    : ExperimentEvent;
+/// <summary>Data is loaded and checked; <paramref name="Runs"/> arm-seed runs will follow, both arms at <paramref name="InputSize"/>.</summary>
+public sealed record ExperimentStarted(string Name, TargetSummary Target, SourceSummary Source, IReadOnlyList<string> Warnings, int Runs, string Device,
+    InputSizeChoice? InputSize = null) : ExperimentEvent;
 
 /// <summary>The frozen-feature probe's result: the first number an experiment shows.</summary>
 public sealed record ProbeFinished(ProbeResult Probe) : ExperimentEvent;

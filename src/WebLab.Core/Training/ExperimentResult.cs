@@ -123,7 +123,7 @@ public sealed record SourceSummary(string Path, string? Name, string Architectur
 /// <summary>The frozen-feature probe: a linear classifier on the source's pooled features.</summary>
 public sealed record ProbeResult(int Stage, int FeatureWidth, double ValAccuracy, double TestAccuracy, double Seconds);
 
-/// <summary>Everything an experiment produced.</summary>
+/// <summary>Everything an experiment produced; <paramref name="InputSize"/> is the size both arms used and why.</summary>
 public sealed record ExperimentResult(
     string Name,
     TargetSummary Target,
@@ -139,7 +139,8 @@ public sealed record ExperimentResult(
     string? Checkpoint,
     bool Stopped,
     Transfer.Recommendation? Recommendation = null,
-    Transfer.AnalysisResult? Analysis = null)
+    Transfer.AnalysisResult? Analysis = null,
+    InputSizeChoice? InputSize = null)
 {
     [JsonIgnore]
     public ArmResult TransferArm => Arms.First(a => a.Name == Experiment.TransferArm);

@@ -17,6 +17,7 @@ namespace WebLab.Transfer;
 /// <param name="Seed">Seed of the subsample, the random-init baseline and the short fine-tune.</param>
 /// <param name="FineTuneSteps">Updates of the short fine-tune whose gap to the probe measures fit (0 = skip it).</param>
 /// <param name="Device">"auto", "cpu" or "cuda".</param>
+/// <param name="InputSize">Input size of the features and the fine-tune (null = the automatic rule of <see cref="InputSizes"/> on the device).</param>
 public sealed record AnalysisSpec(
     string Target,
     string Source,
@@ -24,7 +25,8 @@ public sealed record AnalysisSpec(
     int? PerClass = null,
     int Seed = 0,
     int FineTuneSteps = 60,
-    string Device = "auto")
+    string Device = "auto",
+    int? InputSize = null)
 {
     public IReadOnlyList<FieldError> Validate()
     {
@@ -37,6 +39,8 @@ public sealed record AnalysisSpec(
             errors.Add(new("perClass", $"must be {Experiment.MinPerClass} or more."));
         if (FineTuneSteps is < 0 or > 10_000)
             errors.Add(new("fineTuneSteps", "must be in 0..10000."));
+        if (InputSize is < InputSizes.Min or > InputSizes.Max)
+            errors.Add(new("inputSize", $"must be in {InputSizes.Min}..{InputSizes.Max} pixels (got {InputSize}); leave it empty for the auto rule."));
         return errors;
     }
 }
@@ -95,7 +99,10 @@ public static class Analysis
         var device = TorchRuntime.ResolveDevice(spec.Device);
         using var source = Checkpoint.Load(spec.Source, device);
         var info = source.Info;
-        using var dataset = DatasetLoader.LoadTarget(spec.Target, info.InputSize, files, cancellationToken);
+        // The same size an experiment with the auto rule trains at, so the measures describe what it will train on.
+        int inputSize = InputSizes.Choose(new TransferDials(InputSize: spec.InputSize), info.InputSize, info.Architecture, device.type == DeviceType.CUDA,
+            null).Size;
+        using var dataset = DatasetLoader.LoadTarget(spec.Target, inputSize, files, cancellationToken);
         var classes = dataset.ResolveClasses(spec.TargetClasses);
         using var splits = Splits.Make(dataset, new SplitOptions(classes, spec.PerClass, Seed: spec.Seed, HoldoutSeed: spec.Seed));
         var counts = splits.Train.ClassCounts();
@@ -106,7 +113,7 @@ public static class Analysis
                 $"Class '{splits.ClassNames[small]}' has {counts[small]} training image(s); at least {Experiment.MinPerClass} per class are needed.");
         var target = new TargetSummary(dataset.Entry?.Id ?? dataset.Name, splits.ClassNames, spec.PerClass, splits.Train.Count, splits.Val.Count,
             splits.Test.Count, counts);
-        var transform = ImageTransform.For(source, Augmentation.Off);
+        var transform = ImageTransform.For(source, Augmentation.Off) with { InputSize = inputSize };
         var measures = new List<MeasureValue>();
         var unavailable = new List<UnavailableMeasure>();
         var stages = new List<StageMeasures>();
@@ -141,7 +148,7 @@ public static class Analysis
             }
         }
 
-        var modelSpec = new ModelSpec(info.Architecture, k, info.Channels, info.InputSize, info.HeadStage);
+        var modelSpec = new ModelSpec(info.Architecture, k, info.Channels, inputSize, info.HeadStage);
         IReadOnlyList<ModelBlock> blocks;
         long parameters;
         using (var shape = Architectures.Create(modelSpec))
@@ -166,7 +173,7 @@ public static class Analysis
         }
 
         var sourceSummary = new SourceSummary(spec.Source, info.Name, info.Architecture, info.SourceDataset, info.ClassNames, info.TestAccuracy);
-        var size = new SizeFigures(splits.Train.Count, counts.Min(), k, parameters, info.InputSize);
+        var size = new SizeFigures(splits.Train.Count, counts.Min(), k, parameters, inputSize);
         return new AnalysisResult(target, sourceSummary, size, measures, stages, featureSeconds, clock.Elapsed.TotalSeconds, TorchRuntime.Describe(device),
             unavailable.Count > 0 ? unavailable : null);
     }

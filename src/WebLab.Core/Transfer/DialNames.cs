@@ -13,12 +13,14 @@ namespace WebLab.Transfer;
 /// </summary>
 public static class DialNames
 {
+    private static readonly HashSet<string> s_autoWhenUnset = new(StringComparer.Ordinal) { "inputSize" };
+
     private static readonly HashSet<string> s_experiment = new(StringComparer.OrdinalIgnoreCase) { "perClass", "seeds", "firstSeed", "targetClasses", "device", "preset" };
 
     /// <summary>Every transfer dial name.</summary>
     public static IReadOnlyList<string> TransferDials { get; } =
         JsonSerializer.SerializeToNode(new TransferDials(), WebLabJson.Options)!.AsObject().Select(p => p.Key)
-            .Concat(["blocksTransferred", "headStage", "blockLearningRates", "l2spBlocks", "steps", "patience"]).Distinct().Order().ToArray();
+            .Concat(["blocksTransferred", "headStage", "blockLearningRates", "l2spBlocks", "steps", "patience", "inputSize"]).Distinct().Order().ToArray();
 
     /// <summary>Returns <paramref name="spec"/> with one setting changed; unknown names and bad values are input errors.</summary>
     public static ExperimentSpec With(ExperimentSpec spec, string name, string value)
@@ -50,7 +52,8 @@ public static class DialNames
             target = node["transfer"]!.AsObject();
             key = Canonical(name, TransferDials);
         }
-        target[key] = Parse(value);
+        // "auto" unsets a dial whose empty value means a rule (inputSize: the input-size rule), so a sweep can say inputSize=auto,224.
+        target[key] = s_autoWhenUnset.Contains(key) && value.Trim().Equals("auto", StringComparison.OrdinalIgnoreCase) ? null : Parse(value);
         try
         {
             return node.Deserialize<ExperimentSpec>(WebLabJson.Options)!;

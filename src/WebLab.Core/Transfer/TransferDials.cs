@@ -33,6 +33,11 @@ namespace WebLab.Transfer;
 /// <param name="HeadFirst">Train the new head on frozen (cached) features first, then everything (fastai's fine_tune).</param>
 /// <param name="Augment">Train-time crop and flip.</param>
 /// <param name="Patience">Early stopping after this many epochs without a better validation accuracy (null = off).</param>
+/// <param name="InputSize">
+/// Square input size in pixels for both arms (16..1024; null = <paramref name="InputSizeRule"/>). Compute grows with pixels:
+/// 224 px is (224/128)^2 = 3.1x the work of 128 px.
+/// </param>
+/// <param name="InputSizeRule">How the size is chosen when <paramref name="InputSize"/> is null (<see cref="InputSizes"/>).</param>
 public sealed record TransferDials(
     int? BlocksTransferred = null,
     int FrozenBlocks = 0,
@@ -59,7 +64,9 @@ public sealed record TransferDials(
     double MixupAlpha = 0,
     bool HeadFirst = false,
     bool Augment = true,
-    int? Patience = null)
+    int? Patience = null,
+    int? InputSize = null,
+    InputSizeRule InputSizeRule = InputSizeRule.Auto)
 {
     /// <summary>Checks ranges; each error names its dial.</summary>
     public IReadOnlyList<FieldError> Validate()
@@ -89,6 +96,9 @@ public sealed record TransferDials(
         Check(LabelSmoothing >= 0 && LabelSmoothing < 1, "labelSmoothing", "must be in [0, 1).");
         Check(MixupAlpha >= 0 && MixupAlpha <= 10, "mixupAlpha", "must be in [0, 10].");
         Check(Patience is null or >= 1, "patience", "must be 1 or more.");
+        Check(InputSize is null or (>= InputSizes.Min and <= InputSizes.Max), "inputSize",
+            $"must be in {InputSizes.Min}..{InputSizes.Max} pixels (got {InputSize}); leave it empty for the {InputSizeRule.ToString().ToLowerInvariant()} rule.");
+        Check(Enum.IsDefined(InputSizeRule), "inputSizeRule", "must be auto, source or bit.");
         return errors;
     }
 

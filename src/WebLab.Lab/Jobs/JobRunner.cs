@@ -53,6 +53,9 @@ public sealed class JobRunner : BackgroundService
     /// <summary>Devices of the training slots.</summary>
     public IReadOnlyList<string> TrainDevices { get; private set; } = [];
 
+    /// <summary>True when experiments run on GPUs here (the input-size rule's question); false on CPUs and before the slots start.</summary>
+    public bool TrainsOnGpu => TrainDevices.Any(d => d.StartsWith("cuda", StringComparison.Ordinal));
+
     /// <summary>Jobs running in this host's workers: job id -> (device, worker process id).</summary>
     public IReadOnlyDictionary<string, (string Device, int Pid)> Running =>
         _running.ToDictionary(r => r.Key, r => (r.Value.Device, r.Value.Worker?.Id ?? 0));

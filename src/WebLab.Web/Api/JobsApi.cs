@@ -46,8 +46,14 @@ internal static class JobsApi
         jobs.MapPost("/{id}/stop", StopAsync).WithSummary("Finish a running experiment early, keeping its best model so far (your own: 403 otherwise).");
         jobs.MapDelete("/{id}", DeleteAsync).WithSummary("Delete a finished job, its history and files (your own: 403 otherwise).");
         api.MapGet("/queue", QueueAsync).WithTags("Jobs").WithSummary("Running and queued jobs, in the order they will run.");
-        api.MapPost("/demo", DemoAsync).WithTags("Jobs").RequireRateLimiting(LabLimits.Submit)
+        api.MapPost("/demo", (HttpContext context, LabDemos demos, CancellationToken ct) => DemoAsync(LabDemos.FashionMnist, context, demos, ct))
+            .WithTags("Jobs").RequireRateLimiting(LabLimits.Submit)
             .WithSummary($"Run the built-in demo: {Demo.Title}, 20 images per class, transfer vs scratch, 3 seeds.");
+        api.MapPost("/demo/{id}", DemoAsync).WithTags("Jobs").RequireRateLimiting(LabLimits.Submit)
+            .WithSummary($"Run a demo by id: {LabDemos.FashionMnist} (the one above) or {LabDemos.Colour} ({Demo.Colour.Title}: 409 with the reason " +
+                         "until the lab's ImageNet source is installed).");
+        api.MapGet("/demos", async (LabDemos demos, CancellationToken ct) => Results.Ok(await demos.ListAsync(ct))).WithTags("Jobs")
+            .WithSummary("The demos, each with why it cannot run yet (null when it can).");
     }
 
     private static async Task<IResult> SubmitAsync(SubmitJobRequest request, HttpContext context, LabCommands commands, CancellationToken ct)
@@ -119,11 +125,8 @@ internal static class JobsApi
         });
     }
 
-    private static async Task<IResult> DemoAsync(HttpContext context, LabCommands commands, CancellationToken ct)
-    {
-        var spec = Demo.Experiment(LabReferences.DemoSource);
-        return Answer(await commands.SubmitAsync(JobKinds.Of<ExperimentKind>(), spec, Users.Of(context), spec.Name, cancellationToken: ct));
-    }
+    private static async Task<IResult> DemoAsync(string id, HttpContext context, LabDemos demos, CancellationToken ct) =>
+        Answer(await demos.SubmitAsync(id, Users.Of(context), ct));
 
     /// <summary>201 with the new job (200 when an idempotency key returned an earlier one), with any warnings about its spec.</summary>
     private static IResult Answer(Submitted submitted)

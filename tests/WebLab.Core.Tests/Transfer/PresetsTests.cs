@@ -72,6 +72,24 @@ public class PresetsTests
     }
 
     [Fact]
+    public void Parse_RejectsTextThatCitesTheFieldGuideOtherThanByAnExactListedTitle()
+    {
+        static string Doc(string rationale, string cites = "\"6. Schedules\"") => $$$"""
+            {"version": 1, "presets": [
+              {"id": "x", "version": 1, "title": "t", "summary": "s", "rationale": {{{System.Text.Json.JsonSerializer.Serialize(rationale)}}},
+               "cites": [{{{cites}}}], "region": null, "dials": {"inputSize": 8}}]}
+            """;
+        var message = Assert.Throws<BadInputException>(() => Presets.Parse(Doc("As field guide 6 says."))).Message;
+        Assert.Contains("x: its text says \"field guide 6\"; cite a section by its quoted title instead", message);
+        Assert.Contains("inputSize: must be in 16..1024 pixels (got 8)", message);
+        Assert.Contains("not a field-guide section title",
+            Assert.Throws<BadInputException>(() => Presets.Parse(Doc("BiT's rule (\"6. Schedule\").").Replace(": 8", ": 128"))).Message);
+        Assert.Contains("x: its text cites \"4. Regularisers (formulas)\" but its cites do not list it",
+            Assert.Throws<BadInputException>(() => Presets.Parse(Doc("See \"4. Regularisers (formulas)\".").Replace(": 8", ": 128"))).Message);
+        Assert.Equal("x", Assert.Single(Presets.Parse(Doc("BiT's rule (\"6. Schedules\").").Replace(": 8", ": 128"))).Id);
+    }
+
+    [Fact]
     public void DialNames_OnAPresetSpec_BecomeOverrides_CheckedUpFront()
     {
         var spec = new ExperimentSpec("fashion-mnist", "s.weblab", Preset: "small-similar");

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
 
 namespace WebLab.Transfer;
 
@@ -97,6 +98,7 @@ public static class Presets
             if (string.IsNullOrWhiteSpace(preset.Rationale) || string.IsNullOrWhiteSpace(preset.Summary) || preset.Cites.Count == 0)
                 errors.Add($"{preset.Id}: needs a summary, a rationale and at least one field-guide citation");
             errors.AddRange(preset.Cites.Where(c => !FieldGuideSections.Contains(c)).Select(c => $"{preset.Id}: cites unknown section '{c}'"));
+            errors.AddRange(TextCitationErrors(preset));
             var names = preset.Dials.Select(d => d.Key).Concat(preset.BySize?.SelectMany(b => b.Dials.Select(d => d.Key)) ?? []);
             errors.AddRange(names.Where(n => !known.Contains(n)).Distinct().Select(n => $"{preset.Id}: unknown dial '{n}'"));
             if (preset.Region is { } r && (r.Size.Length != 2 || r.Similarity.Length != 2 || r.Size[0] >= r.Size[1] || r.Similarity[0] >= r.Similarity[1]))
@@ -117,6 +119,31 @@ public static class Presets
             throw new BadInputException($"{origin}: " + string.Join("; ", errors.Distinct()) + ".");
         return presets;
     }
+
+    /// <summary>
+    /// A preset's words cite the field guide the way the pages show it: a quoted section title, exactly as in
+    /// <see cref="FieldGuideSections"/> and listed in its cites; never "field guide 6" or "section 3", which drift.
+    /// </summary>
+    private static IEnumerable<string> TextCitationErrors(Preset preset)
+    {
+        foreach (var text in new[] { preset.Summary ?? "", preset.Rationale ?? "" })
+        {
+            foreach (Match m in s_quotedSection.Matches(text))
+            {
+                var title = m.Groups[1].Value;
+                if (!FieldGuideSections.Contains(title))
+                    yield return $"{preset.Id}: its text cites \"{title}\", which is not a field-guide section title";
+                else if (!preset.Cites.Contains(title))
+                    yield return $"{preset.Id}: its text cites \"{title}\" but its cites do not list it";
+            }
+            if (s_numberedReference.Match(text) is { Success: true } numbered)
+                yield return $"{preset.Id}: its text says \"{numbered.Value}\"; cite a section by its quoted title instead";
+        }
+    }
+
+    private static readonly Regex s_quotedSection = new("\"(\\d+\\.[^\"]*)\"");
+    private static readonly Regex s_numberedReference =
+        new("\\b(field guide|section)s? \\d+", RegexOptions.IgnoreCase);
 
     private sealed record Document(int Version, List<Preset>? Presets);
 }

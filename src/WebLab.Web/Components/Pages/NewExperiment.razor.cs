@@ -23,10 +23,11 @@ public sealed partial class NewExperiment
     /// <summary>The dials as the form edits them (nullable where the engine allows "unset").</summary>
     private sealed class DialForm
     {
-        public int? Steps, Blocks, L2SPBlocks;
+        public int? Steps, Blocks, L2SPBlocks, InputSize;
         public int Epochs = 30, BatchSize = 32, Frozen;
         public double HeadLr = 0.05, LayerDecay = 1, Momentum = 0.9, DecaySpeed = 1, L2 = 5e-4, L2SPAlpha, BssEta, Mixup;
         public ScheduleKind Schedule = ScheduleKind.Cosine;
+        public InputSizeRule InputSizeRule;
         public bool HeadFirst, Augment = true, LinearProbe;
         public TransferDials Base = new();
 
@@ -34,7 +35,8 @@ public sealed partial class NewExperiment
         {
             Steps = d.Steps, Blocks = d.BlocksTransferred, L2SPBlocks = d.L2SPBlocks, Epochs = d.Epochs, BatchSize = d.BatchSize, Frozen = d.FrozenBlocks,
             HeadLr = d.HeadLearningRate, LayerDecay = d.LayerDecay, Momentum = d.Momentum, DecaySpeed = d.DecaySpeed, L2 = d.L2, L2SPAlpha = d.L2SPAlpha,
-            BssEta = d.BssEta, Mixup = d.MixupAlpha, Schedule = d.Schedule, HeadFirst = d.HeadFirst, Augment = d.Augment, LinearProbe = d.LinearProbe, Base = d,
+            BssEta = d.BssEta, Mixup = d.MixupAlpha, Schedule = d.Schedule, HeadFirst = d.HeadFirst, Augment = d.Augment, LinearProbe = d.LinearProbe,
+            InputSize = d.InputSize, InputSizeRule = d.InputSizeRule, Base = d,
         };
 
         public TransferDials ToDials() => Base with
@@ -42,10 +44,11 @@ public sealed partial class NewExperiment
             Steps = Steps, BlocksTransferred = Blocks, L2SPBlocks = L2SPBlocks, Epochs = Epochs, BatchSize = BatchSize, FrozenBlocks = Frozen,
             HeadLearningRate = HeadLr, LayerDecay = LayerDecay, Momentum = Momentum, DecaySpeed = DecaySpeed, L2 = L2, L2SPAlpha = L2SPAlpha, BssEta = BssEta,
             MixupAlpha = Mixup, Schedule = Schedule, HeadFirst = HeadFirst, Augment = Augment, LinearProbe = LinearProbe,
+            InputSize = InputSize, InputSizeRule = InputSizeRule,
         };
     }
 
-    private List<(string Id, string Label, int? TrainSize)> _targets = [];
+    private List<(string Id, string Label, int? TrainSize, (int, int)? ImageSize)> _targets = [];
     private List<CheckpointRecord> _checkpoints = [];
     private int _step;
     private string _target = Demo.Dataset;
@@ -79,11 +82,12 @@ public sealed partial class NewExperiment
     protected override async Task OnInitializedAsync()
     {
         _targets = DatasetCatalog.BuiltIn.Entries.Where(e => e.Readable && DatasetFiles.IsAvailable(e))
-            .Select(e => (e.Id, $"{e.Name} (catalogue)", e.TrainSize / Math.Max(1, e.Classes))).ToList();
+            .Select(e => (e.Id, $"{e.Name} (catalogue)", e.TrainSize / Math.Max(1, e.Classes), ((int, int)?)(e.Image.Width, e.Image.Height))).ToList();
         foreach (var d in (await Reads.DatasetsAsync(Current.Required)).Where(d => d.State == DatasetStore.Ready))
         {
             var manifest = d.ManifestJson is null ? null : JsonSerializer.Deserialize<DatasetManifest>(d.ManifestJson, WebLabJson.Options);
-            _targets.Add((d.Id, $"{d.Name} (uploaded by {d.Owner})", manifest is { Classes.Count: > 0 } m ? (int)m.Classes.Average(c => c.Train) : null));
+            _targets.Add((d.Id, $"{d.Name} (uploaded by {d.Owner})", manifest is { Classes.Count: > 0 } m ? (int)m.Classes.Average(c => c.Train) : null,
+                manifest?.OriginalSizes is { } sizes ? (sizes.MedianWidth, sizes.MedianHeight) : null));
         }
         _checkpoints = (await Reads.CheckpointsAsync(Current.Required)).ToList();
         _source = SourceQuery ?? _checkpoints.FirstOrDefault()?.Id;
@@ -91,6 +95,11 @@ public sealed partial class NewExperiment
         if (CloneQuery is { Length: > 0 })
             await CloneAsync(CloneQuery);
     }
+
+    /// <summary>The size the dials give for the chosen source on this lab's workers, and what it costs (InputSizes.Describe).</summary>
+    private string InputSizeHelp => InputSizes.Describe(_d.ToDials(), _checkpoints.FirstOrDefault(c => c.Id == _source) is { } c
+            ? JsonSerializer.Deserialize<global::WebLab.Checkpoints.CheckpointInfo>(c.InfoJson, WebLabJson.Options) : null,
+        Runner.TrainsOnGpu, _targets.FirstOrDefault(t => t.Id == _target).ImageSize);
 
     private string? _clonedFrom, _cloneError;
 
@@ -123,6 +132,18 @@ public sealed partial class NewExperiment
         _classes = spec.TargetClasses is { Count: > 0 } c ? string.Join(",", c) : null;
         _perClass = spec.PerClass;
         _source = spec.Source;
+        if (_source == LabReferences.DemoSource && _checkpoints.Count > 0)
+        {
+            // "demo" names the built-in source: show it selected (and its input size) as the checkpoint it stands for.
+            try
+            {
+                _source = (await Reads.CheckpointAsync(_source, Current.Required)).Id;
+            }
+            catch (NotFoundException)
+            {
+                // not pretrained yet: the alias stays, and submitting says why it cannot run
+            }
+        }
         _seeds = spec.Seeds;
         _scratchLr = spec.Scratch?.LearningRate;
         // "small-similar@1" or "auto: small-similar@1": the card is the preset's id; explicit dials override it below.
