@@ -13,11 +13,14 @@ public sealed record DatasetFileOptions(string? CacheDirectory = null, bool Allo
     /// <summary>The tile cache these options point at.</summary>
     public Tiles.TileCache TileCache => new(TileCacheDirectory ?? Tiles.TileCache.DefaultRoot);
 
-    /// <summary>The default download cache folder.</summary>
-    public static string DefaultCacheDirectory =>
+    /// <summary>WebLab's cache folder: $WEBLAB_CACHE (the lab points its workers into its data folder), else ~/.cache/weblab.</summary>
+    public static string CacheRoot =>
         Environment.GetEnvironmentVariable("WEBLAB_CACHE") is { Length: > 0 } cache
-            ? Path.Combine(cache, "datasets")
-            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "weblab", "datasets");
+            ? cache
+            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "weblab");
+
+    /// <summary>The default download cache folder.</summary>
+    public static string DefaultCacheDirectory => Path.Combine(CacheRoot, "datasets");
 }
 
 /// <summary>

@@ -21,11 +21,8 @@ public sealed class TileCache(string root)
 
     public string Root { get; } = root;
 
-    /// <summary>$WEBLAB_CACHE/tiles (the lab points it into its data folder), else ~/.cache/weblab/tiles.</summary>
-    public static string DefaultRoot =>
-        Environment.GetEnvironmentVariable("WEBLAB_CACHE") is { Length: > 0 } cache
-            ? Path.Combine(cache, "tiles")
-            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "weblab", "tiles");
+    /// <summary>tiles/ in WebLab's cache folder (<see cref="DatasetFileOptions.CacheRoot"/>).</summary>
+    public static string DefaultRoot => Path.Combine(DatasetFileOptions.CacheRoot, "tiles");
 
     /// <summary>The dataset in <paramref name="archive"/> at <paramref name="size"/> px tiles: from the cache, or decoded into it.</summary>
     public ImageFolder.Loaded Load(ImageArchive archive, int size, bool strict = false, IProgress<string>? status = null,
