@@ -10,6 +10,11 @@ need=()
 [ -f /usr/share/unicode/emoji/emoji-test.txt ] || need+=(unicode-data)
 # The lab's process tests find and signal worker processes with pgrep and kill.
 command -v pgrep >/dev/null || need+=(procps)
+# The Slurm executor's tests run a real single-node cluster (tests/slurm/cluster.sh): Debian 12's Slurm 22.05 and munge.
+command -v slurmctld >/dev/null || need+=(slurmctld)
+command -v slurmd >/dev/null || need+=(slurmd)
+command -v sbatch >/dev/null || need+=(slurm-client)
+command -v munged >/dev/null || need+=(munge)
 # The browser tests drive Debian's Chromium through Playwright (no browser download).
 [ -x /usr/bin/chromium ] || need+=(chromium)
 

@@ -77,6 +77,18 @@ public sealed class LabOptions
     /// <summary>Device of training workers: auto, cpu, cuda.</summary>
     public string Device { get; set; } = "auto";
 
+    /// <summary>Where training attempts run: worker processes on this machine (the default), a Slurm cluster or Kubernetes Jobs.</summary>
+    public ExecutorKind Executor { get; set; } = ExecutorKind.Local;
+
+    /// <summary>
+    /// The lab's address as workers on other machines reach it (they post their events there), e.g. "http://head-node:5180";
+    /// null: the address the lab listens on, with a wildcard host replaced by this machine's name.
+    /// </summary>
+    public string? WorkerUrl { get; set; }
+
+    /// <summary>The Slurm executor's settings ("WebLab:Slurm:Partition", ...).</summary>
+    public Workers.Executors.SlurmOptions Slurm { get; set; } = new();
+
     /// <summary>Who gets in: accounts (the default), or an open demo where every browser is a guest.</summary>
     public AccessMode Access { get; set; } = AccessMode.Accounts;
 
@@ -91,6 +103,19 @@ public sealed class LabOptions
 
     /// <summary>Open pages (Blazor circuits) plus hub connections one person may hold at once.</summary>
     public int MaxConnectionsPerUser { get; set; } = 20;
+}
+
+/// <summary>Where training attempts run (<see cref="LabOptions.Executor"/>); utility jobs always run on the lab's machine.</summary>
+public enum ExecutorKind
+{
+    /// <summary>Child processes of the lab, one per training slot.</summary>
+    Local,
+
+    /// <summary>Slurm batch jobs (sbatch), a sweep as a job array; inputs and outputs on a filesystem the nodes share.</summary>
+    Slurm,
+
+    /// <summary>One Kubernetes Job per attempt; inputs and outputs on a volume the pods mount.</summary>
+    Kubernetes,
 }
 
 /// <summary>How people get into the lab.</summary>

@@ -14,6 +14,10 @@ using WebLab.Lab.Catalog;
 using WebLab.Lab.Jobs;
 using WebLab.Lab.Jobs.Kinds;
 using WebLab.Lab.Storage;
+using WebLab.Lab.Workers;
+using WebLab.Lab.Workers.Executors;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
 using WebLab.Web.Access;
 using WebLab.Web.Api;
 using WebLab.Web.Hubs;
@@ -61,6 +65,9 @@ public static class LabHost
         services.AddSingleton<LabCommands>();
         services.AddSingleton<LabDemos>();
         services.AddSingleton<LabEvents>();
+        services.AddSingleton<AttemptTokens>();
+        services.AddSingleton<RemoteWorkers>();
+        AddTrainExecutor(services, configuration);
         services.AddSingleton<JobRunner>();
         services.AddHostedService(sp => sp.GetRequiredService<DataFolderLock>());
         services.AddHostedService(sp => sp.GetRequiredService<JobRunner>());
@@ -119,11 +126,43 @@ public static class LabHost
         app.MapStaticAssets().AllowAnonymous();
         app.MapOpenApi().AllowAnonymous();
         app.MapLabApi();
+        WorkerApi.Map(app);
         app.MapAccount();
         app.MapHub<JobsHub>(JobsHub.Path);
         app.MapRazorComponents<Components.App>().AddInteractiveServerRenderMode();
         return app;
     }
+
+    /// <summary>
+    /// Where training attempts run when not in local processes (<see cref="LabOptions.Executor"/>): the runner takes the
+    /// executor registered here, and runs locally when none is.
+    /// </summary>
+    private static void AddTrainExecutor(IServiceCollection services, IConfiguration configuration)
+    {
+        var kind = configuration.GetSection(LabOptions.Section).Get<LabOptions>()?.Executor ?? ExecutorKind.Local;
+        if (kind == ExecutorKind.Slurm)
+        {
+            services.AddSingleton<IWorkerExecutor>(sp =>
+            {
+                var options = sp.GetRequiredService<IOptions<LabOptions>>().Value;
+                return new SlurmExecutor(options.Slurm, options.WorkerPath, sp.GetRequiredService<RemoteWorkers>(), WorkerUrl(sp),
+                    sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<SlurmExecutor>>());
+            });
+        }
+    }
+
+    /// <summary>The lab's address for workers: the WorkerUrl setting, else the first address Kestrel listens on.</summary>
+    private static Func<string> WorkerUrl(IServiceProvider services) => () =>
+    {
+        if (services.GetRequiredService<IOptions<LabOptions>>().Value.WorkerUrl is { Length: > 0 } configured)
+            return configured;
+        var addresses = services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
+        var first = addresses.FirstOrDefault() ?? throw new InvalidOperationException("The lab listens on no address; set WebLab:WorkerUrl.");
+        var uri = new UriBuilder(first.Replace("://+", "://localhost", StringComparison.Ordinal).Replace("://*", "://localhost", StringComparison.Ordinal));
+        if (uri.Host is "localhost" or "0.0.0.0" or "[::]" or "::")
+            uri.Host = System.Net.Dns.GetHostName(); // a node reaches the lab by the machine's name, not by its own loopback
+        return uri.Uri.ToString().TrimEnd('/');
+    };
 
     /// <summary>The data folder: WEBLAB_DATA, else the WebLab:DataDirectory setting (relative to the working directory).</summary>
     private static string DataRoot(IConfiguration configuration) =>

@@ -13,13 +13,14 @@ internal static class WorkerVerb
     public static Command Create()
     {
         var job = new Option<string>("--job") { Description = "the job file written by the lab", Required = true };
-        var command = new Command("worker", "Run one lab job (started by the lab; speaks JSON lines on stdout).") { job };
+        var task = new Option<int?>("--task") { Description = "the array task to run (one sweep point), as Slurm's SLURM_ARRAY_TASK_ID" };
+        var command = new Command("worker", "Run one lab job (started by the lab; speaks JSON lines on stdout, or posts them to the lab).") { job, task };
         command.Hidden = true;
-        command.SetAction((parse, cancellationToken) => Task.FromResult(Run(parse.GetRequiredValue(job), cancellationToken)));
+        command.SetAction((parse, cancellationToken) => Task.FromResult(Run(parse.GetRequiredValue(job), parse.GetValue(task), cancellationToken)));
         return command;
     }
 
-    private static int Run(string jobFile, CancellationToken terminate)
+    private static int Run(string jobFile, int? task, CancellationToken terminate)
     {
         using var interrupt = CancellationTokenSource.CreateLinkedTokenSource(terminate);
         using var onSigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
@@ -27,6 +28,6 @@ internal static class WorkerVerb
             context.Cancel = true; // stop at the next batch, then exit 75
             interrupt.Cancel();
         });
-        return WorkerRuntime.Run(jobFile, Cli.Files(noInstall: false), Console.In, Console.Out, Console.Error, interrupt.Token);
+        return WorkerRuntime.Main(jobFile, task, Cli.Files(noInstall: false), Console.In, Console.Out, Console.Error, interrupt.Token);
     }
 }

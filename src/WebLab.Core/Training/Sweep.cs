@@ -69,13 +69,17 @@ public sealed record SweepProgress(int Point, int Points, IReadOnlyDictionary<st
 /// <summary>Runs sweeps point by point.</summary>
 public static class Sweeps
 {
+    /// <param name="only">Runs this point alone (one task of a job array), else every point in order.</param>
     public static SweepResult Run(SweepSpec sweep, IProgress<SweepProgress>? progress = null, RunControl? control = null, DatasetFileOptions? files = null,
-        CancellationToken cancellationToken = default)
+        int? only = null, CancellationToken cancellationToken = default)
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var points = sweep.Points();
+        if (only is { } point && (point < 0 || point >= points.Count))
+            throw new BadInputException($"The sweep has {points.Count} points; there is no point {point}.");
         var results = new List<SweepPoint>();
-        for (int i = 0; i < points.Count && control?.StopRequested != true; i++)
+        IEnumerable<int> indices = only is { } one ? [one] : Enumerable.Range(0, points.Count);
+        foreach (var i in indices.TakeWhile(_ => control?.StopRequested != true))
         {
             var (settings, spec) = points[i];
             int index = i;
@@ -84,6 +88,7 @@ public static class Sweeps
             forward?.Report(new ExperimentFinished(result));
             results.Add(new SweepPoint(settings, result));
         }
-        return new SweepResult(sweep.Name ?? sweep.Base.Name ?? "sweep", sweep.Axes, results, clock.Elapsed.TotalSeconds, results.Count < points.Count);
+        return new SweepResult(sweep.Name ?? sweep.Base.Name ?? "sweep", sweep.Axes, results, clock.Elapsed.TotalSeconds,
+            results.Count < (only is null ? points.Count : 1));
     }
 }

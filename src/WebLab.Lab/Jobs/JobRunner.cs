@@ -7,15 +7,16 @@ using Microsoft.Extensions.Options;
 using WebLab.Lab.Jobs.Kinds;
 using WebLab.Lab.Storage;
 using WebLab.Lab.Workers;
+using WebLab.Lab.Workers.Executors;
 
 namespace WebLab.Lab.Jobs;
 
 /// <summary>
-/// The lab's scheduler and supervisor. Slots (one per training device, plus utility slots) claim jobs from the
-/// durable queue and run each in its own <c>weblab worker</c> process; the runner renews leases while the worker
-/// is alive, persists and relays its events, registers its outputs in the same transaction as its completion,
-/// and turns every way a worker can end (result, bad input, crash, hang, SIGTERM, cancel, host shutdown) into
-/// the right state change.
+/// The lab's scheduler and supervisor. Slots (one per training device or remote job, plus utility slots) claim jobs
+/// from the durable queue and run each in its own <c>weblab worker</c>, started by an executor: a local process, or a
+/// Slurm or Kubernetes job posting its messages back. The runner renews leases while the worker is alive, persists
+/// and relays its events, registers its outputs in the same transaction as its completion, and turns every way a
+/// worker can end (result, bad input, crash, hang, SIGTERM, a failed node, cancel, host shutdown) into the right state change.
 /// </summary>
 public sealed class JobRunner : BackgroundService
 {
@@ -30,9 +31,12 @@ public sealed class JobRunner : BackgroundService
 
     private readonly TimeProvider _time;
     private readonly DiskReserve _reserve;
+    private readonly IWorkerExecutor _local;
+    private readonly IWorkerExecutor _train;
 
+    /// <param name="trainExecutor">Where training jobs run (Slurm, Kubernetes); null: local processes like every other job.</param>
     public JobRunner(JobStore jobs, LabReferences references, LabEvents events, DataFolder folder, IOptions<LabOptions> options,
-        ILogger<JobRunner> log)
+        ILogger<JobRunner> log, IWorkerExecutor? trainExecutor = null)
     {
         _jobs = jobs;
         _references = references;
@@ -43,6 +47,8 @@ public sealed class JobRunner : BackgroundService
         _folder = folder;
         _options = options.Value;
         _log = log;
+        _local = new LocalExecutor(_options.WorkerPath, _time);
+        _train = trainExecutor ?? _local;
         foreach (var lane in Lanes.All)
             _wake[lane] = new SemaphoreSlim(0);
     }
@@ -53,12 +59,12 @@ public sealed class JobRunner : BackgroundService
     /// <summary>Devices of the training slots.</summary>
     public IReadOnlyList<string> TrainDevices { get; private set; } = [];
 
-    /// <summary>True when experiments run on GPUs here (the input-size rule's question); false on CPUs and before the slots start.</summary>
-    public bool TrainsOnGpu => TrainDevices.Any(d => d.StartsWith("cuda", StringComparison.Ordinal));
+    /// <summary>True when experiments run on GPUs (the input-size rule's question); false on CPUs and before the slots start.</summary>
+    public bool TrainsOnGpu => _train is RemoteExecutor remote ? remote.Gpus : TrainDevices.Any(d => d.StartsWith("cuda", StringComparison.Ordinal));
 
-    /// <summary>Jobs running in this host's workers: job id -> (device, worker process id).</summary>
-    public IReadOnlyDictionary<string, (string Device, int Pid)> Running =>
-        _running.ToDictionary(r => r.Key, r => (r.Value.Device, r.Value.Worker?.Id ?? 0));
+    /// <summary>Jobs running in this host's workers: job id -> (device, where the worker runs: "pid 42", "slurm 17").</summary>
+    public IReadOnlyDictionary<string, (string Device, string Worker)> Running =>
+        _running.ToDictionary(r => r.Key, r => (r.Value.Device, r.Value.Worker?.Id ?? ""));
 
     /// <summary>Queues a job, tells watchers, and wakes a slot of its lane.</summary>
     /// <returns>The job, and false when an earlier submission with the same idempotency key was returned instead.</returns>
@@ -114,6 +120,8 @@ public sealed class JobRunner : BackgroundService
 
     private List<string> TrainSlotDevices()
     {
+        if (_train is RemoteExecutor remote)
+            return Enumerable.Repeat("auto", remote.Slots).ToList(); // the worker picks its device on its node
         if (_options.TrainWorkers > 0)
             return Enumerable.Range(0, _options.TrainWorkers).Select(i => _options.Device == "auto" || _options.Device == "cuda" ? Gpu(i) : _options.Device).ToList();
         if (_options.Device == "cpu")
@@ -201,27 +209,40 @@ public sealed class JobRunner : BackgroundService
             await EndAsync(job, owner, await FailAsync(job, owner, error, retryable: false), error);
             return;
         }
-        var jobFile = Path.Combine(workerJob.OutputDirectory, $"job-{job.Attempt}.json");
-        await File.WriteAllTextAsync(jobFile, JsonSerializer.Serialize(workerJob, WebLabJson.Options), CancellationToken.None);
+        var executor = kind.Lane == Lanes.Train ? _train : _local;
+        var launch = new WorkerLaunch(job, workerJob, executor is RemoteExecutor ? kind.Tasks(workerJob.Input) : 1, new Dictionary<string, string>
+        {
+            ["WEBLAB_CACHE"] = _folder.Cache, // dataset downloads and decoded tiles, shared by this lab's workers
+            ["WEBLAB_JOB"] = job.Id,
+        }, Deadline(job, kind));
 
-        var running = new RunningJob(device, Deadline(job, kind));
+        var running = new RunningJob(device, launch.Deadline);
         _running[job.Id] = running;
         try
         {
-            using var worker = WorkerProcess.Start(WorkerPath(), jobFile, new Dictionary<string, string>
+            IWorker started;
+            try
             {
-                ["WEBLAB_CACHE"] = _folder.Cache, // dataset downloads and decoded tiles, shared by this lab's workers
-                ["WEBLAB_JOB"] = job.Id,
-            }, _time);
+                started = await executor.StartAsync(launch, stoppingToken);
+            }
+            catch (Exception e) when (e is InvalidOperationException or IOException or TimeoutException or HttpRequestException
+                                          or System.ComponentModel.Win32Exception)
+            {
+                // The scheduler refused or could not be reached (sbatch failed, the API server is down): retry later.
+                var error = _folder.HidePaths($"{executor.Name} could not start the worker: {e.Message}");
+                await EndAsync(job, owner, await FailAsync(job, owner, error, retryable: true), error);
+                return;
+            }
+            using var worker = started;
             running.Worker = worker;
-            _log.LogInformation("job {Job} ({Kind}) attempt {Attempt} started in worker {Pid} on {Device}", job.Id, job.Kind, job.Attempt, worker.Id, device);
+            _log.LogInformation("job {Job} ({Kind}) attempt {Attempt} started: {Worker} on {Device}", job.Id, job.Kind, job.Attempt, worker.Id, device);
             using var supervision = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
             var supervise = SuperviseAsync(job, owner, running, supervision.Token);
             using var shutdown = stoppingToken.Register(() => running.Abandon(WorkerCommands.Interrupt, _options.WorkerStopGrace));
 
             WorkerResult? result;
             WorkerFailure? failure;
-            int exit;
+            WorkerEnd exit;
             try
             {
                 (result, failure) = await ReadAsync(job, owner, running, worker);
@@ -236,7 +257,7 @@ public sealed class JobRunner : BackgroundService
                 // Whatever ended the reading, the worker and its heartbeat end with it: a job is never left Running,
                 // its lease renewed, without a worker. The job's state is written below, or, when the database refuses
                 // even that, by lease recovery once the lease lapses.
-                exit = await worker.WaitForExitAsync(CancellationToken.None);
+                exit = await worker.WaitForExitAsync();
                 await supervision.CancelAsync();
                 await supervise;
             }
@@ -249,7 +270,7 @@ public sealed class JobRunner : BackgroundService
     }
 
     /// <summary>Records the worker's events until it closes stdout; returns its result or failure message, if any.</summary>
-    private async Task<(WorkerResult?, WorkerFailure?)> ReadAsync(JobRecord job, string owner, RunningJob running, WorkerProcess worker)
+    private async Task<(WorkerResult?, WorkerFailure?)> ReadAsync(JobRecord job, string owner, RunningJob running, IWorker worker)
     {
         WorkerResult? result = null;
         WorkerFailure? failure = null;
@@ -365,12 +386,14 @@ public sealed class JobRunner : BackgroundService
         _events.Publish(new JobEventMessage(job.Id, seq.Value, e.Event, element, _jobs.NowIso, e.Progress, e.Curve));
     }
 
-    private async Task FinishAsync(JobRecord job, string owner, RunningJob running, int exit, WorkerResult? result, WorkerFailure? failure,
+    private async Task FinishAsync(JobRecord job, string owner, RunningJob running, WorkerEnd end, WorkerResult? result, WorkerFailure? failure,
         string stderr, bool shuttingDown)
     {
         var none = CancellationToken.None;
+        int exit = end.Code;
         string Describe() => failure?.Message
                              ?? (running.KilledBecause is { } why ? why
+                                 : end.Reason is { } reason ? reason
                                  : exit is 137 or -9 or 9 ? "the worker was killed (SIGKILL or out of memory)"
                                  : exit is 134 or 139 ? $"the worker crashed (exit {exit})"
                                  : $"the worker exited with code {exit}")
@@ -394,7 +417,7 @@ public sealed class JobRunner : BackgroundService
         }
         if (exit == WorkerExit.Interrupted || (shuttingDown && exit != WorkerExit.BadInput))
         {
-            var reason = shuttingDown ? "the lab is shutting down" : "the worker received SIGTERM";
+            var reason = shuttingDown ? "the lab is shutting down" : end.Reason ?? "the worker received SIGTERM";
             var requeued = await _jobs.InterruptAsync(job.Id, owner, reason, none);
             await EndAsync(job, owner, requeued ? JobState.Queued : null, reason);
             return;
@@ -436,18 +459,11 @@ public sealed class JobRunner : BackgroundService
         _events.Publish(new QueueChangedMessage(positions, await _jobs.CountAsync(JobState.Running), positions.Count));
     }
 
-    private string WorkerPath()
-    {
-        var path = _options.WorkerPath ?? Path.Combine(AppContext.BaseDirectory, "weblab.dll");
-        return File.Exists(path) ? path : throw new InvalidOperationException($"The worker ({path}) is missing; build src/WebLab.Cli.");
-    }
-
     private static string LastLines(string text, int count) => string.Join(" | ", text.Split('\n').TakeLast(count));
 
     /// <summary>A job this host is running.</summary>
     private sealed class RunningJob(string device, DateTimeOffset deadline)
     {
-        private int _abandoned;
         private int _timedOut;
 
         public string Device { get; } = device;
@@ -458,7 +474,7 @@ public sealed class JobRunner : BackgroundService
         /// <summary>True once the worker was killed for running past <see cref="Deadline"/>.</summary>
         public bool TimedOut => Volatile.Read(ref _timedOut) == 1;
 
-        public WorkerProcess? Worker { get; set; }
+        public IWorker? Worker { get; set; }
 
         public DateTimeOffset LastProgressWrite { get; set; }
 
@@ -489,14 +505,9 @@ public sealed class JobRunner : BackgroundService
             worker.Kill();
         }
 
-        /// <summary>Sends <paramref name="command"/> once, then kills the worker if it is still there after <paramref name="grace"/>.</summary>
-        public void Abandon(string command, TimeSpan grace)
-        {
-            // Not started yet: leave the flag clear so the supervisor's next heartbeat (which fails) abandons it then.
-            if (Worker is not { } worker || Interlocked.Exchange(ref _abandoned, 1) == 1)
-                return;
-            worker.Send(command);
-            _ = Task.Delay(grace).ContinueWith(_ => worker.Kill(), TaskScheduler.Default);
-        }
+        /// <summary>Sends <paramref name="command"/> once, then makes sure the worker is gone after <paramref name="grace"/>.</summary>
+        public void Abandon(string command, TimeSpan grace) =>
+            // Not started yet: nothing to do; the supervisor's next heartbeat (which fails) abandons it then.
+            Worker?.Abandon(command, grace);
     }
 }

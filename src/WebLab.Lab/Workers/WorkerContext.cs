@@ -8,8 +8,9 @@ namespace WebLab.Lab.Workers;
 /// <param name="Files">How datasets are found or installed on this machine.</param>
 /// <param name="Control">Stop early (keeping the best model so far).</param>
 /// <param name="Cancellation">Abandon the job (cancel, interrupt).</param>
+/// <param name="Task">The task of an array (one sweep point) this worker runs; null: the whole job.</param>
 public sealed record WorkerContext(string JobId, string Device, string OutputDirectory, WorkerOutput Output, DatasetFileOptions Files,
-    RunControl Control, CancellationToken Cancellation)
+    RunControl Control, CancellationToken Cancellation, int? Task = null)
 {
     /// <summary>Status lines for the job's log.</summary>
     public IProgress<string> Status => new InlineProgress<string>(s => Output.Log(s));

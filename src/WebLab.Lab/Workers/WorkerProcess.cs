@@ -1,40 +1,34 @@
 using System.Diagnostics;
-using System.Text.Json;
 
 namespace WebLab.Lab.Workers;
 
 /// <summary>
-/// One running <c>weblab worker</c> process: its stdout parsed into <see cref="WorkerMessage"/>s, its stderr kept
-/// (last lines) for error reports, commands sent on stdin.
+/// One running <c>weblab worker</c> process (the local executor's worker): its stdout parsed into
+/// <see cref="WorkerMessage"/>s, its stderr kept (last lines) for error reports, commands sent on stdin.
 /// </summary>
-public sealed class WorkerProcess : IDisposable
+public sealed class WorkerProcess : IWorker
 {
     private const int StderrLines = 40;
     private readonly Process _process;
     private readonly Queue<string> _stderr = new();
     private readonly Lock _gate = new();
 
-    private readonly TimeProvider _time;
+    private readonly WorkerLiveness _liveness;
+    private int _abandoned;
 
     private WorkerProcess(Process process, TimeProvider time)
     {
         _process = process;
-        _time = time;
-        LastHeard = LastProgress = time.GetUtcNow();
+        _liveness = new WorkerLiveness(time);
     }
 
-    public int Id => _process.Id;
+    public int Pid => _process.Id;
 
-    /// <summary>When the worker last wrote anything (a hung process stops writing).</summary>
-    public DateTimeOffset LastHeard { get; private set; }
+    public string Id => $"pid {_process.Id}";
 
-    /// <summary>
-    /// When the job's work last moved: any message but a keep-alive, or a keep-alive whose progress counter advanced.
-    /// A deadlocked worker's timer still sends keep-alives, so only this tells a stalled job from a busy one.
-    /// </summary>
-    public DateTimeOffset LastProgress { get; private set; }
+    public DateTimeOffset LastHeard => _liveness.LastHeard;
 
-    private long _progress;
+    public DateTimeOffset LastProgress => _liveness.LastProgress;
 
     /// <summary>Starts the worker for <paramref name="jobFile"/>.</summary>
     public static WorkerProcess Start(string workerPath, string jobFile, IReadOnlyDictionary<string, string> environment, TimeProvider time)
@@ -47,19 +41,14 @@ public sealed class WorkerProcess : IDisposable
             UseShellExecute = false,
             WorkingDirectory = Path.GetDirectoryName(jobFile)!,
         };
-        if (workerPath.EndsWith(".dll", StringComparison.OrdinalIgnoreCase))
-        {
-            start.FileName = DotnetHost();
-            start.ArgumentList.Add(workerPath);
-        }
-        else
-        {
-            start.FileName = workerPath;
-        }
+        var command = Executors.WorkerFiles.WorkerCommand(workerPath);
+        start.FileName = command[0];
+        foreach (var argument in command.Skip(1))
+            start.ArgumentList.Add(argument);
         foreach (var argument in new[] { "worker", "--job", jobFile })
             start.ArgumentList.Add(argument);
         // The allocator settings must be in place before the process starts (see the README's performance notes).
-        start.Environment["GLIBC_TUNABLES"] = "glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=17179869184";
+        start.Environment["GLIBC_TUNABLES"] = WebLab.Runtime.NativeAllocator.GlibcTunables;
         foreach (var (key, value) in environment)
             start.Environment[key] = value;
         var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {workerPath}");
@@ -68,7 +57,7 @@ public sealed class WorkerProcess : IDisposable
         {
             if (e.Data is null)
                 return;
-            worker.LastHeard = worker._time.GetUtcNow();
+            worker._liveness.Heard();
             lock (worker._gate)
             {
                 worker._stderr.Enqueue(e.Data);
@@ -95,31 +84,13 @@ public sealed class WorkerProcess : IDisposable
     {
         while (await _process.StandardOutput.ReadLineAsync() is { } line)
         {
-            LastHeard = _time.GetUtcNow();
             if (line.Length == 0)
+            {
+                _liveness.Heard();
                 continue;
-            WorkerMessage? message;
-            try
-            {
-                message = JsonSerializer.Deserialize<WorkerMessage>(line, WebLabJson.Compact);
             }
-            catch (JsonException)
-            {
-                message = null;
-            }
-            message ??= new WorkerEvent("log", JsonSerializer.SerializeToElement(new { level = "info", message = line }));
-            NoteProgress(message);
-            yield return message;
+            yield return _liveness.Read(line);
         }
-    }
-
-    /// <summary>Every line but a keep-alive is the work's; a keep-alive counting more than we have seen means the work moved too.</summary>
-    private void NoteProgress(WorkerMessage message)
-    {
-        if (message is WorkerAlive alive && alive.Progress <= _progress)
-            return; // the timer thread ticks on while the work is stuck
-        _progress = message is WorkerAlive moved ? moved.Progress : _progress + 1;
-        LastProgress = LastHeard;
     }
 
     /// <summary>Sends a command (see <see cref="WorkerCommands"/>); false if the worker is gone.</summary>
@@ -137,10 +108,18 @@ public sealed class WorkerProcess : IDisposable
         }
     }
 
-    public async Task<int> WaitForExitAsync(CancellationToken cancellationToken = default)
+    public async Task<WorkerEnd> WaitForExitAsync()
     {
-        await _process.WaitForExitAsync(cancellationToken);
-        return _process.ExitCode;
+        await _process.WaitForExitAsync();
+        return new WorkerEnd(_process.ExitCode);
+    }
+
+    public void Abandon(string command, TimeSpan grace)
+    {
+        if (Interlocked.Exchange(ref _abandoned, 1) == 1)
+            return;
+        Send(command);
+        _ = Task.Delay(grace).ContinueWith(_ => Kill(), TaskScheduler.Default);
     }
 
     public bool HasExited => _process.HasExited;

@@ -39,7 +39,15 @@ public static class WorkerCommands
 }
 
 /// <summary>What a worker is asked to do: the kind's resolved input (paths, not lab ids) and where its files go.</summary>
-public sealed record WorkerJob(string JobId, string Kind, string Device, string OutputDirectory, JsonElement Input);
+/// <param name="Uplink">Set for workers on other machines: where they post their messages instead of writing stdout.</param>
+public sealed record WorkerJob(string JobId, string Kind, string Device, string OutputDirectory, JsonElement Input, WorkerUplink? Uplink = null);
+
+/// <summary>
+/// How a worker on another machine reaches the lab: it posts its protocol lines to <see cref="Url"/> with
+/// <see cref="Token"/>, which is good for this job attempt only and expires with the job's deadline; the lab answers
+/// with the commands a local worker would read on stdin.
+/// </summary>
+public sealed record WorkerUplink(string Url, string Token);
 
 /// <summary>A line a worker writes on stdout.</summary>
 [JsonPolymorphic(TypeDiscriminatorPropertyName = "type")]
@@ -47,6 +55,7 @@ public sealed record WorkerJob(string JobId, string Kind, string Device, string 
 [JsonDerivedType(typeof(WorkerAlive), "alive")]
 [JsonDerivedType(typeof(WorkerResult), "result")]
 [JsonDerivedType(typeof(WorkerFailure), "error")]
+[JsonDerivedType(typeof(WorkerExited), "exit")]
 public abstract record WorkerMessage;
 
 /// <summary>
@@ -58,7 +67,7 @@ public sealed record WorkerEvent(string Event, JsonElement Payload, JobProgress?
 /// <summary>
 /// Keep-alive from the worker's timer thread: the process lives. <see cref="Progress"/> counts the messages the job's own
 /// work has sent so far; a timer keeps ticking when the work is deadlocked, the counter does not, so the host judges
-/// liveness by the counter moving (<see cref="WorkerProcess.LastProgress"/>), never by keep-alives alone.
+/// liveness by the counter moving (<see cref="WorkerLiveness"/>), never by keep-alives alone.
 /// </summary>
 public sealed record WorkerAlive(string? Status = null, long Progress = 0) : WorkerMessage;
 
@@ -70,6 +79,12 @@ public sealed record OutputCheckpoint(string Path, JsonElement Info);
 
 /// <summary>Why the job failed; the worker exits non-zero after it.</summary>
 public sealed record WorkerFailure(string Message, bool Retryable) : WorkerMessage;
+
+/// <summary>
+/// A remote worker's last line: its exit code, which a local worker's host reads from the process instead. A scheduler
+/// that ends a task without this line (scancel, a failed node) tells the executor how it ended.
+/// </summary>
+public sealed record WorkerExited(int Code) : WorkerMessage;
 
 /// <summary>A running job's progress at a glance (what lists and the queue show).</summary>
 /// <param name="Fraction">0..1 of the whole job.</param>

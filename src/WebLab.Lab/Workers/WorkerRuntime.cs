@@ -6,13 +6,38 @@ namespace WebLab.Lab.Workers;
 
 /// <summary>
 /// The worker side of the protocol: reads the job file, runs its kind's handler, writes JSON lines, obeys commands
-/// on <c>stdin</c> and returns the exit code (<see cref="WorkerExit"/>). <c>weblab worker</c> is this plus SIGTERM.
+/// and returns the exit code (<see cref="WorkerExit"/>). A local worker's wire is stdout and stdin; a worker on
+/// another machine (its job file has an uplink) posts to the lab instead. <c>weblab worker</c> is this plus SIGTERM.
 /// </summary>
 public static class WorkerRuntime
 {
+    /// <summary>Runs the job over its uplink when the job file has one, else over <paramref name="input"/> and <paramref name="output"/>.</summary>
+    /// <param name="task">The array task to run (a sweep point); null: the whole job.</param>
+    public static int Main(string jobFile, int? task, DatasetFileOptions files, TextReader input, TextWriter output, TextWriter error,
+        CancellationToken interrupt)
+    {
+        WorkerUplink? uplink;
+        try
+        {
+            uplink = WebLabJson.Deserialize<WorkerJob>(File.ReadAllText(jobFile), jobFile).Uplink;
+        }
+        catch (Exception e) when (e is IOException or BadInputException or UnauthorizedAccessException)
+        {
+            error.WriteLine($"weblab worker: cannot read the job file: {e.Message}");
+            return WorkerExit.Failed;
+        }
+        if (uplink is null)
+            return Run(jobFile, files, input, output, error, interrupt, task);
+        using var lab = new LabUplink(uplink, task ?? 0, error);
+        int exit = Run(jobFile, files, lab.Commands, lab.Output, error, interrupt, task);
+        if (!lab.Finish(exit, TimeSpan.FromMinutes(2)))
+            error.WriteLine("weblab worker: the lab did not take the last messages within 2 minutes");
+        return exit;
+    }
+
     /// <param name="interrupt">Signalled on SIGTERM or host shutdown: stop at the next batch and exit 75 (requeue).</param>
     public static int Run(string jobFile, DatasetFileOptions files, TextReader input, TextWriter output, TextWriter error,
-        CancellationToken interrupt)
+        CancellationToken interrupt, int? task = null)
     {
         using var lines = new WorkerOutput(output);
         var control = new RunControl();
@@ -31,7 +56,7 @@ public static class WorkerRuntime
         {
             var job = WebLabJson.Deserialize<WorkerJob>(File.ReadAllText(jobFile), jobFile);
             var kind = JobKinds.Get(job.Kind);
-            var context = new WorkerContext(job.JobId, job.Device, job.OutputDirectory, lines, files, control, cancel.Token);
+            var context = new WorkerContext(job.JobId, job.Device, job.OutputDirectory, lines, files, control, cancel.Token, task);
             lines.Send(kind.Run(job.Input, context));
             return WorkerExit.Succeeded;
         }

@@ -30,6 +30,12 @@ internal sealed record UploadEndpoint(Upload Takes)
 }
 
 /// <summary>
+/// Marks the endpoint workers on other machines post to (<see cref="Api.WorkerApi"/>): a job's own traffic, bounded by its
+/// attempt token, so no per-address window (a node running eight array tasks posts eight streams) and larger batches.
+/// </summary>
+internal sealed record WorkerEndpoint;
+
+/// <summary>
 /// Limits on requests per IP address, with ASP.NET Core's rate limiter: every write (POST, PUT, DELETE), sign-in
 /// attempts, submissions and uploads. Per person (a person with many tokens still has one budget, pages included):
 /// <see cref="WebLab.Lab.Access.PersonLimits"/>, where the commands run.
@@ -56,6 +62,7 @@ internal static class LabLimits
             };
             o.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(c =>
                 HttpMethods.IsGet(c.Request.Method) || HttpMethods.IsHead(c.Request.Method) ? RateLimitPartition.GetNoLimiter("reads")
+                    : c.GetEndpoint()?.Metadata.GetMetadata<WorkerEndpoint>() is not null ? RateLimitPartition.GetNoLimiter("workers")
                     : Window($"ip:{Address(c)}", per.WritesPerAddress));
             o.AddPolicy(Login, c => Window($"login:{Address(c)}", per.SignInsPerAddress));
             o.AddPolicy(Submit, c => Window($"submit:{Address(c)}", per.SubmissionsPerAddress));
@@ -67,7 +74,9 @@ internal static class LabLimits
     /// <summary>JSON and form bodies: small. Uploads (marked <see cref="UploadEndpoint"/>): the configured limits.</summary>
     public static IApplicationBuilder UseBodyLimits(this IApplicationBuilder app, LabOptions options) => app.Use(async (context, next) =>
     {
-        var max = context.GetEndpoint()?.Metadata.GetMetadata<UploadEndpoint>()?.MaxBytes(options) ?? options.MaxJsonBytes;
+        var metadata = context.GetEndpoint()?.Metadata;
+        var max = metadata?.GetMetadata<UploadEndpoint>()?.MaxBytes(options)
+                  ?? (metadata?.GetMetadata<WorkerEndpoint>() is not null ? Api.WorkerApi.MaxPostBytes : options.MaxJsonBytes);
         if (context.Request.ContentLength > max)
         {
             // Refused before a byte is read (a body that does not say its length is cut off at the limit while read).

@@ -35,6 +35,16 @@ public abstract class JobKind
     /// <summary>In the worker process: runs the resolved input and returns the result message.</summary>
     public abstract WorkerResult Run(JsonElement input, WorkerContext context);
 
+    /// <summary>
+    /// How many independent tasks the worker input splits into where an executor runs job arrays (a sweep's points on
+    /// Slurm); 1: the job runs as one worker.
+    /// </summary>
+    public virtual int Tasks(JsonElement input) => 1;
+
+    /// <summary>The job's result from its tasks' results, in task order (only kinds with <see cref="Tasks"/> above 1).</summary>
+    public virtual WorkerResult Combine(JsonElement input, IReadOnlyList<WorkerResult> tasks) =>
+        throw new InvalidOperationException($"{Name} jobs do not run as arrays");
+
     /// <summary>On the host, in the transaction that marks the job Succeeded: registers what the job produced.</summary>
     public virtual Task RegisterOutputsAsync(OutputContext context, CancellationToken cancellationToken = default) =>
         context.AddCheckpointAsync(parentId: null, cancellationToken);
@@ -81,6 +91,16 @@ public abstract class JobKind<TSpec, TInput, TResult> : JobKind
         return new WorkerResult(JsonSerializer.SerializeToElement(result, WebLabJson.Compact), checkpoint);
     }
 
+    public sealed override int Tasks(JsonElement input) => Tasks(ReadInput(input, "input"));
+
+    public sealed override WorkerResult Combine(JsonElement input, IReadOnlyList<WorkerResult> tasks)
+    {
+        var results = tasks.Select(t => WebLabJson.Deserialize<TResult>(t.Result.GetRawText(), $"{Name} task result")).ToList();
+        return new WorkerResult(JsonSerializer.SerializeToElement(Combine(ReadInput(input, "input"), results), WebLabJson.Compact));
+    }
+
+    private TInput ReadInput(JsonElement input, string what) => WebLabJson.Deserialize<TInput>(input.GetRawText(), $"{Name} {what}");
+
     public sealed override IReadOnlyList<string> Warnings(string normalisedSpec) =>
         Warnings(WebLabJson.Deserialize<TSpec>(normalisedSpec, "spec"));
 
@@ -101,6 +121,12 @@ public abstract class JobKind<TSpec, TInput, TResult> : JobKind
     protected virtual TSpec Normalise(TSpec spec) => spec;
 
     protected abstract Task<TInput> ResolveAsync(TSpec spec, JobRecord job, ResolveContext context, CancellationToken cancellationToken);
+
+    /// <summary>The tasks the input splits into on executors that run arrays (see <see cref="JobKind.Tasks"/>).</summary>
+    protected virtual int Tasks(TInput input) => 1;
+
+    /// <summary>The job's result from its tasks' results, in task order.</summary>
+    protected virtual TResult Combine(TInput input, IReadOnlyList<TResult> tasks) => throw new InvalidOperationException($"{Name} jobs do not run as arrays");
 
     /// <summary>Runs the input in the worker; returns the result and the checkpoint it wrote, if any.</summary>
     protected abstract (TResult Result, OutputCheckpoint? Checkpoint) Run(TInput input, WorkerContext context);

@@ -65,5 +65,11 @@ public sealed class SweepKind : JobKind<SweepSpec, SweepInput, SweepResult>
 
     protected override (SweepResult, OutputCheckpoint?) Run(SweepInput input, WorkerContext context) =>
         (Sweeps.Run(input.Run, new InlineProgress<SweepProgress>(context.Output.SweepPoint),
-            context.Control, context.Files, context.Cancellation), null);
+            context.Control, context.Files, context.Task, context.Cancellation), null);
+
+    // On executors that run arrays, each point is a task of its own (a Slurm job array: the points run side by side).
+    protected override int Tasks(SweepInput input) => (int)input.Spec.PointCount();
+
+    protected override SweepResult Combine(SweepInput input, IReadOnlyList<SweepResult> tasks) =>
+        new(tasks[0].Name, tasks[0].Axes, tasks.SelectMany(t => t.Points).ToList(), tasks.Max(t => t.Seconds), tasks.Any(t => t.Stopped));
 }
