@@ -7,11 +7,20 @@ namespace WebLab.Cli;
 /// <summary>Shared options, output and error handling of the weblab verbs.</summary>
 internal static class Cli
 {
-    public static Option<string> Device() => new("--device")
+    public static Option<string> Device()
     {
-        Description = "auto (CUDA when present), cpu, cuda or cuda:N",
-        DefaultValueFactory = _ => "auto",
-    };
+        var option = new Option<string>("--device")
+        {
+            Description = "auto (a CUDA GPU when this build can use one; CUDA_VISIBLE_DEVICES picks which) or cpu",
+            DefaultValueFactory = _ => WebLab.Runtime.DeviceChoice.Auto,
+        };
+        option.Validators.Add(result =>
+        {
+            if (WebLab.Runtime.DeviceChoice.Problem(result.GetValueOrDefault<string>()) is { } problem)
+                result.AddError(problem);
+        });
+        return option;
+    }
 
     public static Option<bool> Json() => new("--json") { Description = "print the result as JSON on stdout" };
 

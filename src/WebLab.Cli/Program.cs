@@ -7,7 +7,7 @@ foreach (var verb in new[]
          {
              DemoVerb.Create(), DatasetsVerb.Create(), PretrainVerb.Create(), CheckpointsVerb.Create(), ImportVerb.Create(),
              ExportVerb.Create(), PredictVerb.Create(), EmbedVerb.Create(), ZooVerb.Create(), ExperimentVerb.Create(), SweepVerb.Create(), AnalyseVerb.CreateAnalyse(), AnalyseVerb.CreateRecommend(), StudyVerb.Create(),
-             BenchVerb.Create(), BackupVerb.CreateBackup(), BackupVerb.CreateRestore(), WorkerVerb.Create(), UsersVerb.CreateUsers(), UsersVerb.CreateTokens(), UsersVerb.CreateEvents(),
+             BenchVerb.Create(), BackupVerb.CreateBackup(), BackupVerb.CreateRestore(), WorkerVerb.Create(), DevicesVerb.Create(), UsersVerb.CreateUsers(), UsersVerb.CreateTokens(), UsersVerb.CreateEvents(),
          })
     root.Subcommands.Add(verb);
 return await Cli.InvokeAsync(root, args);

@@ -107,6 +107,28 @@ public sealed class ApiTests(LabApiFactory factory) : IClassFixture<LabApiFactor
     }
 
     [Fact]
+    public async Task ADeviceOtherThanAutoOrCpu_Is400_AndDeviceIsNotASweepSetting()
+    {
+        // Which GPU runs a job is the lab's scheduling: a spec naming one could land on another worker's GPU.
+        var experiment = await Client().PostAsJsonAsync("/api/jobs", Experiment(new { target = "fashion-mnist", source = "demo", device = "cuda:1" }));
+        var errors = (await ProblemAsync(experiment, HttpStatusCode.BadRequest)).GetProperty("errors");
+        Assert.Contains("use auto (a GPU when one is given to the job, else the CPU) or cpu", errors.GetProperty("spec.device")[0].GetString());
+
+        var sweep = await Client().PostAsJsonAsync("/api/jobs", new
+        {
+            kind = "sweep",
+            spec = new
+            {
+                @base = new { target = "fashion-mnist", source = "demo", device = "cuda" },
+                axes = new[] { new { setting = "device", values = new[] { "cpu", "cuda:1" } } },
+            },
+        });
+        var sweepErrors = (await ProblemAsync(sweep, HttpStatusCode.BadRequest)).GetProperty("errors");
+        Assert.Contains("or cpu", sweepErrors.GetProperty("spec.base.device")[0].GetString());
+        Assert.Contains(sweepErrors.EnumerateObject(), e => e.Name.StartsWith("spec.axes", StringComparison.Ordinal) && e.Value[0].GetString()!.Contains("device", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task DialAndSweepErrors_CarryTheirFieldPaths()
     {
         var dial = await Client().PostAsJsonAsync("/api/jobs",

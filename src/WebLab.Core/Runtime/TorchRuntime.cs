@@ -57,6 +57,9 @@ public static class TorchRuntime
         }
     }
 
+    /// <summary>CUDA devices this process can use: 0 with the CPU backend or without a GPU.</summary>
+    public static int CudaDevices => CudaAvailable ? (int)torch.cuda.device_count() : 0;
+
     /// <summary>
     /// Resolves "auto" (CUDA when available, else CPU), "cpu", "cuda" or "cuda:N".
     /// Asking for CUDA where there is none is an input error, not a silent fallback.

@@ -15,7 +15,7 @@ public static class DialNames
 {
     private static readonly HashSet<string> s_autoWhenUnset = new(StringComparer.Ordinal) { "inputSize" };
 
-    private static readonly HashSet<string> s_experiment = new(StringComparer.OrdinalIgnoreCase) { "perClass", "seeds", "firstSeed", "targetClasses", "device", "preset" };
+    private static readonly HashSet<string> s_experiment = new(StringComparer.OrdinalIgnoreCase) { "perClass", "seeds", "firstSeed", "targetClasses", "preset" };
 
     /// <summary>Every transfer dial name.</summary>
     public static IReadOnlyList<string> TransferDials { get; } =

@@ -34,9 +34,13 @@ public sealed class JobRunner : BackgroundService
     private readonly IWorkerExecutor _local;
     private readonly IWorkerExecutor _train;
 
+    private readonly IDeviceInventory _inventory;
+    private GpuPool _gpus = new([]);
+
     /// <param name="trainExecutor">Where training jobs run (Slurm, Kubernetes); null: local processes like every other job.</param>
+    /// <param name="inventory">The GPUs local workers can use; null: ask the worker program (<see cref="WorkerDeviceProbe"/>).</param>
     public JobRunner(JobStore jobs, LabReferences references, LabEvents events, DataFolder folder, IOptions<LabOptions> options,
-        ILogger<JobRunner> log, IWorkerExecutor? trainExecutor = null)
+        ILogger<JobRunner> log, IWorkerExecutor? trainExecutor = null, IDeviceInventory? inventory = null)
     {
         _jobs = jobs;
         _references = references;
@@ -49,6 +53,7 @@ public sealed class JobRunner : BackgroundService
         _log = log;
         _local = new LocalExecutor(_options.WorkerPath, _time);
         _train = trainExecutor ?? _local;
+        _inventory = inventory ?? new WorkerDeviceProbe(_options.WorkerPath);
         foreach (var lane in Lanes.All)
             _wake[lane] = new SemaphoreSlim(0);
     }
@@ -108,28 +113,38 @@ public sealed class JobRunner : BackgroundService
         if (!_options.RunWorkers)
             return;
         _reserve.Ensure();
-        TrainDevices = TrainSlotDevices();
+        var train = await TrainSlotsAsync(stoppingToken);
+        _gpus = new GpuPool(train.Where(d => d.Gpu is not null).Select(d => d.Gpu!.Value));
+        TrainDevices = train.Select(d => d.Label).ToList();
         var slots = new List<Task>();
-        for (int i = 0; i < TrainDevices.Count; i++)
-            slots.Add(RunSlotAsync(Lanes.Train, i, TrainDevices[i], stoppingToken));
+        for (int i = 0; i < train.Count; i++)
+            slots.Add(RunSlotAsync(Lanes.Train, i, train[i], stoppingToken));
         for (int i = 0; i < Math.Max(1, _options.UtilityWorkers); i++)
-            slots.Add(RunSlotAsync(Lanes.Utility, i, "cpu", stoppingToken));
+            slots.Add(RunSlotAsync(Lanes.Utility, i, SlotDevice.Cpu, stoppingToken));
         slots.Add(MaintainAsync(stoppingToken));
         await Task.WhenAll(slots);
     }
 
-    private List<string> TrainSlotDevices()
+    private async Task<IReadOnlyList<SlotDevice>> TrainSlotsAsync(CancellationToken cancellationToken)
     {
         if (_train is RemoteExecutor remote)
-            return Enumerable.Repeat("auto", remote.Slots).ToList(); // the worker picks its device on its node
-        if (_options.TrainWorkers > 0)
-            return Enumerable.Range(0, _options.TrainWorkers).Select(i => _options.Device == "auto" || _options.Device == "cuda" ? Gpu(i) : _options.Device).ToList();
-        if (_options.Device == "cpu")
-            return ["cpu"];
-        var gpus = Directory.Exists("/dev") ? Directory.GetFiles("/dev", "nvidia*").Count(f => char.IsDigit(f[^1])) : 0;
-        return gpus == 0 ? ["cpu"] : Enumerable.Range(0, gpus).Select(i => $"cuda:{i}").ToList();
-
-        string Gpu(int i) => File.Exists($"/dev/nvidia{i}") ? $"cuda:{i}" : "cpu";
+            return Enumerable.Repeat(SlotDevice.Remote, remote.Slots).ToList();
+        int gpus = 0;
+        if (_options.Device != "cpu")
+        {
+            try
+            {
+                gpus = await _inventory.CudaDevicesAsync(cancellationToken);
+            }
+            catch (Exception e) when (e is InvalidOperationException or IOException or System.ComponentModel.Win32Exception or System.Text.Json.JsonException
+                                          or KeyNotFoundException)
+            {
+                _log.LogError(e, "could not ask the worker which devices it can use; training on the CPU");
+            }
+            if (_options.Device == "cuda" && gpus == 0)
+                _log.LogError("WebLab:Device is cuda, but the workers' TorchSharp backend sees no CUDA device; training on the CPU");
+        }
+        return SlotDevice.TrainSlots(_options.Device, _options.TrainWorkers, gpus);
     }
 
     private async Task MaintainAsync(CancellationToken stoppingToken)
@@ -164,21 +179,27 @@ public sealed class JobRunner : BackgroundService
         }
     }
 
-    private async Task RunSlotAsync(string lane, int index, string device, CancellationToken stoppingToken)
+    private async Task RunSlotAsync(string lane, int index, SlotDevice device, CancellationToken stoppingToken)
     {
         var owner = $"{HostId}/{lane}-{index}";
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
-                var job = await _jobs.ClaimAsync(lane, owner, _options.Lease, device, stoppingToken);
-                if (job is null)
+                bool ran;
+                if (device.Gpu is { } gpu)
+                    await _gpus.TakeAsync(gpu, stoppingToken); // back from a utility job that borrowed it
+                try
                 {
-                    await _wake[lane].WaitAsync(TimeSpan.FromSeconds(2), stoppingToken);
-                    continue;
+                    ran = await ClaimAndRunAsync(lane, owner, device, stoppingToken);
                 }
-                await PublishStateAsync(job, $"running on {device}");
-                await RunJobAsync(job, owner, device, stoppingToken);
+                finally
+                {
+                    if (device.Gpu is { } held)
+                        _gpus.Release(held); // idle: predict and analyse may borrow it until the next claim
+                }
+                if (!ran)
+                    await _wake[lane].WaitAsync(TimeSpan.FromSeconds(2), stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -192,7 +213,33 @@ public sealed class JobRunner : BackgroundService
         }
     }
 
-    private async Task RunJobAsync(JobRecord job, string owner, string device, CancellationToken stoppingToken)
+    /// <summary>Claims the lane's next job and runs it; false when the queue had none.</summary>
+    private async Task<bool> ClaimAndRunAsync(string lane, string owner, SlotDevice device, CancellationToken stoppingToken)
+    {
+        var job = await _jobs.ClaimAsync(lane, owner, _options.Lease, device.Label, stoppingToken);
+        if (job is null)
+            return false;
+        // Predict and analyse may run on a GPU whose training slot is idle; it waits for them (they are quick).
+        int? borrowed = device.Gpu is null && JobKinds.Get(job.Kind).MayBorrowGpu ? _gpus.TryBorrow() : null;
+        try
+        {
+            if (borrowed is { } gpu)
+            {
+                device = SlotDevice.Cuda(gpu);
+                await _jobs.RecordDeviceAsync(job.Id, owner, device.Label, CancellationToken.None);
+            }
+            await PublishStateAsync(job, $"running on {device.Label}");
+            await RunJobAsync(job, owner, device, stoppingToken);
+        }
+        finally
+        {
+            if (borrowed is { } gpu)
+                _gpus.Release(gpu);
+        }
+        return true;
+    }
+
+    private async Task RunJobAsync(JobRecord job, string owner, SlotDevice device, CancellationToken stoppingToken)
     {
         var kind = JobKinds.Get(job.Kind);
         WorkerJob workerJob;
@@ -200,8 +247,8 @@ public sealed class JobRunner : BackgroundService
         {
             var output = _folder.JobFolder(job.Id);
             Directory.CreateDirectory(output);
-            var input = await kind.ResolveAsync(job, new ResolveContext(device, _folder, _references), CancellationToken.None);
-            workerJob = new WorkerJob(job.Id, job.Kind, device, output, input);
+            var input = await kind.ResolveAsync(job, new ResolveContext(device.Worker, _folder, _references), CancellationToken.None);
+            workerJob = new WorkerJob(job.Id, job.Kind, device.Worker, output, input);
         }
         catch (BadInputException e)
         {
@@ -210,13 +257,16 @@ public sealed class JobRunner : BackgroundService
             return;
         }
         var executor = kind.Lane == Lanes.Train ? _train : _local;
-        var launch = new WorkerLaunch(job, workerJob, executor is RemoteExecutor ? kind.Tasks(workerJob.Input) : 1, new Dictionary<string, string>
+        var environment = new Dictionary<string, string>
         {
             ["WEBLAB_CACHE"] = _folder.Cache, // dataset downloads and decoded tiles, shared by this lab's workers
             ["WEBLAB_JOB"] = job.Id,
-        }, Deadline(job, kind));
+        };
+        if (executor is not RemoteExecutor)
+            device.AddTo(environment); // on a cluster the scheduler sets the node's CUDA_VISIBLE_DEVICES
+        var launch = new WorkerLaunch(job, workerJob, executor is RemoteExecutor ? kind.Tasks(workerJob.Input) : 1, environment, Deadline(job, kind));
 
-        var running = new RunningJob(device, launch.Deadline);
+        var running = new RunningJob(device.Label, launch.Deadline);
         _running[job.Id] = running;
         try
         {

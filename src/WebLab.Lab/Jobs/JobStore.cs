@@ -115,6 +115,15 @@ public sealed partial class JobStore(Database db)
             """, new { id, leaseOwner, expires = NowMs + (long)lease.TotalMilliseconds }, cancellationToken: cancellationToken)) == 1;
     }
 
+    /// <summary>Records the device a running job was given after its claim (a utility job on a borrowed GPU).</summary>
+    public async Task RecordDeviceAsync(string id, string leaseOwner, string device, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await db.OpenAsync(cancellationToken);
+        await connection.ExecuteAsync(new CommandDefinition(
+            "UPDATE jobs SET device = @device WHERE id = @id AND state = 'running' AND lease_owner = @leaseOwner",
+            new { id, leaseOwner, device }, cancellationToken: cancellationToken));
+    }
+
     /// <summary>Running -> Succeeded with the result; false (and nothing written) if this owner no longer holds the job.</summary>
     /// <param name="alsoWrite">Writes (e.g. registering the job's checkpoint) committed in the same transaction as the state change.</param>
     public Task<bool> CompleteAsync(string id, string leaseOwner, string resultJson, Func<LabWrite, Task>? alsoWrite = null,

@@ -41,8 +41,9 @@ public sealed class RunnerLab : IAsyncDisposable
     /// <summary>Starts a runner whose workers run <paramref name="script"/> (sh), with fast heartbeats on the lab's manual clock.</summary>
     /// <param name="maxDatabaseBytes">Caps the runner's database (a full disk); the test's own connections stay uncapped.</param>
     /// <param name="parent">Where the lab's folder goes (a small disk); the temp folder by default.</param>
+    /// <param name="inventory">The GPUs the runner believes its workers can use (a fake inventory drives GPU scheduling on a CPU machine).</param>
     public static async Task<RunnerLab> StartAsync(string script, Action<LabOptions>? configure = null, long? maxDatabaseBytes = null,
-        string? parent = null)
+        string? parent = null, IDeviceInventory? inventory = null)
     {
         var lab = await TempLab.CreateAsync(parent);
         var worker = Path.Combine(lab.Folder, "worker.sh");
@@ -64,7 +65,8 @@ public sealed class RunnerLab : IAsyncDisposable
         var db = maxDatabaseBytes is null ? lab.Db : new Database(lab.Db.Path, lab.Time, maxDatabaseBytes);
         var store = new JobStore(db);
         var references = new LabReferences(new DatasetStore(db), new CheckpointStore(db));
-        var runner = new JobRunner(store, references, new LabEvents(), folder, Options.Create(options), NullLogger<JobRunner>.Instance);
+        var runner = new JobRunner(store, references, new LabEvents(), folder, Options.Create(options), NullLogger<JobRunner>.Instance,
+            inventory: inventory);
         await using (var connection = await lab.Db.OpenAsync())
         {
             await connection.ExecuteAsync("""

@@ -1,3 +1,4 @@
+using WebLab.Runtime;
 using WebLab.Lab.Workers;
 using WebLab.Transfer;
 
@@ -29,11 +30,15 @@ public sealed class AnalyseKind : JobKind<AnalysisSpec, AnalyseInput, AnalysisRe
         await context.References.CheckCheckpointAsync(spec.Source, "source", errors, cancellationToken);
     }
 
-    protected override AnalysisSpec Normalise(AnalysisSpec spec) => spec with { Device = "auto" };
+    protected override AnalysisSpec Normalise(AnalysisSpec spec) => spec with { Device = DeviceChoice.Normalise(spec.Device) ?? DeviceChoice.Auto };
+
+    protected override (string Field, string? Device) RequestedDevice(AnalysisSpec spec) => ("device", spec.Device);
+
+    public override bool MayBorrowGpu => true;
 
     protected override async Task<AnalyseInput> ResolveAsync(AnalysisSpec spec, JobRecord job, ResolveContext context, CancellationToken cancellationToken) =>
         new(spec, await context.References.DatasetPathAsync(spec.Target, cancellationToken),
-            await context.References.CheckpointPathAsync(spec.Source, cancellationToken), context.Device);
+            await context.References.CheckpointPathAsync(spec.Source, cancellationToken), context.DeviceFor(spec.Device));
 
     protected override (AnalysisReport, OutputCheckpoint?) Run(AnalyseInput input, WorkerContext context)
     {

@@ -1,3 +1,4 @@
+using WebLab.Runtime;
 using WebLab.Checkpoints;
 using WebLab.Data;
 using WebLab.Lab.Storage;
@@ -43,11 +44,13 @@ public sealed class ExperimentKind : JobKind<ExperimentSpec, ExperimentInput, Ex
 
     protected override IReadOnlyList<string> Warnings(ExperimentSpec spec) => spec.Warnings();
 
-    protected override ExperimentSpec Normalise(ExperimentSpec spec) => spec with { CheckpointPath = null, Device = "auto" };
+    protected override ExperimentSpec Normalise(ExperimentSpec spec) => spec with { CheckpointPath = null, Device = DeviceChoice.Normalise(spec.Device) ?? DeviceChoice.Auto };
+
+    protected override (string Field, string? Device) RequestedDevice(ExperimentSpec spec) => ("device", spec.Device);
 
     protected override async Task<ExperimentInput> ResolveAsync(ExperimentSpec spec, JobRecord job, ResolveContext context, CancellationToken cancellationToken) =>
         new(spec, await context.References.DatasetPathAsync(spec.Target, cancellationToken),
-            await context.References.CheckpointPathAsync(spec.Source, cancellationToken), context.Device, context.CheckpointFor(job));
+            await context.References.CheckpointPathAsync(spec.Source, cancellationToken), context.DeviceFor(spec.Device), context.CheckpointFor(job));
 
     protected override (ExperimentResult, OutputCheckpoint?) Run(ExperimentInput input, WorkerContext context)
     {

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using WebLab.Lab.Storage;
 using WebLab.Lab.Workers;
+using WebLab.Runtime;
 
 namespace WebLab.Lab.Jobs.Kinds;
 
@@ -19,6 +20,9 @@ public abstract class JobKind
 
     /// <summary>How long one of its jobs may run, wall clock from its first start, unless <see cref="JobLimits.Deadlines"/> says otherwise.</summary>
     public virtual TimeSpan DefaultDeadline => TimeSpan.FromHours(12);
+
+    /// <summary>True when a utility slot may run it on a GPU whose training slot is idle (quick inference: predict, analyse).</summary>
+    public virtual bool MayBorrowGpu => false;
 
     /// <summary>True when POST /api/jobs takes it; uploads, imports and predictions arrive with their files instead.</summary>
     public virtual bool Submittable => false;
@@ -77,6 +81,9 @@ public abstract class JobKind<TSpec, TInput, TResult> : JobKind
             errors.Add("", e.Message);
             throw errors.Exception();
         }
+        var (field, requested) = RequestedDevice(typed);
+        if (DeviceChoice.Problem(requested) is { } device)
+            errors.Add(field, device);
         await ValidateAsync(typed, errors, context, cancellationToken);
         errors.ThrowIfAny();
         return JsonSerializer.Serialize(Normalise(typed), WebLabJson.Compact);
@@ -120,6 +127,9 @@ public abstract class JobKind<TSpec, TInput, TResult> : JobKind
     /// <summary>The spec as it is stored (e.g. with server-decided fields cleared).</summary>
     protected virtual TSpec Normalise(TSpec spec) => spec;
 
+    /// <summary>The device the spec asks for and its field (auto or cpu; the lab decides which GPU), for kinds that train or infer.</summary>
+    protected virtual (string Field, string? Device) RequestedDevice(TSpec spec) => ("device", DeviceChoice.Auto);
+
     protected abstract Task<TInput> ResolveAsync(TSpec spec, JobRecord job, ResolveContext context, CancellationToken cancellationToken);
 
     /// <summary>The tasks the input splits into on executors that run arrays (see <see cref="JobKind.Tasks"/>).</summary>
@@ -145,9 +155,12 @@ public static class Lanes
 }
 
 /// <summary>What the host knows when it resolves a claimed job for a worker.</summary>
-/// <param name="Device">The claiming slot's device ("cpu", "cuda:0").</param>
+/// <param name="Device">The device the claiming slot gives its worker ("cpu"; "cuda": its one visible GPU; "auto" on a cluster node).</param>
 public sealed record ResolveContext(string Device, DataFolder Folder, LabReferences References)
 {
+    /// <summary>The worker's device for a spec that asked for <paramref name="requested"/>: the CPU when asked, else the slot's.</summary>
+    public string DeviceFor(string? requested) => DeviceChoice.Normalise(requested) == DeviceChoice.Cpu ? DeviceChoice.Cpu : Device;
+
     /// <summary>Where this job's checkpoint goes: named after the job, so a retry overwrites and never duplicates.</summary>
     public string CheckpointFor(JobRecord job) => Folder.CheckpointFile(CheckpointIds.For(job.Id));
 }

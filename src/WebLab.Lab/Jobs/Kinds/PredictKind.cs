@@ -24,6 +24,8 @@ public sealed class PredictKind : JobKind<PredictSpec, PredictInput, Prediction>
 
     public override string Lane => Lanes.Utility;
 
+    public override bool MayBorrowGpu => true;
+
     public override TimeSpan DefaultDeadline => TimeSpan.FromMinutes(5);
 
     protected override async Task ValidateAsync(PredictSpec spec, SpecErrors errors, SpecContext context, CancellationToken cancellationToken)

@@ -1,3 +1,4 @@
+using WebLab.Runtime;
 using WebLab.Lab.Workers;
 using WebLab.Training;
 
@@ -37,10 +38,12 @@ public sealed class PretrainKind : JobKind<PretrainSpec, PretrainInput, Pretrain
     }
 
     // The server decides where the checkpoint goes and which device trains it.
-    protected override PretrainSpec Normalise(PretrainSpec spec) => spec with { Output = "", Device = "auto" };
+    protected override PretrainSpec Normalise(PretrainSpec spec) => spec with { Output = "", Device = DeviceChoice.Normalise(spec.Device) ?? DeviceChoice.Auto };
+
+    protected override (string Field, string? Device) RequestedDevice(PretrainSpec spec) => ("device", spec.Device);
 
     protected override async Task<PretrainInput> ResolveAsync(PretrainSpec spec, JobRecord job, ResolveContext context, CancellationToken cancellationToken) =>
-        new(spec, await context.References.DatasetPathAsync(spec.Dataset, cancellationToken), context.Device, context.CheckpointFor(job));
+        new(spec, await context.References.DatasetPathAsync(spec.Dataset, cancellationToken), context.DeviceFor(spec.Device), context.CheckpointFor(job));
 
     protected override (PretrainResult, OutputCheckpoint?) Run(PretrainInput input, WorkerContext context)
     {

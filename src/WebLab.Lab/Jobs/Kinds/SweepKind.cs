@@ -1,3 +1,4 @@
+using WebLab.Runtime;
 using WebLab.Lab.Workers;
 using WebLab.Training;
 
@@ -57,11 +58,14 @@ public sealed class SweepKind : JobKind<SweepSpec, SweepInput, SweepResult>
     protected override IReadOnlyList<string> Warnings(SweepSpec spec) =>
         spec.Axes.Any(a => string.Equals(a.Setting, "seeds", StringComparison.OrdinalIgnoreCase)) ? [] : spec.Base.Warnings();
 
-    protected override SweepSpec Normalise(SweepSpec spec) => spec with { Base = spec.Base with { CheckpointPath = null, Device = "auto" } };
+    protected override SweepSpec Normalise(SweepSpec spec) =>
+        spec with { Base = spec.Base with { CheckpointPath = null, Device = DeviceChoice.Normalise(spec.Base.Device) ?? DeviceChoice.Auto } };
+
+    protected override (string Field, string? Device) RequestedDevice(SweepSpec spec) => ("base.device", spec.Base.Device);
 
     protected override async Task<SweepInput> ResolveAsync(SweepSpec spec, JobRecord job, ResolveContext context, CancellationToken cancellationToken) =>
         new(spec, await context.References.DatasetPathAsync(spec.Base.Target, cancellationToken),
-            await context.References.CheckpointPathAsync(spec.Base.Source, cancellationToken), context.Device);
+            await context.References.CheckpointPathAsync(spec.Base.Source, cancellationToken), context.DeviceFor(spec.Base.Device));
 
     protected override (SweepResult, OutputCheckpoint?) Run(SweepInput input, WorkerContext context) =>
         (Sweeps.Run(input.Run, new InlineProgress<SweepProgress>(context.Output.SweepPoint),
