@@ -107,6 +107,22 @@ public sealed class ApiTests(LabApiFactory factory) : IClassFixture<LabApiFactor
     }
 
     [Fact]
+    public async Task WorkerPosts_NeedTheAttemptTokenOfALiveLaunch()
+    {
+        var client = factory.CreateClient();
+        var bare = await client.PostAsync(WebLab.Lab.Workers.LabUplink.Path, new StringContent("{}"));
+        Assert.Equal(HttpStatusCode.Unauthorized, bare.StatusCode);
+        using var forged = new HttpRequestMessage(HttpMethod.Post, WebLab.Lab.Workers.LabUplink.Path + "?task=0") { Content = new StringContent("{}") };
+        forged.Headers.TryAddWithoutValidation("Authorization", WebLab.Lab.Workers.LabUplink.Scheme + " CfDJ8forged");
+        var refused = await client.SendAsync(forged);
+        Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+        Assert.Contains("not valid here", await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        // A person's API token is not an attempt token.
+        var person = await Client().PostAsync(WebLab.Lab.Workers.LabUplink.Path, new StringContent("{}"));
+        Assert.Equal(HttpStatusCode.Unauthorized, person.StatusCode);
+    }
+
+    [Fact]
     public async Task ADeviceOtherThanAutoOrCpu_Is400_AndDeviceIsNotASweepSetting()
     {
         // Which GPU runs a job is the lab's scheduling: a spec naming one could land on another worker's GPU.

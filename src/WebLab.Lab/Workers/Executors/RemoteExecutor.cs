@@ -25,10 +25,11 @@ public abstract class RemoteExecutor(RemoteWorkers registry, Func<string> labUrl
 
     public async Task<IWorker> StartAsync(WorkerLaunch launch, CancellationToken cancellationToken)
     {
-        var token = registry.Tokens.Issue(launch.Job.Id, launch.Job.Attempt, launch.Deadline + TimeSpan.FromHours(1));
+        var key = WorkerKey.New(launch.Job.Id, launch.Job.Attempt);
+        var token = registry.Tokens.Issue(key, launch.Deadline + TimeSpan.FromHours(1));
         var remote = launch with { Input = launch.Input with { Uplink = new WorkerUplink(labUrl(), token) } };
         await WorkerFiles.WriteJobAsync(remote.JobFile, remote.Input, cancellationToken);
-        var worker = new RemoteWorker(this, remote, Time);
+        var worker = new RemoteWorker(this, remote, key, Time);
         registry.Add(worker); // before it can post
         try
         {
@@ -118,20 +119,20 @@ public sealed record TaskView(bool Waiting, WorkerEnd? Ended)
 /// </summary>
 public sealed class RemoteWorkers(AttemptTokens tokens)
 {
-    private readonly ConcurrentDictionary<(string JobId, int Attempt), RemoteWorker> _live = new();
+    private readonly ConcurrentDictionary<WorkerKey, RemoteWorker> _live = new();
 
     public AttemptTokens Tokens { get; } = tokens;
 
-    internal void Add(RemoteWorker worker) => _live[(worker.Launch.Job.Id, worker.Launch.Job.Attempt)] = worker;
+    internal void Add(RemoteWorker worker) => _live[worker.Key] = worker;
 
-    internal void Remove(RemoteWorker worker) => _live.TryRemove(new((worker.Launch.Job.Id, worker.Launch.Job.Attempt), worker));
+    internal void Remove(RemoteWorker worker) => _live.TryRemove(new(worker.Key, worker));
 
     /// <summary>Delivers a post of task <paramref name="task"/>; the answer carries the commands waiting for it.</summary>
     public UplinkAnswer Post(string token, int task, IReadOnlyList<string> lines)
     {
-        if (Tokens.Read(token) is not { } attempt)
+        if (Tokens.Read(token) is not { } key)
             return new UplinkAnswer(UplinkStatus.Unauthorized, []);
-        if (!_live.TryGetValue(attempt, out var worker) || worker.HasEnded)
+        if (!_live.TryGetValue(key, out var worker) || worker.HasEnded)
             return new UplinkAnswer(UplinkStatus.Gone, [WorkerCommands.Cancel]);
         if (task < 0 || task >= worker.Launch.Tasks)
             return new UplinkAnswer(UplinkStatus.BadTask, []);

@@ -21,15 +21,19 @@ public sealed class RemoteWorker : IWorker
     private int _abandoned;
     private int _killed;
 
-    internal RemoteWorker(RemoteExecutor executor, WorkerLaunch launch, TimeProvider time)
+    internal RemoteWorker(RemoteExecutor executor, WorkerLaunch launch, WorkerKey key, TimeProvider time)
     {
         _executor = executor;
         Launch = launch;
+        Key = key;
         _liveness = new WorkerLiveness(time);
         _tasks = Enumerable.Range(0, launch.Tasks).Select(_ => new RemoteTask()).ToArray();
     }
 
     public WorkerLaunch Launch { get; }
+
+    /// <summary>Which launch of which attempt this is (what its token names).</summary>
+    public WorkerKey Key { get; }
 
     /// <summary>The scheduler's id of the attempt (Slurm job id, Kubernetes Job name); set once it was submitted.</summary>
     public string SchedulerId { get; internal set; } = "";
