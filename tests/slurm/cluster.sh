@@ -23,7 +23,14 @@ stop() {
   done
 }
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+# A port nothing answers on (bash alone: a fresh Debian has no python3).
+free_port() {
+  local port
+  while :; do
+    port=$((20000 + RANDOM % 20000))
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return; }
+  done
+}
 
 start() {
   [ "$(id -u)" = 0 ] || { echo "cluster.sh: slurmd must run as root" >&2; exit 1; }
