@@ -285,7 +285,7 @@ public sealed class JobRunner : BackgroundService
             }
             using var worker = started;
             running.Worker = worker;
-            _log.LogInformation("job {Job} ({Kind}) attempt {Attempt} started: {Worker} on {Device}", job.Id, job.Kind, job.Attempt, worker.Id, device);
+            _log.LogInformation("job {Job} ({Kind}) attempt {Attempt} started: {Worker} on {Device}", job.Id, job.Kind, job.Attempt, worker.Id, device.Label);
             using var supervision = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
             var supervise = SuperviseAsync(job, owner, running, supervision.Token);
             using var shutdown = stoppingToken.Register(() => running.Abandon(WorkerCommands.Interrupt, _options.WorkerStopGrace));
