@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Security.Cryptography;
 using System.Text;
 using k8s.Models;
 
@@ -15,23 +16,33 @@ public sealed partial class KubernetesExecutor
     /// <summary>Where the Job controller writes an Indexed Job pod's index (its completion index).</summary>
     public const string IndexAnnotation = "batch.kubernetes.io/job-completion-index";
 
-    /// <summary>The Job of one attempt: "weblab-job-0abc...-2", a DNS-1123 label (pods are named after it).</summary>
+    /// <summary>Label naming the Kubernetes Job itself: selects its pods (an interrupted attempt runs again as another Job).</summary>
+    public const string JobNameLabel = "weblab/job-name";
+
+    /// <summary>
+    /// The start of an attempt's Job names, "weblab-job-0abc...-2", to which each Job adds 5 random characters: an
+    /// interruption runs the same attempt again while the ended Job is kept (<see cref="KubernetesOptions.KeepFinished"/>).
+    /// </summary>
     public static string JobName(string jobId, int attempt)
     {
         var suffix = "-" + attempt.ToString(CultureInfo.InvariantCulture);
         var name = "weblab-" + Dns1123(jobId);
-        return name[..Math.Min(name.Length, 63 - suffix.Length)].TrimEnd('-') + suffix; // lab ids are far shorter than 63
+        return name[..Math.Min(name.Length, 57 - suffix.Length)].TrimEnd('-') + suffix; // a DNS-1123 label with "-xxxxx": 63 at most
     }
+
+    private static string UniqueName(WorkerLaunch launch) =>
+        JobName(launch.Job.Id, launch.Job.Attempt) + "-" + RandomNumberGenerator.GetString("bcdfghjklmnpqrstvwxz2456789", 5); // Kubernetes' own alphabet
 
     /// <summary>The attempt's Job: one pod per task, never restarted or retried by Kubernetes (the lab retries).</summary>
     public V1Job Manifest(WorkerLaunch launch)
     {
-        var labels = Labels(launch.Job.Id, launch.Job.Attempt);
+        var name = UniqueName(launch);
+        var labels = Labels(launch.Job.Id, launch.Job.Attempt, name);
         return new V1Job
         {
             ApiVersion = "batch/v1",
             Kind = "Job",
-            Metadata = new V1ObjectMeta { Name = JobName(launch.Job.Id, launch.Job.Attempt), NamespaceProperty = options.Namespace, Labels = labels },
+            Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = options.Namespace, Labels = labels },
             Spec = new V1JobSpec
             {
                 BackoffLimit = 0, // a failed pod fails the attempt; a second pod would run it twice behind the lab's back
@@ -120,16 +131,13 @@ public sealed partial class KubernetesExecutor
         return new V1ResourceRequirements { Requests = requests.Count > 0 ? requests : null, Limits = limits.Count > 0 ? limits : null };
     }
 
-    private static Dictionary<string, string> Labels(string jobId, int attempt) => new()
+    private static Dictionary<string, string> Labels(string jobId, int attempt, string name) => new()
     {
+        [JobNameLabel] = name,
         ["app.kubernetes.io/managed-by"] = "weblab",
         [JobLabel] = LabelValue(jobId),
         [AttemptLabel] = attempt.ToString(CultureInfo.InvariantCulture),
     };
-
-    /// <summary>The label selector of an attempt's pods.</summary>
-    private static string Selector(WorkerLaunch launch) =>
-        $"{JobLabel}={LabelValue(launch.Job.Id)},{AttemptLabel}={launch.Job.Attempt.ToString(CultureInfo.InvariantCulture)}";
 
     /// <summary>Lowercase letters, digits and '-' (a DNS-1123 label's alphabet).</summary>
     private static string Dns1123(string text)

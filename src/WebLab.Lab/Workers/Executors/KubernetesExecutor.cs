@@ -45,7 +45,7 @@ public sealed partial class KubernetesExecutor(KubernetesOptions options, string
         var job = await ReadJobAsync(name, cancellationToken);
         if (job is null && _stopped.TryGetValue(name, out var stopped))
             return Enumerable.Repeat(new TaskView(false, stopped), worker.Launch.Tasks).ToList();
-        IReadOnlyList<V1Pod> pods = job is null ? [] : await PodsAsync(worker.Launch, cancellationToken);
+        IReadOnlyList<V1Pod> pods = job is null ? [] : await PodsAsync(name, cancellationToken);
         if (pods.Select(KubernetesStates.CannotStart).FirstOrDefault(r => r is not null) is { } why)
         {
             // A pod waiting for an image that will not come still holds its node's GPU: end the Job now.
@@ -75,7 +75,7 @@ public sealed partial class KubernetesExecutor(KubernetesOptions options, string
         var read = Task.Run(async () =>
         {
             var lines = new List<string>();
-            foreach (var pod in await PodsAsync(worker.Launch, CancellationToken.None))
+            foreach (var pod in await PodsAsync(worker.SchedulerId, CancellationToken.None))
             {
                 await using var log = await client.CoreV1.ReadNamespacedPodLogAsync(pod.Metadata.Name, options.Namespace, tailLines: 20);
                 using var reader = new StreamReader(log);
@@ -106,8 +106,9 @@ public sealed partial class KubernetesExecutor(KubernetesOptions options, string
         }
     }
 
-    private async Task<IReadOnlyList<V1Pod>> PodsAsync(WorkerLaunch launch, CancellationToken cancellationToken) =>
-        (await CallAsync("list the pods", () => client.CoreV1.ListNamespacedPodAsync(options.Namespace, labelSelector: Selector(launch), cancellationToken: cancellationToken))).Items.ToList();
+    /// <summary>The pods of Job <paramref name="job"/>.</summary>
+    private async Task<IReadOnlyList<V1Pod>> PodsAsync(string job, CancellationToken cancellationToken) =>
+        (await CallAsync("list the pods", () => client.CoreV1.ListNamespacedPodAsync(options.Namespace, labelSelector: $"{JobNameLabel}={job}", cancellationToken: cancellationToken))).Items.ToList();
 
     /// <summary>
     /// Runs an API call, its refusals and timeouts as the exceptions the lab handles for every scheduler (the runner

@@ -69,7 +69,8 @@ public sealed class KubernetesExecutorTests : IAsyncLifetime
         var launch = Launch();
         using var worker = await executor.StartAsync(launch, CancellationToken.None);
 
-        var name = KubernetesExecutor.JobName(launch.Job.Id, 2);
+        var name = ((RemoteWorker)worker).SchedulerId;
+        Assert.Matches($"^{KubernetesExecutor.JobName(launch.Job.Id, 2)}-[a-z0-9]{{5}}$", name);
         Assert.Equal($"kubernetes {name}", worker.Id);
         var job = _api.Posted(name);
         Assert.Contains(_api.Requests, r => r.Method == "POST" && r.Path == "/apis/batch/v1/namespaces/lab/jobs");
@@ -80,6 +81,7 @@ public sealed class KubernetesExecutorTests : IAsyncLifetime
         Assert.Equal("DisruptionTarget", job.Spec.PodFailurePolicy.Rules.Single().OnPodConditions.Single().Type);
         Assert.Equal(launch.Job.Id, job.Metadata.Labels[KubernetesExecutor.JobLabel]);
         Assert.Equal("2", job.Spec.Template.Metadata.Labels[KubernetesExecutor.AttemptLabel]);
+        Assert.Equal(name, job.Spec.Template.Metadata.Labels[KubernetesExecutor.JobNameLabel]); // how its pods are found
         var pod = job.Spec.Template.Spec;
         Assert.Equal("Never", pod.RestartPolicy);
         Assert.Equal("weblab-data", pod.Volumes.Single().PersistentVolumeClaim.ClaimName);
@@ -106,7 +108,7 @@ public sealed class KubernetesExecutorTests : IAsyncLifetime
         var launch = Launch();
         using var worker = await executor.StartAsync(launch, CancellationToken.None);
 
-        var limits = _api.Posted(KubernetesExecutor.JobName(launch.Job.Id, 2)).Spec.Template.Spec.Containers.Single().Resources.Limits;
+        var limits = _api.Posted(((RemoteWorker)worker).SchedulerId).Spec.Template.Spec.Containers.Single().Resources.Limits;
         Assert.False(limits.ContainsKey("nvidia.com/gpu"));
         Assert.True(limits.ContainsKey("memory"));
         Assert.False(executor.Gpus);
@@ -119,7 +121,7 @@ public sealed class KubernetesExecutorTests : IAsyncLifetime
         var launch = Launch(tasks: 3);
         using var worker = await executor.StartAsync(launch, CancellationToken.None);
 
-        var job = _api.Posted(KubernetesExecutor.JobName(launch.Job.Id, 2));
+        var job = _api.Posted(((RemoteWorker)worker).SchedulerId);
         Assert.Equal("Indexed", job.Spec.CompletionMode);
         Assert.Equal(3, job.Spec.Completions);
         Assert.Equal(3, job.Spec.Parallelism);
@@ -136,7 +138,7 @@ public sealed class KubernetesExecutorTests : IAsyncLifetime
         using var executor = Executor();
         var launch = Launch();
         using var worker = await executor.StartAsync(launch, CancellationToken.None);
-        var name = KubernetesExecutor.JobName(launch.Job.Id, 2);
+        var name = ((RemoteWorker)worker).SchedulerId;
 
         worker.Kill();
 
@@ -144,6 +146,18 @@ public sealed class KubernetesExecutorTests : IAsyncLifetime
         var delete = _api.Requests.Single(r => r.Method == "DELETE");
         Assert.Equal($"/apis/batch/v1/namespaces/lab/jobs/{name}", delete.Path.Split('?')[0]);
         Assert.Contains("propagationPolicy=Background", delete.Path, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task SameAttemptStartedTwice_GetsTwoJobs()
+    {
+        using var executor = Executor();
+        var launch = Launch();
+        using var first = await executor.StartAsync(launch, CancellationToken.None);
+        using var second = await executor.StartAsync(launch, CancellationToken.None); // an interruption requeues without a new attempt
+
+        Assert.NotEqual(((RemoteWorker)first).SchedulerId, ((RemoteWorker)second).SchedulerId);
+        Assert.Equal(2, _api.Jobs().Count);
     }
 
     [Fact]
@@ -163,7 +177,7 @@ public sealed class KubernetesExecutorTests : IAsyncLifetime
         using var executor = Executor();
         var launch = Launch();
         using var worker = await executor.StartAsync(launch, CancellationToken.None);
-        var name = KubernetesExecutor.JobName(launch.Job.Id, 2);
+        var name = ((RemoteWorker)worker).SchedulerId;
 
         _api.SetPod(name, 0, new V1PodStatus { Phase = "Failed", Reason = "Evicted", Message = "The node was low on resource: memory." });
 
@@ -178,7 +192,7 @@ public sealed class KubernetesExecutorTests : IAsyncLifetime
         using var executor = Executor();
         var launch = Launch();
         using var worker = await executor.StartAsync(launch, CancellationToken.None);
-        var name = KubernetesExecutor.JobName(launch.Job.Id, 2);
+        var name = ((RemoteWorker)worker).SchedulerId;
 
         _api.SetPod(name, 0, Terminated("Failed", 137, "OOMKilled"), log: "epoch 1\nloading tiles");
 
@@ -194,7 +208,7 @@ public sealed class KubernetesExecutorTests : IAsyncLifetime
         using var executor = Executor();
         var launch = Launch();
         using var worker = await executor.StartAsync(launch, CancellationToken.None);
-        var name = KubernetesExecutor.JobName(launch.Job.Id, 2);
+        var name = ((RemoteWorker)worker).SchedulerId;
 
         _api.SetPod(name, 0, new V1PodStatus
         {
@@ -216,7 +230,7 @@ public sealed class KubernetesExecutorTests : IAsyncLifetime
         using var worker = await executor.StartAsync(launch, CancellationToken.None);
         using var client = new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(_api.Kubeconfig));
 
-        await client.BatchV1.DeleteNamespacedJobAsync(KubernetesExecutor.JobName(launch.Job.Id, 2), "lab");
+        await client.BatchV1.DeleteNamespacedJobAsync(((RemoteWorker)worker).SchedulerId, "lab");
 
         var end = await worker.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
         Assert.Equal(WorkerExit.Interrupted, end.Code);
@@ -227,7 +241,7 @@ public sealed class KubernetesExecutorTests : IAsyncLifetime
     {
         Assert.Equal("weblab-job-0abc123-3", KubernetesExecutor.JobName("job_0abc123", 3));
         var name = KubernetesExecutor.JobName("JOB_" + new string('x', 80), 12);
-        Assert.True(name.Length <= 63);
+        Assert.True(name.Length <= 63 - "-xxxxx".Length);
         Assert.EndsWith("-12", name, StringComparison.Ordinal);
         Assert.Matches("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", name);
     }
