@@ -82,6 +82,17 @@ public sealed class KubernetesTests(KubernetesFixture fixture)
     private List<k8s.Models.V1Job> Jobs(string id) =>
         fixture.Api.Jobs().Where(j => j.Metadata.Labels[KubernetesExecutor.JobLabel] == id).OrderBy(j => j.Metadata.CreationTimestamp).ToList();
 
+    /// <summary>The Jobs once every one has ended (a worker posts its exit before its process, and so its pod, ends).</summary>
+    private async Task<List<k8s.Models.V1Job>> EndedAsync(string id)
+    {
+        for (var deadline = DateTime.UtcNow.AddSeconds(60); DateTime.UtcNow < deadline; await Task.Delay(250))
+        {
+            if (Jobs(id) is { Count: > 0 } jobs && jobs.All(j => Has(j, "Complete") || Has(j, "Failed")))
+                return jobs;
+        }
+        throw new TimeoutException($"the Kubernetes Jobs of {id} did not end");
+    }
+
     private static bool Has(k8s.Models.V1Job job, string condition) => job.Status?.Conditions?.Any(c => c.Type == condition && c.Status == "True") == true;
 
     [Fact]
@@ -91,7 +102,7 @@ public sealed class KubernetesTests(KubernetesFixture fixture)
         var done = await Lab.FinishedAsync(id, seconds: 300);
 
         Assert.Equal("succeeded", LabProcess.State(done));
-        var job = Assert.Single(Jobs(id));
+        var job = Assert.Single(await EndedAsync(id));
         Assert.True(Has(job, "Complete"));
         Assert.Equal(0, job.Spec.BackoffLimit);
         Assert.Equal(Lab.DataDirectory, job.Spec.Template.Spec.Containers.Single().VolumeMounts.Single().MountPath);
@@ -119,7 +130,7 @@ public sealed class KubernetesTests(KubernetesFixture fixture)
         Assert.Equal("succeeded", LabProcess.State(done));
         var points = done.GetProperty("result").GetProperty("points").EnumerateArray().ToList();
         Assert.Equal(["5", "10"], points.Select(p => p.GetProperty("settings").GetProperty("perClass").GetString()));
-        var kube = Assert.Single(Jobs(id)); // one Job, two pods
+        var kube = Assert.Single(await EndedAsync(id)); // one Job, two pods
         Assert.Equal("Indexed", kube.Spec.CompletionMode);
         Assert.Equal(2, kube.Status.Succeeded);
         var events = await Lab.Http.GetFromJsonAsync<JsonElement>($"/api/jobs/{id}/events");
@@ -136,6 +147,9 @@ public sealed class KubernetesTests(KubernetesFixture fixture)
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("cancelled", LabProcess.State(await Lab.FinishedAsync(id)));
+        // The lab marks the job cancelled at once, then tells the worker and deletes its Job.
+        for (var deadline = DateTime.UtcNow.AddSeconds(30); fixture.Api.Job(name) is not null; await Task.Delay(100))
+            Assert.True(DateTime.UtcNow < deadline, $"the lab did not delete Job {name}");
         Assert.Contains(fixture.Api.Requests, r => r.Method == "DELETE" && r.Path.StartsWith($"/apis/batch/v1/namespaces/weblab/jobs/{name}?", StringComparison.Ordinal));
     }
 
@@ -148,7 +162,7 @@ public sealed class KubernetesTests(KubernetesFixture fixture)
         var done = await Lab.FinishedAsync(id, seconds: 300);
 
         Assert.Equal("succeeded", LabProcess.State(done));
-        var jobs = Jobs(id);
+        var jobs = await EndedAsync(id);
         Assert.Equal(2, jobs.Count); // the same attempt again, as a new Job
         Assert.Equal(evicted, jobs[0].Metadata.Name);
         Assert.Equal("PodFailurePolicy", jobs[0].Status.Conditions.Single().Reason);
