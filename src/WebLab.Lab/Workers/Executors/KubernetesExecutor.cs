@@ -21,7 +21,8 @@ public sealed partial class KubernetesExecutor(KubernetesOptions options, string
 {
     /// <summary>
     /// Jobs this lab deleted because a pod could not start, with why: once gone from the API server they must read as
-    /// that failure, not as a Job deleted from outside (which requeues without spending an attempt, forever).
+    /// that failure, not as a Job deleted from outside (which requeues without spending an attempt, forever). An entry
+    /// per failed start, kept until the lab restarts.
     /// </summary>
     private readonly ConcurrentDictionary<string, WorkerEnd> _stopped = new();
 
