@@ -89,6 +89,9 @@ public sealed class LabOptions
     /// <summary>The Slurm executor's settings ("WebLab:Slurm:Partition", ...).</summary>
     public Workers.Executors.SlurmOptions Slurm { get; set; } = new();
 
+    /// <summary>The Kubernetes executor's settings ("WebLab:Kubernetes:Namespace", ...).</summary>
+    public Workers.Executors.KubernetesOptions Kubernetes { get; set; } = new();
+
     /// <summary>Who gets in: accounts (the default), or an open demo where every browser is a guest.</summary>
     public AccessMode Access { get; set; } = AccessMode.Accounts;
 

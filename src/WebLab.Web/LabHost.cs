@@ -149,6 +149,15 @@ public static class LabHost
                     sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<SlurmExecutor>>());
             });
         }
+        else if (kind == ExecutorKind.Kubernetes)
+        {
+            services.AddSingleton<IWorkerExecutor>(sp =>
+            {
+                var options = sp.GetRequiredService<IOptions<LabOptions>>().Value.Kubernetes;
+                return new KubernetesExecutor(options, sp.GetRequiredService<DataFolder>().Root, new k8s.Kubernetes(options.ClientConfiguration()),
+                    sp.GetRequiredService<RemoteWorkers>(), WorkerUrl(sp), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<KubernetesExecutor>>());
+            });
+        }
     }
 
     /// <summary>The lab's address for workers: the WorkerUrl setting, else the first address Kestrel listens on.</summary>
