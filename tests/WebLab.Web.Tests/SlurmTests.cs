@@ -169,7 +169,7 @@ public sealed class SlurmTests(SlurmFixture fixture)
     /// <summary>A longer experiment, once its worker on the cluster has sent training progress.</summary>
     private async Task<string> RunningWithProgressAsync()
     {
-        var id = (await Lab.SubmitAsync(Experiment(fixture.Source, epochs: 60))).GetProperty("id").GetString()!;
+        var id = (await Lab.SubmitAsync(Experiment(fixture.Source, epochs: 20))).GetProperty("id").GetString()!;
         await Lab.WaitAsync(id, d => LabProcess.State(d) == "running" && d.GetProperty("job").TryGetProperty("progress", out var p)
                                      && p.ValueKind == JsonValueKind.Object && p.GetProperty("fraction").GetDouble() > 0, seconds: 240);
         return id;
