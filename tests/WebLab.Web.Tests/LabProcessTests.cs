@@ -390,7 +390,7 @@ public sealed class LabProcessTests(LabFixture fixture)
         });
         await hub.StartAsync();
         var subscribedAt = await hub.InvokeAsync<long>("SubscribeJob", id);
-        var detail = await Lab.WaitAsync(id, d => LabProcess.State(d) == "succeeded", 180);
+        var detail = await Lab.WaitAsync(id, d => LabProcess.State(d) == "succeeded", 360);
         await Task.Delay(300);
         var stored = (await Lab.Http.GetFromJsonAsync<JsonElement>($"/api/jobs/{id}/events?after=0")).EnumerateArray().ToList();
 
