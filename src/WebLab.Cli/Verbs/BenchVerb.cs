@@ -16,6 +16,7 @@ internal static class BenchVerb
         var command = new Command("bench", "Benchmarks: WebLab vs PyTorch, the data pipeline, end to end, memory (bench/README.md).");
         command.Subcommands.Add(TrainStep());
         command.Subcommands.Add(WarmUp());
+        command.Subcommands.Add(ArithmeticModes());
         command.Subcommands.Add(WarmUpRun());
         command.Subcommands.Add(Inference());
         command.Subcommands.Add(Pipeline());
@@ -170,6 +171,23 @@ internal static class BenchVerb
         command.SetAction(parse => TrainStepBench.Run(Options(parse, threads, repeats, results), Reference(parse, chroot, plainMalloc),
             parse.GetValue(warmup), parse.GetValue(steps), augment: !parse.GetValue(noAugmentation), Arithmetic(parse, precision, channelsLast),
             parse.GetValue(models)));
+        return command;
+    }
+
+    private static Command ArithmeticModes()
+    {
+        var warmup = new Option<int>("--warmup") { Description = "untimed training steps per repeat", DefaultValueFactory = _ => 3 };
+        var steps = new Option<int>("--steps") { Description = "timed training steps per repeat and mode", DefaultValueFactory = _ => 30 };
+        var batches = new Option<int>("--batches") { Description = "inference batches per repeat and mode", DefaultValueFactory = _ => 8 };
+        var (threads, repeats, results, chroot) = Common();
+        var plainMalloc = PlainMalloc();
+        var (_, _, models) = ArithmeticOptions();
+        var command = new Command("arithmetic", "bf16 autocast and channels-last vs float32, training and inference, WebLab and PyTorch, interleaved.")
+        {
+            warmup, steps, batches, threads, repeats, results, chroot, plainMalloc, models,
+        };
+        command.SetAction(parse => ArithmeticBench.Run(Options(parse, threads, repeats, results), Reference(parse, chroot, plainMalloc),
+            parse.GetValue(warmup), parse.GetValue(steps), parse.GetValue(batches), parse.GetValue(models)));
         return command;
     }
 
