@@ -58,11 +58,12 @@ internal static class WarmUpBench
 
         var file = new ResultsFile($"Warm-up: process start to the {Ordinal(steps)} training step, WebLab vs PyTorch", options.Command)
             .Columns("arm", $"start -> step {steps} (s)", "start -> ready (s)", $"ready -> step {steps} (s)", $"start -> step {steps}: arm/PyTorch",
-                "95 % interval", "ready -> step: arm/PyTorch", "processes");
+                "95 % interval", "ready -> step: arm/PyTorch", $"start -> step {steps}: arm/{arms[0].Label} [95 %]", "processes");
+        var first = samples[arms[0].Label];
         foreach (var arm in arms)
-            file.Row(Row(arm.Label, samples[arm.Label], pytorch));
+            file.Row(Row(arm.Label, samples[arm.Label], pytorch, arm == arms[0] ? [] : first));
         if (pytorch.Count > 0)
-            file.Row(Row("PyTorch", pytorch, []));
+            file.Row(Row("PyTorch", pytorch, [], []));
         file.Note($"Workload: the demo's scratch arm, {workload} ({workload.Model}, {workload.Size} px, {workload.Channels} channel, batch {workload.Batch}), " +
             $"{options.Threads} threads, SGD momentum 0.9 Nesterov, {steps} steps; medians over {processes} fresh processes per arm, run in rounds " +
             "(each arm once per round); ratios are geometric means of the per-round pairs with a 95 % t-interval on their logarithms.");
@@ -73,14 +74,13 @@ internal static class WarmUpBench
             "step has ended (WebLab: `Trainer.Run` with Steps = N returns - its optimiser, loader thread and augmentation included, plus an end-of-run " +
             "weight snapshot of ResNet-8's 78k parameters; PyTorch: `time.time()` after its Nth `optimizer.step()`, its optimiser made after ready).");
         if (arms.Count > 1)
-            file.Note("Variants: " + string.Join("; ", arms.Skip(1).Select(a => $"{a.Label}: " +
-                (a.Dll != self ? $"build at {a.Dll}" : string.Join(" ", a.Environment.Select(kv => $"{kv.Key}={kv.Value}"))))) + ".");
+            file.Note("Variants: " + string.Join("; ", arms.Skip(1).Select(a => $"{a.Label}: " + Describe(a, self))) + ".");
         file.Note($"PyTorch: {reference.Describe()}.");
         file.Save(options.Results, "warm-up.md");
         return 0;
     }
 
-    private static string[] Row(string label, List<Sample> arm, List<Sample> pytorch)
+    private static string[] Row(string label, List<Sample> arm, List<Sample> pytorch, List<Sample> baseline)
     {
         string Median(Func<Sample, double> pick) => arm.Count == 0 ? "-" : $"{Stats.Median(arm.Select(pick).ToArray()):F2}";
         var total = pytorch.Count > 0 ? Stats.PairedRatioInterval(arm.Select(s => s.Done).ToArray(), pytorch.Select(s => s.Done).ToArray()) : null;
@@ -89,27 +89,36 @@ internal static class WarmUpBench
             : null;
         return [label, Median(s => s.Done), Median(s => s.Ready), Median(s => s.Done - s.Ready),
             total is null ? "-" : $"**{total.Ratio:F3}**", total?.Interval ?? "-", training is null ? "-" : $"{training.Ratio:F3} ({training.Interval})",
+            baseline.Count == 0 ? "-" : $"{Stats.PairedRatioInterval(arm.Select(s => s.Done).ToArray(), baseline.Select(s => s.Done).ToArray())}",
             $"{arm.Count}"];
     }
 
-    /// <summary>"label=VAR=VALUE;VAR2=VALUE2" (environment) or "label=@path/weblab.dll" (another build).</summary>
+    private static string Describe(Arm arm, string self)
+    {
+        var parts = arm.Environment.Select(kv => $"{kv.Key}={kv.Value}").ToList();
+        if (arm.Dll != self)
+            parts.Insert(0, $"the build at {arm.Dll}");
+        return string.Join(", ", parts);
+    }
+
+    /// <summary>"label=VAR=VALUE;VAR2=VALUE2" (environment), "label=@path/weblab.dll" (another build) or both ("label=@path;VAR=VALUE").</summary>
     private static Arm ParseVariant(string text, string self)
     {
         int eq = text.IndexOf('=', StringComparison.Ordinal);
         if (eq <= 0)
-            throw new BadInputException($"--variant: '{text}' is not LABEL=VAR=VALUE[;VAR=VALUE] or LABEL=@PATH.");
+            throw new BadInputException($"--variant: '{text}' is not LABEL=VAR=VALUE[;VAR=VALUE] or LABEL=@PATH[;VAR=VALUE].");
         var (label, rest) = (text[..eq], text[(eq + 1)..]);
-        if (rest.StartsWith('@'))
-            return new Arm(label, Path.GetFullPath(rest[1..]), new Dictionary<string, string>());
+        var parts = rest.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var dll = parts.Length > 0 && parts[0].StartsWith('@') ? Path.GetFullPath(parts[0][1..]) : self;
         var environment = new Dictionary<string, string>();
-        foreach (var pair in rest.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        foreach (var pair in parts.Where(p => !p.StartsWith('@')))
         {
             int at = pair.IndexOf('=', StringComparison.Ordinal);
             if (at <= 0)
                 throw new BadInputException($"--variant {label}: '{pair}' is not VAR=VALUE.");
             environment[pair[..at]] = pair[(at + 1)..];
         }
-        return new Arm(label, self, environment);
+        return new Arm(label, dll, environment);
     }
 
     private static Sample WebLabChild(Arm arm, int steps, int threads)
@@ -131,11 +140,14 @@ internal static class WarmUpBench
         return new Sample(json.GetProperty("ready_unix").GetDouble() - spawned, json.GetProperty("done_unix").GetDouble() - spawned);
     }
 
-    /// <summary>The measured process: build the demo's workload, train N steps with the experiment trainer, print the times.</summary>
+    /// <summary>
+    /// The measured process: build the demo's workload, train N steps with the experiment trainer in the default arithmetic
+    /// (so a variant can set WEBLAB_ARITHMETIC), print the times.
+    /// </summary>
     public static int RunChild(int steps, int threads)
     {
         torch.set_num_threads(threads);
-        using var weblab = new WebLabWorkload(Workload.Demo, Workload.Demo.Batch * (steps + 2));
+        using var weblab = new WebLabWorkload(Workload.Demo, Workload.Demo.Batch * (steps + 2), arithmetic: WebLab.Training.Arithmetic.Default);
         double ready = Unix(DateTime.UtcNow);
         weblab.Train(0, steps, timed: false);
         double done = Unix(DateTime.UtcNow);

@@ -28,10 +28,11 @@ public sealed record Arithmetic(Precision Precision = Precision.Float32, bool Ch
     public static Arithmetic Exact { get; } = new();
 
     /// <summary>
-    /// What the trainer uses when <see cref="TrainerSettings.Arithmetic"/> is not set. Measured on an AVX-512 BF16 CPU,
-    /// neither bf16 autocast nor channels-last won clearly (bench/results/arithmetic.md), so it is <see cref="Exact"/>.
+    /// What the trainer uses when <see cref="TrainerSettings.Arithmetic"/> is not set: <see cref="Exact"/>, unless the
+    /// WEBLAB_ARITHMETIC environment variable names another (<see cref="Parse"/>; read once per process, so a lab's
+    /// workers inherit it). bench/results/arithmetic.md has the measurements behind the choice.
     /// </summary>
-    public static Arithmetic Default => Exact;
+    public static Arithmetic Default { get; } = Parse(Environment.GetEnvironmentVariable("WEBLAB_ARITHMETIC")) ?? Exact;
 
     /// <summary>
     /// The usual fast recipe on an Ampere-or-newer GPU: bf16 autocast (no gradient scaler needed; TorchSharp 0.107 has
@@ -39,6 +40,29 @@ public sealed record Arithmetic(Precision Precision = Precision.Float32, bool Ch
     /// Not run on a GPU yet: no GPU was available where it was written.
     /// </summary>
     public static Arithmetic CudaFast { get; } = new(Precision.BFloat16, ChannelsLast: true, Tf32: true);
+
+    /// <summary>
+    /// "float32" (or empty: null), "bf16", "channels-last", "tf32" or a comma-separated mix ("bf16,channels-last").
+    /// </summary>
+    /// <exception cref="BadInputException">An unknown word.</exception>
+    public static Arithmetic? Parse(string? text)
+    {
+        if (string.IsNullOrWhiteSpace(text))
+            return null;
+        var arithmetic = Exact;
+        foreach (var word in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            arithmetic = word.ToLowerInvariant() switch
+            {
+                "float32" or "fp32" => arithmetic with { Precision = Precision.Float32 },
+                "bf16" or "bfloat16" => arithmetic with { Precision = Precision.BFloat16 },
+                "channels-last" or "channels_last" => arithmetic with { ChannelsLast = true },
+                "tf32" => arithmetic with { Tf32 = true },
+                _ => throw new BadInputException($"Arithmetic '{word}' is not float32, bf16, channels-last or tf32."),
+            };
+        }
+        return arithmetic;
+    }
 
     /// <summary>True when the settings change nothing (the fast path skips all of this).</summary>
     public bool IsExact => Precision == Precision.Float32 && !ChannelsLast && !Tf32;
