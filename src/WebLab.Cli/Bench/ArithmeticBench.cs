@@ -21,7 +21,8 @@ internal static class ArithmeticBench
     /// <summary>The demo's scratch arm first (what a default would change most often), then issue 7's pair.</summary>
     private static IReadOnlyList<Workload> Training => [Workload.Demo, .. Workload.Training];
 
-    public static int Run(BenchOptions options, PyTorchReference reference, int warmup, int steps, int batches, string? models)
+    public static int Run(BenchOptions options, PyTorchReference reference, int warmup, int steps, int batches, string? models,
+        bool training = true, bool inference = true)
     {
         torch.set_num_threads(options.Threads);
         var missing = reference.Unavailable();
@@ -30,7 +31,7 @@ internal static class ArithmeticBench
         var file = new ResultsFile("Arithmetic: bf16 autocast and channels-last vs float32, WebLab and PyTorch", options.Command)
             .Columns("task", "workload", "arithmetic", "WebLab rate", "WebLab speed-up vs float32 [95 %]", "PyTorch rate",
                 "PyTorch speed-up vs float32 [95 %]", "time WebLab/PyTorch [95 %]");
-        foreach (var workload in Workload.Select(Training, models))
+        foreach (var workload in training ? Workload.Select(Training, models) : [])
         {
             Measure(file, options, "training steps/s", workload, missing is null, mode =>
             {
@@ -41,7 +42,7 @@ internal static class ArithmeticBench
                 workload.ScriptArguments(options.Threads, mode).Concat(["--warmup", $"{warmup}", "--steps", $"{steps}", "--repeats", "1"]),
                 TimeSpan.FromMinutes(10)), "steps_per_s"));
         }
-        foreach (var workload in Workload.Select(Workload.Inference, models))
+        foreach (var workload in inference ? Workload.Select(Workload.Inference, models) : [])
         {
             Measure(file, options, "inference images/s", workload, missing is null, mode =>
             {
@@ -62,7 +63,8 @@ internal static class ArithmeticBench
         file.Note("Speed-up = mode's rate / float32's rate in the same repeat (> 1 is faster); time WebLab/PyTorch = PyTorch's rate / WebLab's in the " +
             "same mode and repeat; each a geometric mean of the pairs with a 95 % t-interval on their logarithms.");
         file.Note($"PyTorch: {reference.Describe()}.");
-        file.Save(options.Results, "arithmetic.md");
+        var name = "arithmetic" + (models is null or "all" ? "" : "-" + models.Replace(',', '-')) + (training && inference ? "" : training ? "-training" : "-inference");
+        file.Save(options.Results, name + ".md");
         return 0;
     }
 

@@ -179,15 +179,17 @@ internal static class BenchVerb
         var warmup = new Option<int>("--warmup") { Description = "untimed training steps per repeat", DefaultValueFactory = _ => 3 };
         var steps = new Option<int>("--steps") { Description = "timed training steps per repeat and mode", DefaultValueFactory = _ => 30 };
         var batches = new Option<int>("--batches") { Description = "inference batches per repeat and mode", DefaultValueFactory = _ => 8 };
+        var tasks = new Option<string>("--tasks") { Description = "training, inference or both", DefaultValueFactory = _ => "both" };
         var (threads, repeats, results, chroot) = Common();
         var plainMalloc = PlainMalloc();
         var (_, _, models) = ArithmeticOptions();
         var command = new Command("arithmetic", "bf16 autocast and channels-last vs float32, training and inference, WebLab and PyTorch, interleaved.")
         {
-            warmup, steps, batches, threads, repeats, results, chroot, plainMalloc, models,
+            warmup, steps, batches, tasks, threads, repeats, results, chroot, plainMalloc, models,
         };
         command.SetAction(parse => ArithmeticBench.Run(Options(parse, threads, repeats, results), Reference(parse, chroot, plainMalloc),
-            parse.GetValue(warmup), parse.GetValue(steps), parse.GetValue(batches), parse.GetValue(models)));
+            parse.GetValue(warmup), parse.GetValue(steps), parse.GetValue(batches), parse.GetValue(models),
+            training: parse.GetValue(tasks) is "training" or "both", inference: parse.GetValue(tasks) is "inference" or "both"));
         return command;
     }
 
