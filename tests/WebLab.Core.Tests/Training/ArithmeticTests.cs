@@ -11,6 +11,21 @@ namespace WebLab.Tests.Training;
 /// <summary>bf16 autocast through libtorch's own switches, and channels-last weights that round-trip.</summary>
 public class ArithmeticTests
 {
+    [Theory]
+    [InlineData("bf16", Precision.BFloat16, false, false)]
+    [InlineData("float32", Precision.Float32, false, false)]
+    [InlineData("bf16, channels-last,tf32", Precision.BFloat16, true, true)]
+    [InlineData("channels-last", Precision.Float32, true, false)]
+    public void Parse_ReadsCommaSeparatedWords(string text, Precision precision, bool channelsLast, bool tf32) =>
+        Assert.Equal(new Arithmetic(precision, channelsLast, tf32), Arithmetic.Parse(text));
+
+    [Fact]
+    public void Parse_RejectsUnknownWords_AndLeavesEmptyUnset()
+    {
+        Assert.Throws<BadInputException>(() => Arithmetic.Parse("fp16"));
+        Assert.Null(Arithmetic.Parse(" "));
+    }
+
     [Fact]
     public void Autocast_RunsConvolutionInBFloat16_OnlyInsideTheRegion()
     {
