@@ -6,7 +6,7 @@ namespace WebLab.Cli.Bench;
 /// <summary>
 /// bf16 autocast and channels-last against float32, on both engines: every mode of every workload runs in each repeat
 /// (WebLab's trainer, then train_step.py, mode after mode), so each speed-up is a within-repeat pair. Then inference the
-/// same way (Evaluation.Run against infer.py). What <see cref="Arithmetic.Default"/> is set to follows from this table.
+/// same way (Evaluation.Run against infer.py). What <see cref="Arithmetic.DefaultFor"/> picks follows from this table.
 /// </summary>
 internal static class ArithmeticBench
 {

@@ -147,7 +147,7 @@ internal static class WarmUpBench
     public static int RunChild(int steps, int threads)
     {
         torch.set_num_threads(threads);
-        using var weblab = new WebLabWorkload(Workload.Demo, Workload.Demo.Batch * (steps + 2), arithmetic: WebLab.Training.Arithmetic.Default);
+        using var weblab = new WebLabWorkload(Workload.Demo, Workload.Demo.Batch * (steps + 2), arithmetic: WebLab.Training.Arithmetic.DefaultFor(torch.CPU));
         double ready = Unix(DateTime.UtcNow);
         weblab.Train(0, steps, timed: false);
         double done = Unix(DateTime.UtcNow);

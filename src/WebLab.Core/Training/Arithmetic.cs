@@ -16,8 +16,8 @@ public enum Precision
 
 /// <summary>
 /// Faster arithmetic where libtorch offers it: bfloat16 autocast for the forward pass, channels-last (NHWC) convolutions,
-/// and TF32 matrix multiplications and convolutions on CUDA. <see cref="Default"/> is what the trainer uses unless told
-/// otherwise; bench/results/arithmetic.md has the measurements behind it.
+/// and TF32 matrix multiplications and convolutions on CUDA. <see cref="DefaultFor"/> is what the trainer uses unless told
+/// otherwise; bench/results/arithmetic-*.md and warm-up.md have the measurements behind it.
 /// </summary>
 /// <param name="Precision">Forward-pass precision (autocast, as <c>torch.autocast(device, dtype=torch.bfloat16)</c>).</param>
 /// <param name="ChannelsLast">Convolution weights and inputs in channels-last memory format during training and evaluation.</param>
@@ -27,12 +27,26 @@ public sealed record Arithmetic(Precision Precision = Precision.Float32, bool Ch
     /// <summary>float32, contiguous (NCHW) tensors, no TF32: libtorch's defaults, bit-for-bit what WebLab always did.</summary>
     public static Arithmetic Exact { get; } = new();
 
+    /// <summary>The arithmetic named by the WEBLAB_ARITHMETIC environment variable (<see cref="Parse"/>; read once per process, so a lab's workers inherit it), or null.</summary>
+    public static Arithmetic? Configured { get; } = Parse(Environment.GetEnvironmentVariable("WEBLAB_ARITHMETIC"));
+
     /// <summary>
-    /// What the trainer uses when <see cref="TrainerSettings.Arithmetic"/> is not set: <see cref="Exact"/>, unless the
-    /// WEBLAB_ARITHMETIC environment variable names another (<see cref="Parse"/>; read once per process, so a lab's
-    /// workers inherit it). bench/results/arithmetic.md has the measurements behind the choice.
+    /// Whether a CPU with native bfloat16 instructions (AVX-512 BF16 or AMX) trains in bf16 autocast by default.
+    /// Measured on such a CPU (bench/results/warm-up.md, arithmetic-*.md): the demo's ResNet-8 reached its 25th step in
+    /// 0.69x the float32 time; see <see cref="DefaultFor"/> for what decides it.
     /// </summary>
-    public static Arithmetic Default { get; } = Parse(Environment.GetEnvironmentVariable("WEBLAB_ARITHMETIC")) ?? Exact;
+    public const bool BFloat16OnCpusThatHaveIt = false;
+
+    /// <summary>
+    /// What the trainer uses on <paramref name="device"/> when <see cref="TrainerSettings.Arithmetic"/> is not set:
+    /// <see cref="Configured"/> when set; else bf16 autocast on a CPU with native bf16 when <see cref="BFloat16OnCpusThatHaveIt"/>
+    /// (without it oneDNN emulates bf16 and is slower than float32); else <see cref="Exact"/>. GPUs get <see cref="Exact"/>
+    /// unless configured: <see cref="CudaFast"/> has not been measured.
+    /// </summary>
+    public static Arithmetic DefaultFor(Device device) =>
+        Configured ?? (BFloat16OnCpusThatHaveIt && device.type == DeviceType.CPU && CpuFeatures.NativeBFloat16
+            ? new Arithmetic(Precision.BFloat16)
+            : Exact);
 
     /// <summary>
     /// The usual fast recipe on an Ampere-or-newer GPU: bf16 autocast (no gradient scaler needed; TorchSharp 0.107 has
@@ -132,6 +146,30 @@ internal static class MemoryLayout
             using var scope = torch.NewDisposeScope();
             // set_ makes the parameter share the new tensor's storage, so the temporary may be disposed with the scope.
             parameter.set_(channelsLast ? ToChannelsLast(parameter) : parameter.contiguous());
+        }
+    }
+}
+
+/// <summary>What the CPU offers for reduced precision (Linux: /proc/cpuinfo's flags; elsewhere nothing is assumed).</summary>
+internal static class CpuFeatures
+{
+    /// <summary>True when the CPU has bfloat16 dot-product instructions (avx512_bf16 or amx_bf16), so oneDNN runs bf16 natively.</summary>
+    public static bool NativeBFloat16 { get; } = Read();
+
+    private static bool Read()
+    {
+        try
+        {
+            var flags = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("flags", StringComparison.Ordinal));
+            return flags is not null && flags.Split(' ').Any(f => f is "avx512_bf16" or "amx_bf16");
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return false;
         }
     }
 }

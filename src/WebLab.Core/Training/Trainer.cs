@@ -15,7 +15,7 @@ public enum OptimizerKind
 
 /// <summary>
 /// How to train: optimiser, budget (epochs, or total steps when set), batch, schedule, label smoothing,
-/// mixup, batch spectral shrinkage, early stopping, seed and arithmetic (null: <see cref="Training.Arithmetic.Default"/>).
+/// mixup, batch spectral shrinkage, early stopping, seed and arithmetic (null: <see cref="Training.Arithmetic.DefaultFor"/>).
 /// Per-group learning rates and weight penalties come from <see cref="ParamGroupPlan"/>s.
 /// </summary>
 public sealed record TrainerSettings(
@@ -86,7 +86,7 @@ public static class Trainer
         var frozen = model.Blocks.Where(b => !model.ParametersOf(b).Any(p => trainable.Contains(p.Parameter.Handle)))
             .Select(b => b.Name).ToHashSet();
 
-        var arithmetic = settings.Arithmetic ?? Arithmetic.Default;
+        var arithmetic = settings.Arithmetic ?? Arithmetic.DefaultFor(device);
         // Before the optimiser exists, so its momentum buffers take the weights' memory format.
         using var layout = arithmetic.Apply(model, device);
         using var penalties = new WeightPenalties(groups);
