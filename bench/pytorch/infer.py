@@ -3,6 +3,7 @@
   python3 infer.py --model resnet20 --size 32 --batch 256 --threads 2
 """
 import argparse
+import contextlib
 import json
 import time
 
@@ -22,16 +23,20 @@ def main():
     p.add_argument("--warmup", type=int, default=2)
     p.add_argument("--batches", type=int, default=8)
     p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--bf16", action="store_true", help="bfloat16 autocast for the forward pass")
+    p.add_argument("--channels-last", action="store_true", help="model and batches in channels-last memory format")
     args = p.parse_args()
 
     if args.threads > 0:
         torch.set_num_threads(args.threads)
     torch.manual_seed(0)
-    model = ResNet(args.model, args.classes, args.channels).eval()
-    batches = [torch.randn(args.batch, args.channels, args.size, args.size) for _ in range(2)]
+    layout = torch.channels_last if args.channels_last else torch.contiguous_format
+    model = ResNet(args.model, args.classes, args.channels).eval().to(memory_format=layout)
+    batches = [torch.randn(args.batch, args.channels, args.size, args.size).contiguous(memory_format=layout) for _ in range(2)]
+    autocast = (lambda: torch.autocast("cpu", dtype=torch.bfloat16)) if args.bf16 else contextlib.nullcontext
 
     def run(i):
-        with torch.inference_mode():
+        with torch.inference_mode(), autocast():
             return model(batches[i % len(batches)]).argmax(1)
 
     for i in range(args.warmup):

@@ -13,6 +13,9 @@ internal sealed class PyTorchReference(string root, bool tunedAllocator = true)
     private const string ScriptFolder = "opt/weblab-bench";
     private static readonly string[] s_scripts = ["models.py", "train_step.py", "infer.py"];
 
+    /// <summary>Wall-clock time (UTC) just before the last <see cref="Run"/> started its process, for `bench warm-up`.</summary>
+    public DateTime LastStartedUtc { get; private set; }
+
     public string Root { get; } = root;
 
     /// <summary>
@@ -52,6 +55,7 @@ internal sealed class PyTorchReference(string root, bool tunedAllocator = true)
         foreach (var arg in new[] { "--mount", "--fork", "--", "/bin/sh", "-c", inner + environment + "/usr/bin/python3 -u \"$@\"", Root,
                      $"/{ScriptFolder}/{script}" }.Concat(arguments))
             start.ArgumentList.Add(arg);
+        LastStartedUtc = DateTime.UtcNow;
         using var process = Process.Start(start)!;
         var stderr = process.StandardError.ReadToEndAsync();
         var stdout = process.StandardOutput.ReadToEnd();

@@ -20,9 +20,20 @@ internal sealed record Workload(string Model, int Size, int Batch, int Channels 
 
     public override string ToString() => $"{Model} {Size}px b{Batch}" + (Channels == 1 ? " grey" : "");
 
-    /// <summary>The arguments bench/pytorch's scripts take for this workload.</summary>
-    public IEnumerable<string> ScriptArguments(int threads) =>
-        ["--model", Model, "--size", $"{Size}", "--batch", $"{Batch}", "--channels", $"{Channels}", "--classes", $"{Classes}", "--threads", $"{threads}"];
+    /// <summary>The demo's scratch arm: ResNet-8 on 28 px greyscale Fashion-MNIST, batch 32 (what `bench warm-up` starts).</summary>
+    public static Workload Demo { get; } = new("resnet8", 28, 32, Channels: 1);
+
+    /// <summary>The arguments bench/pytorch's scripts take for this workload (and for <paramref name="arithmetic"/>'s CPU modes).</summary>
+    public IEnumerable<string> ScriptArguments(int threads, Arithmetic? arithmetic = null) =>
+        new[] { "--model", Model, "--size", $"{Size}", "--batch", $"{Batch}", "--channels", $"{Channels}", "--classes", $"{Classes}", "--threads", $"{threads}" }
+            .Concat(arithmetic?.Precision == Precision.BFloat16 ? ["--bf16"] : [])
+            .Concat(arithmetic?.ChannelsLast == true ? ["--channels-last"] : []);
+
+    /// <summary>The workloads whose model is in the comma-separated <paramref name="models"/> (all when empty or "all"), for --models.</summary>
+    public static IReadOnlyList<Workload> Select(IReadOnlyList<Workload> all, string? models) =>
+        string.IsNullOrWhiteSpace(models) || models == "all"
+            ? all
+            : [.. all.Where(w => models.Split(',', StringSplitOptions.TrimEntries).Contains(w.Model))];
 }
 
 /// <summary>
@@ -36,9 +47,10 @@ internal sealed class WebLabWorkload : IDisposable
     private readonly DataSplits _data;
     private readonly IReadOnlyList<BlockPlan> _plan;
 
-    public WebLabWorkload(Workload workload, int images, bool augment = true)
+    public WebLabWorkload(Workload workload, int images, bool augment = true, Arithmetic? arithmetic = null)
     {
         Workload = workload;
+        Arithmetic = arithmetic ?? Arithmetic.Exact;
         torch.manual_seed(0);
         _model = Architectures.Create(new ModelSpec(workload.Model, Workload.Classes, workload.Channels, workload.Size));
         _plan = TransferPlan.ForScratch(_model.Blocks, new TransferDials(), new ScratchDials());
@@ -51,6 +63,9 @@ internal sealed class WebLabWorkload : IDisposable
 
     public Workload Workload { get; }
 
+    /// <summary>bf16 autocast and channels-last for the trainer, the bare loop and evaluation alike.</summary>
+    public Arithmetic Arithmetic { get; }
+
     public ImageTransform Transform { get; }
 
     /// <summary>
@@ -62,7 +77,7 @@ internal sealed class WebLabWorkload : IDisposable
     public (double StepsPerSecond, double LoaderWait) Train(int warmup, int steps, bool timed = true)
     {
         var settings = new TrainerSettings(OptimizerKind.Sgd, Momentum: 0.9, Nesterov: true, Steps: warmup + steps,
-            BatchSize: Workload.Batch, Schedule: new Schedule());
+            BatchSize: Workload.Batch, Schedule: new Schedule(), Arithmetic: Arithmetic);
         var marks = new List<(int Step, double Seconds)>();
         var progress = new InlineProgress<TrainingProgress>(p =>
         {
@@ -90,7 +105,8 @@ internal sealed class WebLabWorkload : IDisposable
         using var optimizer = GroupOptimizer.Create(OptimizerKind.Sgd,
             groups.Select(g => new OptimizerGroup(g.Name, [.. g.Parameters.Select(p => p.Parameter)], g.LearningRate)), 0.9, nesterov: true);
         using var penalties = new WeightPenalties(groups);
-        using var batches = new BareBatches(Workload, 4);
+        using var layout = Arithmetic.Apply(_model, torch.CPU);
+        using var batches = new BareBatches(Workload, 4, Arithmetic);
         _model.train();
         var clock = new System.Diagnostics.Stopwatch();
         for (int i = 0; i < warmup + steps; i++)
@@ -100,7 +116,10 @@ internal sealed class WebLabWorkload : IDisposable
             using var scope = torch.NewDisposeScope();
             var (x, y) = batches[i];
             optimizer.ClearGradients();
-            nn.functional.cross_entropy(_model.Classify(_model.Features(x)), y).backward();
+            Tensor loss;
+            using (Arithmetic.Forward(torch.CPU))
+                loss = nn.functional.cross_entropy(_model.Classify(_model.Features(x)), y);
+            loss.backward();
             penalties.AddGradients();
             optimizer.Step();
         }
@@ -112,11 +131,17 @@ internal sealed class WebLabWorkload : IDisposable
     {
         private readonly (Tensor X, Tensor Y)[] _batches;
 
-        public BareBatches(Workload workload, int count) => _batches = [.. Enumerable.Range(0, count).Select(_ =>
-            (torch.randn(workload.Batch, workload.Channels, workload.Size, workload.Size).DetachFromDisposeScope(),
+        public BareBatches(Workload workload, int count, Arithmetic arithmetic) => _batches = [.. Enumerable.Range(0, count).Select(_ =>
+            (Make(workload, arithmetic),
              torch.randint(0, Workload.Classes, [workload.Batch]).DetachFromDisposeScope()))];
 
         public (Tensor X, Tensor Y) this[int step] => _batches[step % _batches.Length];
+
+        private static Tensor Make(Workload workload, Arithmetic arithmetic)
+        {
+            using var scope = torch.NewDisposeScope();
+            return arithmetic.Input(torch.randn(workload.Batch, workload.Channels, workload.Size, workload.Size)).DetachFromDisposeScope();
+        }
 
         public void Dispose()
         {
@@ -131,8 +156,10 @@ internal sealed class WebLabWorkload : IDisposable
     /// <summary>Images/s of the product's evaluation (loader, transform, forward, loss, predictions) over the cache.</summary>
     public double Evaluate()
     {
+        using var layout = Arithmetic.Apply(_model, torch.CPU);
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        var evaluation = Evaluation.Run(_model, _data.Train, Transform with { Augment = Augmentation.Off }, torch.CPU, Workload.Batch);
+        var evaluation = Evaluation.Run(_model, _data.Train, Transform with { Augment = Augmentation.Off }, torch.CPU, Workload.Batch,
+            arithmetic: Arithmetic);
         return evaluation.Count / clock.Elapsed.TotalSeconds;
     }
 

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using WebLab.Cli.Bench;
 using WebLab.Runtime;
+using WebLab.Training;
 
 namespace WebLab.Cli.Verbs;
 
@@ -14,6 +15,9 @@ internal static class BenchVerb
     {
         var command = new Command("bench", "Benchmarks: WebLab vs PyTorch, the data pipeline, end to end, memory (bench/README.md).");
         command.Subcommands.Add(TrainStep());
+        command.Subcommands.Add(WarmUp());
+        command.Subcommands.Add(ArithmeticModes());
+        command.Subcommands.Add(WarmUpRun());
         command.Subcommands.Add(Inference());
         command.Subcommands.Add(Pipeline());
         command.Subcommands.Add(EndToEnd());
@@ -147,8 +151,14 @@ internal static class BenchVerb
     private static Command TrainStep()
     {
         var warmup = new Option<int>("--warmup") { Description = "untimed steps per repeat", DefaultValueFactory = _ => 5 };
-        var steps = new Option<int>("--steps") { Description = "timed steps per repeat", DefaultValueFactory = _ => 20 };
+        var steps = new Option<int>("--steps")
+        {
+            Description = $"timed steps per repeat (below {TrainStepBench.MinimumSteps} the results file marks the run exploratory)",
+            DefaultValueFactory = _ => TrainStepBench.MinimumSteps,
+        };
         var (threads, repeats, results, chroot) = Common();
+        repeats.DefaultValueFactory = _ => TrainStepBench.MinimumRepeats;
+        var (precision, channelsLast, models) = ArithmeticOptions();
         var plainMalloc = PlainMalloc();
         var noAugmentation = new Option<bool>("--no-augmentation")
         {
@@ -156,24 +166,100 @@ internal static class BenchVerb
         };
         var command = new Command("train-step", "Training steps/s of WebLab's trainer vs a PyTorch loop (ResNet-20 32 px b128, ResNet-18 64 px b32).")
         {
-            warmup, steps, threads, repeats, results, chroot, plainMalloc, noAugmentation,
+            warmup, steps, threads, repeats, results, chroot, plainMalloc, noAugmentation, precision, channelsLast, models,
         };
         command.SetAction(parse => TrainStepBench.Run(Options(parse, threads, repeats, results), Reference(parse, chroot, plainMalloc),
-            parse.GetValue(warmup), parse.GetValue(steps), augment: !parse.GetValue(noAugmentation)));
+            parse.GetValue(warmup), parse.GetValue(steps), augment: !parse.GetValue(noAugmentation), Arithmetic(parse, precision, channelsLast),
+            parse.GetValue(models)));
         return command;
     }
+
+    private static Command ArithmeticModes()
+    {
+        var warmup = new Option<int>("--warmup") { Description = "untimed training steps per repeat", DefaultValueFactory = _ => 3 };
+        var steps = new Option<int>("--steps") { Description = "timed training steps per repeat and mode", DefaultValueFactory = _ => 30 };
+        var batches = new Option<int>("--batches") { Description = "inference batches per repeat and mode", DefaultValueFactory = _ => 8 };
+        var tasks = new Option<string>("--tasks") { Description = "training, inference or both", DefaultValueFactory = _ => "both" };
+        var (threads, repeats, results, chroot) = Common();
+        var plainMalloc = PlainMalloc();
+        var (_, _, models) = ArithmeticOptions();
+        var command = new Command("arithmetic", "bf16 autocast and channels-last vs float32, training and inference, WebLab and PyTorch, interleaved.")
+        {
+            warmup, steps, batches, tasks, threads, repeats, results, chroot, plainMalloc, models,
+        };
+        command.SetAction(parse => ArithmeticBench.Run(Options(parse, threads, repeats, results), Reference(parse, chroot, plainMalloc),
+            parse.GetValue(warmup), parse.GetValue(steps), parse.GetValue(batches), parse.GetValue(models),
+            training: parse.GetValue(tasks) is "training" or "both", inference: parse.GetValue(tasks) is "inference" or "both"));
+        return command;
+    }
+
+    private static Command WarmUp()
+    {
+        var processes = new Option<int>("--processes") { Description = "fresh processes per side (alternating WebLab, PyTorch)", DefaultValueFactory = _ => 7 };
+        var steps = new Option<int>("--steps") { Description = "the step whose end is timed", DefaultValueFactory = _ => WarmUpBench.DefaultSteps };
+        var variants = new Option<string[]>("--variant")
+        {
+            Description = "an extra WebLab arm, LABEL=VAR=VALUE[;VAR=VALUE] environment for its processes (e.g. 'no-pgo=DOTNET_TieredPGO=0'), " +
+                "or LABEL=@PATH/weblab.dll for another build; repeatable",
+            AllowMultipleArgumentsPerToken = false,
+        };
+        var (threads, repeats, results, chroot) = Common();
+        var plainMalloc = PlainMalloc();
+        var command = new Command("warm-up", "Time from process start to the 25th training step, WebLab's trainer vs PyTorch, over fresh processes.")
+        {
+            processes, steps, variants, threads, results, chroot, plainMalloc,
+        };
+        command.SetAction(parse => WarmUpBench.Run(Options(parse, threads, repeats, results), Reference(parse, chroot, plainMalloc),
+            parse.GetValue(processes), parse.GetValue(steps), parse.GetValue(variants) ?? []));
+        return command;
+    }
+
+    /// <summary>The process `bench warm-up` measures: the demo's workload in WebLab's trainer for N steps; not for direct use.</summary>
+    private static Command WarmUpRun()
+    {
+        var steps = new Option<int>("--steps") { DefaultValueFactory = _ => WarmUpBench.DefaultSteps };
+        var threads = new Option<int>("--threads") { DefaultValueFactory = _ => Environment.ProcessorCount };
+        var command = new Command("warm-up-run", "(used by bench warm-up)") { steps, threads };
+        command.Hidden = true;
+        command.SetAction(parse =>
+        {
+            TorchRuntime.Initialize();
+            return WarmUpBench.RunChild(parse.GetValue(steps), Math.Max(1, parse.GetValue(threads)));
+        });
+        return command;
+    }
+
+    private static (Option<string> Precision, Option<bool> ChannelsLast, Option<string?> Models) ArithmeticOptions() =>
+    (
+        new Option<string>("--precision")
+        {
+            Description = "forward-pass precision on both sides: float32, or bf16 (autocast, as torch.autocast('cpu', dtype=torch.bfloat16))",
+            DefaultValueFactory = _ => "float32",
+        },
+        new Option<bool>("--channels-last") { Description = "model and inputs in channels-last memory format on both sides" },
+        new Option<string?>("--models") { Description = "only these workloads' models, comma-separated (e.g. resnet18); default all" }
+    );
+
+    private static Arithmetic Arithmetic(ParseResult parse, Option<string> precision, Option<bool> channelsLast) =>
+        new(parse.GetValue(precision) switch
+        {
+            "float32" or "fp32" => Precision.Float32,
+            "bf16" or "bfloat16" => Precision.BFloat16,
+            var other => throw new BadInputException($"--precision: '{other}' is not float32 or bf16."),
+        }, ChannelsLast: parse.GetValue(channelsLast));
 
     private static Command Inference()
     {
         var batches = new Option<int>("--batches") { Description = "batches per repeat", DefaultValueFactory = _ => 8 };
         var (threads, repeats, results, chroot) = Common();
         var plainMalloc = PlainMalloc();
+        var (precision, channelsLast, _) = ArithmeticOptions();
         var command = new Command("inference", "Inference images/s of WebLab's evaluation vs PyTorch (ResNet-20 32 px, ResNet-18 64 px, batch 256).")
         {
-            batches, threads, repeats, results, chroot, plainMalloc,
+            batches, threads, repeats, results, chroot, plainMalloc, precision, channelsLast,
         };
         command.SetAction(parse => InferenceBench.Run(Options(parse, threads, repeats, results), Reference(parse, chroot, plainMalloc),
-            parse.GetValue(batches)));
+            parse.GetValue(batches), Arithmetic(parse, precision, channelsLast)));
         return command;
     }
 

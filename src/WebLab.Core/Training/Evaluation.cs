@@ -23,9 +23,12 @@ public sealed record Evaluation(
 
     /// <summary>Runs <paramref name="model"/> over <paramref name="data"/> (no gradients). Leaves the model in eval mode.</summary>
     /// <param name="cacheBytes">Largest set kept transformed between evaluations (<see cref="LabeledImages.EvaluationInputs"/>); 0 never keeps one.</param>
+    /// <param name="arithmetic">Autocast and input memory format for the forward passes (null: float32, as stored). The model's
+    /// own weights are left as they are: the trainer puts them in channels-last format for its whole run.</param>
     public static Evaluation Run(BlockModel model, LabeledImages data, ImageTransform transform, Device device, int batchSize = 256,
-        long cacheBytes = LabeledImages.EvaluationCacheBytes)
+        long cacheBytes = LabeledImages.EvaluationCacheBytes, Arithmetic? arithmetic = null)
     {
+        arithmetic ??= Arithmetic.Exact;
         int classes = data.ClassNames.Count;
         var predictions = new int[data.Count];
         double lossSum = 0;
@@ -48,7 +51,7 @@ public sealed record Evaluation(
                     var y = labels.narrow(0, start, count);
                     if (device.type != DeviceType.CPU)
                         (x, y) = (x.to(device), y.to(device));
-                    var logits = model.call(x);
+                    var logits = Forward(model, x, device, arithmetic);
                     lossSum += nn.functional.cross_entropy(logits, y, reduction: nn.Reduction.Sum).item<float>();
                     var predicted = logits.argmax(1).cpu().data<long>().ToArray();
                     Array.Copy(predicted.Select(p => (int)p).ToArray(), 0, predictions, start, count);
@@ -62,7 +65,7 @@ public sealed record Evaluation(
                     using (batch)
                     using (var scope = torch.NewDisposeScope())
                     {
-                        var logits = model.call(batch.Images);
+                        var logits = Forward(model, batch.Images, device, arithmetic);
                         lossSum += nn.functional.cross_entropy(logits, batch.Labels, reduction: nn.Reduction.Sum).item<float>();
                         var predicted = logits.argmax(1).cpu().data<long>().ToArray();
                         for (int i = 0; i < predicted.Length; i++)
@@ -72,6 +75,15 @@ public sealed record Evaluation(
             }
         }
         return FromPredictions(data.Labels, predictions, classes, data.Count == 0 ? 0 : lossSum / data.Count);
+    }
+
+    /// <summary>Logits in float32 (the loss is summed in float32 whatever the forward pass ran in).</summary>
+    private static Tensor Forward(BlockModel model, Tensor images, Device device, Arithmetic arithmetic)
+    {
+        if (arithmetic.IsExact)
+            return model.call(images);
+        using (arithmetic.Forward(device))
+            return model.call(arithmetic.Input(images)).to(ScalarType.Float32);
     }
 
     /// <summary>Builds the metrics from labels and predictions.</summary>

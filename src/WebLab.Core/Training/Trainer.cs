@@ -15,8 +15,8 @@ public enum OptimizerKind
 
 /// <summary>
 /// How to train: optimiser, budget (epochs, or total steps when set), batch, schedule, label smoothing,
-/// mixup, batch spectral shrinkage, early stopping and seed. Per-group learning rates and weight penalties
-/// come from <see cref="ParamGroupPlan"/>s.
+/// mixup, batch spectral shrinkage, early stopping, seed and arithmetic (null: <see cref="Training.Arithmetic.DefaultFor"/>).
+/// Per-group learning rates and weight penalties come from <see cref="ParamGroupPlan"/>s.
 /// </summary>
 public sealed record TrainerSettings(
     OptimizerKind Optimizer = OptimizerKind.Sgd,
@@ -31,7 +31,8 @@ public sealed record TrainerSettings(
     int BssK = 1,
     double BssEta = 0,
     int? EarlyStoppingPatience = null,
-    int Seed = 0)
+    int Seed = 0,
+    Arithmetic? Arithmetic = null)
 {
     /// <summary>Total optimiser steps for a training set of <paramref name="batchesPerEpoch"/> batches.</summary>
     public int TotalSteps(int batchesPerEpoch) => Steps ?? Epochs * batchesPerEpoch;
@@ -85,6 +86,9 @@ public static class Trainer
         var frozen = model.Blocks.Where(b => !model.ParametersOf(b).Any(p => trainable.Contains(p.Parameter.Handle)))
             .Select(b => b.Name).ToHashSet();
 
+        var arithmetic = settings.Arithmetic ?? Arithmetic.DefaultFor(device);
+        // Before the optimiser exists, so its momentum buffers take the weights' memory format.
+        using var layout = arithmetic.Apply(model, device);
         using var penalties = new WeightPenalties(groups);
         using var optimizer = CreateOptimizer(groups, settings);
         var groupLrs = groups.Select(g => g.LearningRate).ToArray();
@@ -127,7 +131,7 @@ public static class Trainer
                     using (var scope = torch.NewDisposeScope())
                     {
                         optimizer.ClearGradients();
-                        var (loss, ce, bss, hits) = Forward(model, batch, settings, mixRng);
+                        var (loss, ce, bss, hits) = Forward(model, batch, settings, arithmetic, device, mixRng);
                         loss.backward();
                         penalties.AddGradients();
                         optimizer.Step();
@@ -160,7 +164,7 @@ public static class Trainer
                 if (seen == 0)
                     break;
 
-                var val = data.Val.Count > 0 ? Evaluation.Run(model, data.Val, transform, device) : null;
+                var val = data.Val.Count > 0 ? Evaluation.Run(model, data.Val, transform, device, arithmetic: arithmetic) : null;
                 var (l2, l2sp) = penalties.Values();
                 double ceEpoch = ceSum.Value / seen, bssEpoch = bssSum.Value / seen, trainAccuracy = correct.Value / seen;
                 var parts = Parts(ceEpoch, bssEpoch, (l2, l2sp));
@@ -203,9 +207,10 @@ public static class Trainer
         }
     }
 
-    private static (Tensor Loss, Tensor Ce, Tensor? Bss, Tensor Hits) Forward(BlockModel model, Batch batch, TrainerSettings settings, Random rng)
+    private static (Tensor Loss, Tensor Ce, Tensor? Bss, Tensor Hits) Forward(BlockModel model, Batch batch, TrainerSettings settings,
+        Arithmetic arithmetic, Device device, Random rng)
     {
-        var x = batch.Images;
+        var x = arithmetic.Input(batch.Images);
         var y = batch.Labels;
         Tensor? yMix = null;
         double lambda = 1;
@@ -216,16 +221,21 @@ public static class Trainer
             x = x.mul(lambda).add_(x.index_select(0, perm), alpha: 1 - lambda);
             yMix = y.index_select(0, perm);
         }
-        var features = model.Features(x);
-        var logits = model.Classify(features);
-        var ce = nn.functional.cross_entropy(logits, y, label_smoothing: settings.LabelSmoothing);
-        if (yMix is not null)
-            ce = ce.mul(lambda).add_(nn.functional.cross_entropy(logits, yMix, label_smoothing: settings.LabelSmoothing), alpha: 1 - lambda);
+        Tensor features, logits, ce;
+        // Autocast covers the forward pass and the loss, as torch.autocast would; BSS's SVD and backward run outside it.
+        using (arithmetic.Forward(device))
+        {
+            features = model.Features(x);
+            logits = model.Classify(features);
+            ce = nn.functional.cross_entropy(logits, y, label_smoothing: settings.LabelSmoothing);
+            if (yMix is not null)
+                ce = ce.mul(lambda).add_(nn.functional.cross_entropy(logits, yMix, label_smoothing: settings.LabelSmoothing), alpha: 1 - lambda);
+        }
         var loss = ce;
         Tensor? bss = null;
         if (settings.BssEta > 0)
         {
-            bss = BatchSpectralShrinkage.Penalty(features, settings.BssK, settings.BssEta);
+            bss = BatchSpectralShrinkage.Penalty(features.to(ScalarType.Float32), settings.BssK, settings.BssEta);
             loss = ce + bss;
         }
         var hits = logits.argmax(1).eq(y).sum();
