@@ -63,20 +63,6 @@ public sealed class KubernetesTests(KubernetesFixture fixture)
 {
     private LabProcess Lab => fixture.Lab;
 
-    private static object Experiment(string source, int epochs = 3) => new
-    {
-        kind = "experiment",
-        spec = new
-        {
-            target = "fashion-mnist",
-            source,
-            targetClasses = new[] { "5", "6", "7", "8", "9" },
-            perClass = 20,
-            seeds = 1,
-            probe = false,
-            transfer = new { epochs },
-        },
-    };
 
     /// <summary>The Kubernetes Jobs the lab created for lab job <paramref name="id"/>, oldest first.</summary>
     private List<k8s.Models.V1Job> Jobs(string id) =>
@@ -98,7 +84,7 @@ public sealed class KubernetesTests(KubernetesFixture fixture)
     [Fact]
     public async Task Experiment_OnKubernetes_Succeeds_WithItsWorkerPostingOverHttp()
     {
-        var id = (await Lab.SubmitAsync(Experiment(fixture.Source))).GetProperty("id").GetString()!;
+        var id = (await Lab.SubmitAsync(LabProcess.SmallExperiment(fixture.Source))).GetProperty("id").GetString()!;
         var done = await Lab.FinishedAsync(id, seconds: 300);
 
         Assert.Equal("succeeded", LabProcess.State(done));
@@ -115,15 +101,7 @@ public sealed class KubernetesTests(KubernetesFixture fixture)
     [Fact]
     public async Task Sweep_RunsAsAnIndexedJob_OnePodPerPoint()
     {
-        var job = await Lab.SubmitAsync(new
-        {
-            kind = "sweep",
-            spec = new
-            {
-                @base = new { target = "fashion-mnist", source = fixture.Source, targetClasses = new[] { "5", "7", "9" }, seeds = 1, probe = false, transfer = new { epochs = 2 } },
-                axes = new[] { new { setting = "perClass", values = new[] { "5", "10" } } },
-            },
-        });
+        var job = await Lab.SubmitAsync(LabProcess.TwoPointSweep(fixture.Source));
         var id = job.GetProperty("id").GetString()!;
         var done = await Lab.FinishedAsync(id, seconds: 300);
 
@@ -140,7 +118,7 @@ public sealed class KubernetesTests(KubernetesFixture fixture)
     [Fact]
     public async Task Cancel_DeletesTheJob()
     {
-        var id = await RunningWithProgressAsync();
+        var id = await Lab.RunningWithProgressAsync(fixture.Source, 20);
         var name = Assert.Single(Jobs(id)).Metadata.Name;
 
         var response = await Lab.Http.PostAsync($"/api/jobs/{id}/cancel", null);
@@ -156,7 +134,7 @@ public sealed class KubernetesTests(KubernetesFixture fixture)
     [Fact]
     public async Task PodEvictedMidRun_IsRequeued_WithoutSpendingAnAttempt_AndCompletes()
     {
-        var id = await RunningWithProgressAsync(epochs: 20);
+        var id = await Lab.RunningWithProgressAsync(fixture.Source, 20);
         var evicted = fixture.Kubelet.Evict(id);
 
         var done = await Lab.FinishedAsync(id, seconds: 300);
@@ -172,12 +150,4 @@ public sealed class KubernetesTests(KubernetesFixture fixture)
         Assert.Equal(1, done.GetProperty("job").GetProperty("attempt").GetInt32());
     }
 
-    /// <summary>A longer experiment, once its worker in its "pod" has sent training progress.</summary>
-    private async Task<string> RunningWithProgressAsync(int epochs = 60)
-    {
-        var id = (await Lab.SubmitAsync(Experiment(fixture.Source, epochs))).GetProperty("id").GetString()!;
-        await Lab.WaitAsync(id, d => LabProcess.State(d) == "running" && d.GetProperty("job").TryGetProperty("progress", out var p)
-                                     && p.ValueKind == JsonValueKind.Object && p.GetProperty("fraction").GetDouble() > 0, seconds: 240);
-        return id;
-    }
 }

@@ -157,6 +157,42 @@ public sealed class LabProcess : IDisposable
         return "ckpt_" + id["job_".Length..]; // a pretraining job's checkpoint is named after the job
     }
 
+    /// <summary>A small experiment (Fashion-MNIST 5-9, 20 per class, 1 seed, both arms) from <paramref name="source"/>.</summary>
+    public static object SmallExperiment(string source, int epochs = 3) => new
+    {
+        kind = "experiment",
+        spec = new
+        {
+            target = "fashion-mnist",
+            source,
+            targetClasses = new[] { "5", "6", "7", "8", "9" },
+            perClass = 20,
+            seeds = 1,
+            probe = false,
+            transfer = new { epochs },
+        },
+    };
+
+    /// <summary>A two-point data-efficiency sweep (5 and 10 images per class of Fashion-MNIST 5, 7, 9, 2 epochs).</summary>
+    public static object TwoPointSweep(string source) => new
+    {
+        kind = "sweep",
+        spec = new
+        {
+            @base = new { target = "fashion-mnist", source, targetClasses = new[] { "5", "7", "9" }, seeds = 1, probe = false, transfer = new { epochs = 2 } },
+            axes = new[] { new { setting = "perClass", values = new[] { "5", "10" } } },
+        },
+    };
+
+    /// <summary>Submits <see cref="SmallExperiment"/> and returns its id once its worker has sent training progress.</summary>
+    public async Task<string> RunningWithProgressAsync(string source, int epochs)
+    {
+        var id = (await SubmitAsync(SmallExperiment(source, epochs))).GetProperty("id").GetString()!;
+        await WaitAsync(id, d => State(d) == "running" && d.GetProperty("job").TryGetProperty("progress", out var p)
+                                 && p.ValueKind == JsonValueKind.Object && p.GetProperty("fraction").GetDouble() > 0, seconds: 240);
+        return id;
+    }
+
     public async Task<JsonElement> JobAsync(string id) => await Http.GetFromJsonAsync<JsonElement>($"/api/jobs/{id}");
 
     /// <summary>Polls until <paramref name="until"/> holds for the job detail; fails with the lab's log on timeout.</summary>

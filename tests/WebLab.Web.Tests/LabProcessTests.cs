@@ -75,15 +75,7 @@ public sealed class LabProcessTests(LabFixture fixture)
     [Fact]
     public async Task Sweep_RunsEveryPoint_AndItsPageShowsTheTableAndTheCurves()
     {
-        var job = await Lab.SubmitAsync(new
-        {
-            kind = "sweep",
-            spec = new
-            {
-                @base = new { target = "fashion-mnist", source = fixture.Source, targetClasses = new[] { "5", "7", "9" }, seeds = 1, probe = false, transfer = new { epochs = 2 } },
-                axes = new[] { new { setting = "perClass", values = new[] { "5", "10" } } },
-            },
-        });
+        var job = await Lab.SubmitAsync(LabProcess.TwoPointSweep(fixture.Source));
         var id = job.GetProperty("id").GetString()!;
         var done = await Lab.FinishedAsync(id);
         Assert.Equal("succeeded", LabProcess.State(done));

@@ -67,32 +67,18 @@ public sealed class SlurmTests(SlurmFixture fixture)
 {
     private LabProcess Lab => fixture.Lab;
 
-    private static object Experiment(string source, int epochs = 3) => new
-    {
-        kind = "experiment",
-        spec = new
-        {
-            target = "fashion-mnist",
-            source,
-            targetClasses = new[] { "5", "6", "7", "8", "9" },
-            perClass = 20,
-            seeds = 1,
-            probe = false,
-            transfer = new { epochs },
-        },
-    };
 
     [Fact]
     public async Task Experiment_OnSlurm_HasTheSameResultShape_AsOnLocalWorkers()
     {
-        var id = (await Lab.SubmitAsync(Experiment(fixture.Source))).GetProperty("id").GetString()!;
+        var id = (await Lab.SubmitAsync(LabProcess.SmallExperiment(fixture.Source))).GetProperty("id").GetString()!;
         var done = await Lab.FinishedAsync(id, seconds: 300);
         Assert.Equal("succeeded", LabProcess.State(done));
         Assert.Equal("COMPLETED", (await Slurm.EndedAsync(fixture.SlurmConf, id)).Single().State);
         var events = await Lab.Http.GetFromJsonAsync<JsonElement>($"/api/jobs/{id}/events");
         Assert.Contains(events.EnumerateArray(), e => e.GetProperty("type").GetString() == "progress"); // streamed back over HTTP
 
-        var local = await fixture.RunLocallyAsync(source => Experiment(source));
+        var local = await fixture.RunLocallyAsync(source => LabProcess.SmallExperiment(source));
         Assert.Equal("succeeded", LabProcess.State(local));
         Assert.Equal(Shape(local.GetProperty("result")), Shape(done.GetProperty("result")));
         // The checkpoint the worker wrote on the shared folder is registered like a local one.
@@ -102,7 +88,7 @@ public sealed class SlurmTests(SlurmFixture fixture)
     [Fact]
     public async Task Cancel_ReachesScancel()
     {
-        var id = await RunningWithProgressAsync();
+        var id = await Lab.RunningWithProgressAsync(fixture.Source, 20);
         var response = await Lab.Http.PostAsync($"/api/jobs/{id}/cancel", null);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var job = await Slurm.EndedAsync(fixture.SlurmConf, id);
@@ -113,7 +99,7 @@ public sealed class SlurmTests(SlurmFixture fixture)
     [Fact]
     public async Task JobKilledByScancel_IsRetried_AndCompletes()
     {
-        var id = await RunningWithProgressAsync();
+        var id = await Lab.RunningWithProgressAsync(fixture.Source, 20);
         var first = (await Slurm.JobAsync(fixture.SlurmConf, id)).Single();
         await Slurm.RunAsync(fixture.SlurmConf, "scancel", first.Id);
         var done = await Lab.FinishedAsync(id, seconds: 300);
@@ -128,7 +114,7 @@ public sealed class SlurmTests(SlurmFixture fixture)
     [Fact]
     public async Task JobOnANodeThatFailsMidRun_IsRequeued_AndCompletes()
     {
-        var id = await RunningWithProgressAsync();
+        var id = await Lab.RunningWithProgressAsync(fixture.Source, 20);
         var node = (await Slurm.RunAsync(fixture.SlurmConf, "hostname", "-s")).Output.Trim();
         await Slurm.RunAsync(fixture.SlurmConf, "scontrol", "update", $"NodeName={node}", "State=DOWN", "Reason=weblab-test");
         await Slurm.WaitAsync(fixture.SlurmConf, id, jobs => jobs.Any(j => j.State == "NODE_FAIL"));
@@ -144,15 +130,7 @@ public sealed class SlurmTests(SlurmFixture fixture)
     [Fact]
     public async Task Sweep_RunsAsAJobArray_OnePointPerTask()
     {
-        var job = await Lab.SubmitAsync(new
-        {
-            kind = "sweep",
-            spec = new
-            {
-                @base = new { target = "fashion-mnist", source = fixture.Source, targetClasses = new[] { "5", "7", "9" }, seeds = 1, probe = false, transfer = new { epochs = 2 } },
-                axes = new[] { new { setting = "perClass", values = new[] { "5", "10" } } },
-            },
-        });
+        var job = await Lab.SubmitAsync(LabProcess.TwoPointSweep(fixture.Source));
         var id = job.GetProperty("id").GetString()!;
         var done = await Lab.FinishedAsync(id, seconds: 300);
         Assert.Equal("succeeded", LabProcess.State(done));
@@ -166,14 +144,6 @@ public sealed class SlurmTests(SlurmFixture fixture)
         Assert.Equal(2, events.EnumerateArray().Count(e => e.GetProperty("type").GetString() == "point-finished"));
     }
 
-    /// <summary>A longer experiment, once its worker on the cluster has sent training progress.</summary>
-    private async Task<string> RunningWithProgressAsync()
-    {
-        var id = (await Lab.SubmitAsync(Experiment(fixture.Source, epochs: 20))).GetProperty("id").GetString()!;
-        await Lab.WaitAsync(id, d => LabProcess.State(d) == "running" && d.GetProperty("job").TryGetProperty("progress", out var p)
-                                     && p.ValueKind == JsonValueKind.Object && p.GetProperty("fraction").GetDouble() > 0, seconds: 240);
-        return id;
-    }
 
     private static List<string> Reasons(JsonElement detail) =>
         detail.GetProperty("history").EnumerateArray().Select(h => h.GetProperty("reason").GetString() ?? "").ToList();
