@@ -3,7 +3,7 @@ namespace WebLab.Data;
 /// <summary>How a loaded dataset becomes train/val/test for one run.</summary>
 /// <param name="Classes">Class indices to keep (renumbered 0..k-1 in this order); null keeps all.</param>
 /// <param name="PerClass">Training images per class (stratified random subsample); null keeps all.</param>
-/// <param name="ValPerClass">Validation images per class when the dataset has no val split; null uses <paramref name="ValFraction"/> capped at <paramref name="MaxValPerClass"/>.</param>
+/// <param name="ValPerClass">Validation images per class when the dataset has no val split; null uses <paramref name="ValFraction"/> capped at <paramref name="MaxValPerClass"/> and at half of <paramref name="PerClass"/> (<see cref="Splits.ValCount"/>).</param>
 /// <param name="ValFraction">Fraction of the training pool held out for validation when no per-class count applies.</param>
 /// <param name="MaxValPerClass">Cap on the fraction-based validation count (keeps per-epoch validation cheap on large datasets).</param>
 /// <param name="TestFraction">Fraction of the pool held out for test when the dataset has no test split.</param>
@@ -71,8 +71,9 @@ public static class Splits
                 int left = items.Count - at;
                 int n = options.ValPerClass ?? Math.Min((int)Math.Round(items.Count * options.ValFraction), options.MaxValPerClass);
                 n = Math.Min(n, Math.Max(0, left - 1));
-                valIdx.AddRange(items.Skip(at).Take(n));
-                at += n;
+                valIdx.AddRange(items.Skip(at).Take(ValCount(n, options)));
+                at += n; // the whole reservation is skipped, so the training pool does not depend on PerClass
+
             }
             var rest = items.Skip(at).ToArray();
             if (options.HoldoutSeed is not null)
@@ -85,6 +86,15 @@ public static class Splits
         var test = dataset.Test is { } t ? t.SelectClasses(classes) : pool.Select(testIdx);
         return new DataSplits(train, val, test);
     }
+
+    /// <summary>
+    /// Validation images per class out of a reservation of <paramref name="reserved"/>: never more than half the training images
+    /// per class (at least one), so a 10-per-class target validates on 5 per class, not 50. Model selection on a validation set
+    /// larger than the training set is a luxury no real small-data user has, and it flatters whichever arm is tuned on it.
+    /// An explicit <see cref="SplitOptions.ValPerClass"/> is taken as given.
+    /// </summary>
+    public static int ValCount(int reserved, SplitOptions options) =>
+        options.ValPerClass is null && options.PerClass is { } perClass ? Math.Min(reserved, Math.Max(1, perClass / 2)) : reserved;
 
     /// <summary>Indices of each class, shuffled with a per-class stream of <paramref name="seed"/>.</summary>
     public static List<int>[] ShuffledByClass(IReadOnlyList<int> labels, int classCount, int seed)

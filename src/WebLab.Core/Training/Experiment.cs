@@ -87,13 +87,10 @@ public static class Experiment
         var evalTransform = transform with { Augment = Augmentation.Off };
 
         int batchesPerEpoch = BatchesPerEpoch(target.TrainSize, dials.BatchSize);
-        var transferSettings = dials.TrainerSettings(0, batchesPerEpoch, dials.BssEta);
-        var scratchSettings = dials.TrainerSettings(0, batchesPerEpoch, 0) with
-        {
-            Epochs = spec.ScratchArm.Epochs ?? dials.Epochs,
-            Steps = spec.ScratchArm.Steps ?? (spec.ScratchArm.Epochs is null ? dials.Steps : null),
-        };
-        long totalSteps = seeds.Length * ((long)transferSettings.TotalSteps(batchesPerEpoch) + scratchSettings.TotalSteps(batchesPerEpoch));
+        int scratchBatchesPerEpoch = BatchesPerEpoch(target.TrainSize, spec.ScratchArm.BatchSizeFor(dials));
+        var transferSettings = CountHeadFit(dials.TrainerSettings(0, batchesPerEpoch, dials.BssEta), dials, batchesPerEpoch);
+        var scratchSettings = spec.ScratchArm.TrainerSettings(dials, scratchBatchesPerEpoch);
+        long totalSteps = seeds.Length * ((long)transferSettings.TotalSteps(batchesPerEpoch) + scratchSettings.TotalSteps(scratchBatchesPerEpoch));
         var name = spec.Name ?? $"{info.Name ?? info.Architecture} -> {dataset.Name}";
         var sourceSummary = new SourceSummary(spec.Source, info.Name, info.Architecture, info.SourceDataset, info.ClassNames, info.TestAccuracy);
         var deviceName = TorchRuntime.Describe(device);
@@ -135,7 +132,7 @@ public static class Experiment
                         (before + p.Step) / (double)totalSteps, Eta(clock.Elapsed.TotalSeconds, (before + p.Step) / (double)totalSteps))));
                     var training = Trainer.Run(model, TransferPlan.Groups(model, plan), splits, transform, settings, device,
                         new RunLabel(arm, seed, "fine-tune"), overall, control, cancellationToken);
-                    stepsDone += settings.TotalSteps(batchesPerEpoch);
+                    stepsDone += settings.TotalSteps(isTransfer ? batchesPerEpoch : scratchBatchesPerEpoch);
                     var test = Evaluation.Run(model, splits.Test, evalTransform, device);
                     var run = ToSeedRun(seed, training, test, splits.Test, headFirst);
                     runs[arm].Add(run);
@@ -160,7 +157,7 @@ public static class Experiment
             }
 
             var transferSettingsRecord = Describe(transferSettings, transferPlan, dials, transform, modelSpec, batchesPerEpoch, dials.HeadFirst);
-            var scratchSettingsRecord = Describe(scratchSettings, scratchPlan, dials, transform, modelSpec, batchesPerEpoch, false) with { BssEta = 0 };
+            var scratchSettingsRecord = Describe(scratchSettings, scratchPlan, dials, transform, modelSpec, scratchBatchesPerEpoch, false) with { BssEta = 0 };
             var arms = new List<ArmResult>
             {
                 new(TransferArm, transferSettingsRecord, Summary.Of(runs[TransferArm].Select(r => r.TestAccuracy).ToArray()), runs[TransferArm]),
@@ -305,6 +302,15 @@ public static class Experiment
             throw new BadInputException("Invalid experiment: " + string.Join(" ", errors));
         return (spec, recommendation, analysis);
     }
+
+    /// <summary>
+    /// The head fit of <see cref="TransferDials.HeadFirst"/> is paid from the update budget: its pass over the training set (frozen
+    /// features for every image) counts as one epoch of updates, so the fine-tune that follows gets that many fewer (at least one).
+    /// One forward pass costs about a third of an update, so the count is conservative; the closed-form fit on cached features is
+    /// negligible beside it. Without this the head-first preset would train longer than the scratch arm it is compared with.
+    /// </summary>
+    private static TrainerSettings CountHeadFit(TrainerSettings settings, TransferDials dials, int batchesPerEpoch) =>
+        dials.HeadFirst ? settings with { Steps = Math.Max(1, settings.TotalSteps(batchesPerEpoch) - batchesPerEpoch) } : settings;
 
     private static int BatchesPerEpoch(int trainSize, int batchSize)
     {

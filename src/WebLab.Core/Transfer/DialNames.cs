@@ -40,7 +40,7 @@ public static class DialNames
         if (name.StartsWith("scratch.", StringComparison.OrdinalIgnoreCase))
         {
             target = node["scratch"]!.AsObject();
-            key = Canonical(name["scratch.".Length..], ["learningRate", "epochs", "steps"]);
+            key = Canonical(name["scratch.".Length..], ["learningRate", "epochs", "steps", "recipe"]);
         }
         else if (s_experiment.Contains(name))
         {

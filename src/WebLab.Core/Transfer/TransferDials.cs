@@ -112,16 +112,55 @@ public sealed record TransferDials(
     internal Augmentation Augmentation(int inputSize, bool flip) => Augment ? Data.Augmentation.For(inputSize, flip) : Data.Augmentation.Off;
 }
 
+/// <summary>How the random-initialisation arm picks the settings its dials do not give.</summary>
+public enum ScratchRecipe
+{
+    /// <summary>The transfer arm's optimiser, momentum, schedule, batch, L2, label smoothing and mixup (one paired recipe).</summary>
+    Inherit,
+
+    /// <summary>
+    /// A from-scratch recipe of its own, whatever the transfer arm does: SGD with Nesterov momentum 0.9, batch 32, cosine to 1 % of
+    /// the rate, no warmup, L2 5e-4, no label smoothing or mixup. Independent of the preset, so one scratch run serves every
+    /// preset on the same data (and is reused by content hash); what a tuned baseline compares against.
+    /// </summary>
+    Standard,
+}
+
 /// <summary>
-/// The random-initialisation arm's own dials. It trains every block with one learning rate and the same
-/// budget, batch, schedule, L2, label smoothing, mixup and augmentation as the transfer arm; nothing is
-/// frozen and nothing pulls toward pretrained weights.
+/// The random-initialisation arm's own dials. It trains every block with one learning rate on the same data, input size and
+/// augmentation as the transfer arm; nothing is frozen and nothing pulls toward pretrained weights. The rest of its recipe is
+/// the transfer arm's (<see cref="ScratchRecipe.Inherit"/>) or a fixed one of its own (<see cref="ScratchRecipe.Standard"/>).
 /// </summary>
 /// <param name="LearningRate">Its learning rate (null = 0.1 for SGD, 0.003 for AdamW: random initialisation wants a higher rate than fine-tuning; 0.1 was the best of 0.05/0.1/0.2 for the demo here).</param>
 /// <param name="Epochs">Its budget in epochs (null = the transfer arm's).</param>
 /// <param name="Steps">Its budget in updates (null = the transfer arm's).</param>
-public sealed record ScratchDials(double? LearningRate = null, int? Epochs = null, int? Steps = null)
+/// <param name="Recipe">Where the settings not named here come from.</param>
+public sealed record ScratchDials(double? LearningRate = null, int? Epochs = null, int? Steps = null, ScratchRecipe Recipe = ScratchRecipe.Inherit)
 {
+    /// <summary>The standard recipe's fixed settings (see <see cref="ScratchRecipe.Standard"/>).</summary>
+    public const int StandardBatchSize = 32;
+    public const double StandardMomentum = 0.9, StandardL2 = 5e-4, StandardFloor = 0.01;
+
     /// <summary>The learning rate used with <paramref name="optimizer"/>.</summary>
     public double LearningRateFor(OptimizerKind optimizer) => LearningRate ?? (optimizer == OptimizerKind.AdamW ? 0.003 : 0.1);
+
+    /// <summary>Its L2 (decay toward zero) on every weight.</summary>
+    public double L2For(TransferDials transfer) => Recipe == ScratchRecipe.Standard ? StandardL2 : transfer.L2;
+
+    /// <summary>Its batch size.</summary>
+    public int BatchSizeFor(TransferDials transfer) => Recipe == ScratchRecipe.Standard ? StandardBatchSize : transfer.BatchSize;
+
+    /// <summary>Trainer settings: the budget named here (else the transfer arm's), the rest by <see cref="Recipe"/>.</summary>
+    internal TrainerSettings TrainerSettings(TransferDials transfer, int batchesPerEpoch)
+    {
+        var inherited = Recipe == ScratchRecipe.Standard
+            ? new TrainerSettings(OptimizerKind.Sgd, StandardMomentum, true, transfer.Epochs, transfer.Steps, StandardBatchSize,
+                new Schedule(ScheduleKind.Cosine, 0, 1.0, StandardFloor), EarlyStoppingPatience: transfer.Patience)
+            : transfer.TrainerSettings(0, batchesPerEpoch, 0);
+        return inherited with
+        {
+            Epochs = Epochs ?? transfer.Epochs,
+            Steps = Steps ?? (Epochs is null ? transfer.Steps : null),
+        };
+    }
 }

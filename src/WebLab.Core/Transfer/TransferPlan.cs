@@ -61,7 +61,8 @@ public static class TransferPlan
 
     /// <summary>Per-block plan of the random-initialisation arm: everything new, trained, one learning rate, L2 only.</summary>
     public static IReadOnlyList<BlockPlan> ForScratch(IReadOnlyList<ModelBlock> blocks, TransferDials d, ScratchDials s) =>
-        blocks.Select(b => new BlockPlan(b.Name, false, false, s.LearningRateFor(d.Optimizer), d.L2 > 0 ? "l2" : "none", d.L2)).ToList();
+        blocks.Select(b => new BlockPlan(b.Name, false, false, s.LearningRateFor(s.Recipe == ScratchRecipe.Standard ? OptimizerKind.Sgd : d.Optimizer),
+            s.L2For(d) > 0 ? "l2" : "none", s.L2For(d))).ToList();
 
     /// <summary>
     /// Builds the arm's model: a fresh initialisation from <paramref name="seed"/> (so both arms of a seed share it),
