@@ -1,67 +1,197 @@
+using System.Globalization;
 using WebLab.Training;
 using WebLab.Transfer;
 
 namespace WebLab.Cli.Study;
 
-/// <summary>One target task of the validation study.</summary>
-internal sealed record StudyTask(string Id, string Label, string Dataset, IReadOnlyList<string> Classes, int PerClass, string Kind);
+/// <summary>A source checkpoint of the study, and the input size every run with it uses (null: the auto rule).</summary>
+internal sealed record StudySource(string Id, string Label, string Path, int? InputSize);
+
+/// <summary>A target task: classes of a catalogue dataset with a number of training images per class.</summary>
+internal sealed record StudyTask(string Id, string Label, string Dataset, IReadOnlyList<string> Classes, int PerClass)
+{
+    public int Examples => Classes.Count * PerClass;
+}
+
+/// <summary>A (source, target) pair; its role says whether anything was tuned on it.</summary>
+internal sealed record StudyPair(StudySource Source, StudyTask Task, string Role)
+{
+    public const string Calibration = "calibration", HeldOut = "held-out";
+
+    public string Id => $"{Source.Id}/{Task.Id}";
+}
+
+/// <summary>One point of the tuning grid both arms share: a multiple of the arm's base learning rate and an update budget.</summary>
+internal sealed record GridPoint(double LearningRateScale, int Steps)
+{
+    public string Label => string.Create(CultureInfo.InvariantCulture, $"lr x{LearningRateScale:g}, {Steps} steps");
+
+    public string Key => string.Create(CultureInfo.InvariantCulture, $"lr{LearningRateScale:g}-s{Steps}");
+}
+
+internal enum StudyMode
+{
+    Quick,
+    Full,
+}
 
 /// <summary>
-/// What `weblab study` runs (validation study of issue 6): the same seeds, source and data code as any experiment.
-/// <list type="bullet">
-/// <item>A: four target tasks spanning the plane, every preset with 3 seeds, the recommender's choice and its regret.</item>
-/// <item>B: <see cref="CorrelationTaskCount"/> (ten) random target tasks (classes and sizes vary, as in LEEP's Fashion-MNIST
-/// tasks), each measure's Spearman correlation with the measured transfer gain of one fixed fine-tuning recipe.</item>
-/// <item>C: ablations for the survey's claims (L2-SP and fewer transferred blocks, on a similar and a dissimilar target).</item>
+/// What `weblab study` runs. Three parts, each answering one question of issue 17:
+/// <list type="number">
+/// <item>Answers: every answer the recommender can give (the region presets, the linear probe, and "scratch": don't transfer), plus the
+/// other presets in the full study, on calibration and held-out pairs. Both arms are tuned on validation with the same grid
+/// (learning-rate multiple x budget); the scratch arm uses its own standard recipe, so one scratch run per (pair, seed, grid point)
+/// serves every answer (reused by content hash).</item>
+/// <item>Measures: many tasks stratified by class count K and images per class n, for each source, at one fixed budget; each measure's
+/// rank correlation with the transferred accuracy and with the gain.</item>
+/// <item>The recommender scored out of sample: its answer against the answer best on validation, on pairs none of its thresholds saw.</item>
 /// </list>
 /// </summary>
-internal static class StudyPlan
+internal sealed record StudyPlan(
+    StudyMode Mode,
+    int Seeds,
+    IReadOnlyList<StudyPair> AnswerPairs,
+    IReadOnlyList<string> Answers,
+    IReadOnlyList<GridPoint> Grid,
+    IReadOnlyList<StudyPair> MeasurePairs,
+    int MeasureSteps)
 {
-    /// <summary>BiT-HyperRule's fixed batch of 512 makes 500 full-batch updates; above this many images it is skipped (cost).</summary>
+    /// <summary>The answer that means "don't transfer: train from random initialisation".</summary>
+    public const string Scratch = Recommender.ScratchAnswer;
+
+    /// <summary>The scratch arm's base learning rate; the grid multiplies it like the transfer arm's.</summary>
+    public const double ScratchLearningRate = 0.1;
+
+    /// <summary>BiT-HyperRule is a rule, not a grid: it runs once per seed at its own schedule, and only on targets this small (batch 512 is costly here).</summary>
     public const int BitMaxExamples = 200;
 
-    public static IReadOnlyList<StudyTask> PresetTasks { get; } =
-    [
-        new("fashion-20", "Fashion-MNIST 5-9 (sandal, shirt, sneaker, bag, boot), 20/class", "fashion-mnist", ["5", "6", "7", "8", "9"], 20, "similar"),
-        new("fashion-100", "Fashion-MNIST 5-9 (sandal, shirt, sneaker, bag, boot), 100/class", "fashion-mnist", ["5", "6", "7", "8", "9"], 100, "similar"),
-        new("digits-20", "MNIST digits 0-4, 20/class", "mnist-digits", ["0", "1", "2", "3", "4"], 20, "dissimilar"),
-        new("digits-100", "MNIST digits 0-4, 100/class", "mnist-digits", ["0", "1", "2", "3", "4"], 100, "dissimilar"),
-    ];
+    /// <summary>Every answer of the recommender: what regret and best-choice rate are computed over.</summary>
+    public static IReadOnlyList<string> RecommenderAnswers { get; } =
+        ["small-similar", "small-dissimilar", "large-similar", "large-dissimilar", "linear-probe", Scratch];
 
-    /// <summary>Random tasks the rank correlations use unless `--correlation-tasks` says otherwise.</summary>
-    public const int CorrelationTaskCount = 10;
-
-    /// <summary>Random tasks for the rank correlations: a fixed generator so the study is reproducible.</summary>
-    public static IReadOnlyList<StudyTask> CorrelationTasks(int count)
+    public static StudyPlan For(StudyMode mode, int? seeds, StudySource demo, StudySource imageNet)
     {
-        var random = new Random(2026);
-        var tasks = new List<StudyTask>();
-        int[] sizes = [10, 20, 50];
-        for (int i = 0; i < count; i++)
-        {
-            bool digits = i % 2 == 1;
-            int[] pool = digits ? [0, 1, 2, 3, 4, 5, 6, 7, 8, 9] : [5, 6, 7, 8, 9];
-            int k = random.Next(2, 6);
-            var classes = pool.OrderBy(_ => random.Next()).Take(k).Order().Select(c => c.ToString()).ToArray();
-            int perClass = sizes[random.Next(sizes.Length)];
-            var dataset = digits ? "mnist-digits" : "fashion-mnist";
-            tasks.Add(new($"r{i:00}", $"{(digits ? "digits" : "fashion")} {{{string.Join(",", classes)}}}, {perClass}/class", dataset, classes, perClass,
-                digits ? "dissimilar" : "similar"));
-        }
-        return tasks;
+        bool full = mode == StudyMode.Full;
+        var answers = full
+            ? RecommenderAnswers.Concat(["head-then-all", "common-practice", "bit-hyperrule"]).ToList()
+            : RecommenderAnswers.ToList();
+        GridPoint[] grid = full
+            ? [new(0.5, 100), new(1, 100), new(2, 100), new(0.5, 300), new(1, 300), new(2, 300)]
+            : [new(0.5, 100), new(1, 100), new(2, 100), new(1, 250)];
+        return new StudyPlan(mode, seeds ?? (full ? 5 : 3), AnswerPairsFor(full, demo, imageNet), answers, grid,
+            MeasurePairsFor(full, demo, imageNet), MeasureSteps: 100);
     }
 
-    /// <summary>The fixed recipe whose gain the measures are correlated with: WebLab's default fine-tuning dials.</summary>
-    public static TransferDials CorrelationRecipe { get; } = new();
+    /// <summary>
+    /// The calibration pairs are the four targets the plane's similarity boundary and the recommender's rules were set on (the demo
+    /// source on Fashion-MNIST 5-9 and digits 0-4); the held-out pairs use other classes, another domain (colour emoji) or another
+    /// source (ImageNet's ResNet-18), none of which any threshold saw.
+    /// </summary>
+    private static List<StudyPair> AnswerPairsFor(bool full, StudySource demo, StudySource imageNet)
+    {
+        var fashion20 = new StudyTask("fashion-5-9-20", "Fashion-MNIST 5-9, 20/class", "fashion-mnist", ["5", "6", "7", "8", "9"], 20);
+        var digits20 = new StudyTask("digits-0-4-20", "MNIST digits 0-4, 20/class", "mnist-digits", ["0", "1", "2", "3", "4"], 20);
+        var digitsHigh = new StudyTask("digits-5-9-20", "MNIST digits 5-9, 20/class", "mnist-digits", ["5", "6", "7", "8", "9"], 20);
+        var emoji = new StudyTask("emoji-20", "emoji-nature (7 colour classes), 20/class", "emoji-nature", Classes(7), 20);
+        var pairs = new List<StudyPair>
+        {
+            new(demo, fashion20, StudyPair.Calibration),
+            new(demo, digits20, StudyPair.Calibration),
+            new(demo, digitsHigh, StudyPair.HeldOut),
+            new(imageNet, emoji, StudyPair.HeldOut),
+        };
+        if (full)
+        {
+            pairs.Insert(2, new(demo, new StudyTask("fashion-5-9-100", "Fashion-MNIST 5-9, 100/class", "fashion-mnist", ["5", "6", "7", "8", "9"], 100),
+                StudyPair.Calibration));
+            pairs.Insert(3, new(demo, new StudyTask("digits-0-4-100", "MNIST digits 0-4, 100/class", "mnist-digits", ["0", "1", "2", "3", "4"], 100),
+                StudyPair.Calibration));
+            pairs.Add(new(demo, new StudyTask("digits-5-9-100", "MNIST digits 5-9, 100/class", "mnist-digits", ["5", "6", "7", "8", "9"], 100), StudyPair.HeldOut));
+            pairs.Add(new(demo, emoji, StudyPair.HeldOut));
+            pairs.Add(new(imageNet, fashion20, StudyPair.HeldOut));
+            pairs.Add(new(imageNet, digits20, StudyPair.HeldOut));
+        }
+        return pairs;
+    }
 
-    /// <summary>Ablations on the small tasks: small-similar as the base, one dial changed.</summary>
-    public static IReadOnlyList<(string Id, string Label, IReadOnlyDictionary<string, string> Overrides)> Ablations { get; } =
-    [
-        ("no-l2sp", "small-similar without L2-SP (alpha 0, plain L2)", new Dictionary<string, string> { ["l2SPAlpha"] = "0" }),
-        ("top-reinit-1", "small-similar, top stage re-initialised (blocksTransferred -1)", new Dictionary<string, string> { ["blocksTransferred"] = "-1" }),
-        ("top-reinit-2", "small-similar, top two stages re-initialised (blocksTransferred -2)", new Dictionary<string, string> { ["blocksTransferred"] = "-2" }),
-    ];
+    /// <summary>
+    /// Tasks stratified by class count K and images per class n on every target: each (target, K, n) cell draws its classes at random
+    /// (a fixed generator). Fashion-MNIST tasks draw from classes 5-9 only, the classes the demo source never saw. The full study
+    /// draws two tasks per cell (58 per source); the quick one draws one and uses only the demo source.
+    /// </summary>
+    private static List<StudyPair> MeasurePairsFor(bool full, StudySource demo, StudySource imageNet)
+    {
+        var random = new Random(2026);
+        var cells = new List<(string Dataset, string Name, int[] Pool, int K, int N)>();
+        foreach (var k in new[] { 2, 3, 5, 8 })
+            foreach (var n in new[] { 10, 20, 40 })
+                cells.Add(("mnist-digits", "digits", [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], k, n));
+        foreach (var k in new[] { 2, 3, 5 })
+            foreach (var n in new[] { 10, 20, 40 })
+                cells.Add(("fashion-mnist", "fashion", [5, 6, 7, 8, 9], k, n));
+        foreach (var k in new[] { 2, 3, 5, 7 })
+            foreach (var n in new[] { 10, 20 })
+                cells.Add(("emoji-nature", "emoji", [0, 1, 2, 3, 4, 5, 6], k, n));
+        var tasks = new List<StudyTask>();
+        foreach (var (dataset, name, pool, k, n) in cells)
+        {
+            for (int draw = 0; draw < (full ? 2 : 1); draw++)
+            {
+                var classes = pool.OrderBy(_ => random.Next()).Take(k).Order().Select(c => c.ToString(CultureInfo.InvariantCulture)).ToArray();
+                tasks.Add(new StudyTask($"{name}-k{k}-n{n}-{draw}", $"{name} {{{string.Join(",", classes)}}}, {n}/class", dataset, classes, n));
+            }
+        }
+        IEnumerable<StudySource> sources = full ? [demo, imageNet] : [demo];
+        return sources.SelectMany(s => tasks.Select(t => new StudyPair(s, t, StudyPair.HeldOut))).ToList();
+    }
 
-    public static ExperimentSpec Spec(StudyTask task, string source, int seeds, string device) =>
-        new(task.Dataset, source, task.Classes, task.PerClass, Seeds: seeds, Device: device, Probe: false, Name: task.Label);
+    private static string[] Classes(int count) => Enumerable.Range(0, count).Select(c => c.ToString(CultureInfo.InvariantCulture)).ToArray();
+
+    /// <summary>The experiment of one answer at one grid point: the transfer arm by the answer, the scratch arm by its standard recipe.</summary>
+    public ExperimentSpec AnswerSpec(StudyPair pair, string answer, GridPoint point)
+    {
+        if (answer == Scratch)
+            throw new ArgumentException("the scratch answer is every answer's scratch arm; it has no experiment of its own", nameof(answer));
+        var spec = BaseSpec(pair) with { Scratch = ScratchAt(point) };
+        var preset = Presets.Get(answer);
+        var baseRate = preset.DialsFor(pair.Task.Examples).HeadLearningRate;
+        var overrides = new Dictionary<string, string>
+        {
+            ["headLearningRate"] = (baseRate * point.LearningRateScale).ToString("R", CultureInfo.InvariantCulture),
+            ["steps"] = point.Steps.ToString(CultureInfo.InvariantCulture),
+        };
+        return spec with { Preset = preset.Id, Overrides = WithInputSize(overrides, pair) };
+    }
+
+    /// <summary>BiT-HyperRule at its own rule; its scratch arm is the grid's longest point (a cache hit once the grid has run).</summary>
+    public ExperimentSpec BitSpec(StudyPair pair) => BaseSpec(pair) with
+    {
+        Preset = "bit-hyperrule",
+        Scratch = ScratchAt(Grid.MaxBy(g => (g.Steps, -Math.Abs(g.LearningRateScale - 1)))!),
+        Overrides = WithInputSize(new Dictionary<string, string>(), pair),
+    };
+
+    /// <summary>The measures part's fixed recipe: WebLab's default fine-tuning dials for <see cref="MeasureSteps"/> updates, scratch likewise.</summary>
+    public ExperimentSpec MeasureSpec(StudyPair pair) => BaseSpec(pair) with
+    {
+        Transfer = new TransferDials(Steps: MeasureSteps, InputSize: pair.Source.InputSize),
+        Scratch = new ScratchDials(ScratchLearningRate, Steps: MeasureSteps, Recipe: ScratchRecipe.Standard),
+    };
+
+    public AnalysisSpec AnalysisSpec(StudyPair pair, string device) =>
+        new(pair.Task.Dataset, pair.Source.Path, pair.Task.Classes, pair.Task.PerClass, Device: device, InputSize: pair.Source.InputSize);
+
+    private ExperimentSpec BaseSpec(StudyPair pair) =>
+        new(pair.Task.Dataset, pair.Source.Path, pair.Task.Classes, pair.Task.PerClass, Seeds: Seeds, Probe: false,
+            Name: $"{pair.Source.Label} -> {pair.Task.Label}");
+
+    private static ScratchDials ScratchAt(GridPoint point) =>
+        new(ScratchLearningRate * point.LearningRateScale, Steps: point.Steps, Recipe: ScratchRecipe.Standard);
+
+    private static Dictionary<string, string> WithInputSize(Dictionary<string, string> overrides, StudyPair pair)
+    {
+        if (pair.Source.InputSize is { } size)
+            overrides["inputSize"] = size.ToString(CultureInfo.InvariantCulture);
+        return overrides;
+    }
 }

@@ -11,6 +11,10 @@ namespace WebLab.Transfer;
 /// <param name="Dials">The preset's dials for this target after the recommender's adjustments.</param>
 /// <param name="Reasons">Plain-language reasoning, in order.</param>
 /// <param name="Adjustments">Dials changed from the preset, with why.</param>
+/// <param name="DontTransfer">
+/// The source's features are no better than a random network's on this target: train from random initialisation. An experiment
+/// still runs <paramref name="Preset"/> beside its scratch arm, so the gap shows whether the advice was right.
+/// </param>
 public sealed record Recommendation(
     string Preset,
     string PresetTag,
@@ -19,8 +23,12 @@ public sealed record Recommendation(
     string Region,
     TransferDials Dials,
     IReadOnlyList<string> Reasons,
-    IReadOnlyList<string> Adjustments)
+    IReadOnlyList<string> Adjustments,
+    bool DontTransfer = false)
 {
+    /// <summary>What the recommender advises: a preset id, or <see cref="Recommender.ScratchAnswer"/>.</summary>
+    public string Answer => DontTransfer ? Recommender.ScratchAnswer : Preset;
+
     /// <summary>Reasons and adjustments as one paragraph.</summary>
     public string Explanation => string.Join(" ", Reasons.Concat(Adjustments));
 }
@@ -37,6 +45,27 @@ public static class Recommender
 
     /// <summary>A shallower stage must beat the top stage's probe by this much (accuracy) to transfer fewer blocks.</summary>
     public const double StageMargin = 0.01;
+
+    /// <summary>The answer "don't transfer: train from random initialisation".</summary>
+    public const string ScratchAnswer = "scratch";
+
+    /// <summary>
+    /// The source's best probe must beat a probe on a random network's features by this much (accuracy) for transfer to be advised:
+    /// below it the source brings nothing the architecture alone does not (field guide 1: negative transfer is measured against
+    /// the same learner from random initialisation).
+    /// </summary>
+    public const double NothingToTransfer = 0.02;
+
+    /// <summary>Every threshold the recommender decides with, by name: what a validation study freezes and reports.</summary>
+    public static IReadOnlyDictionary<string, double> Thresholds { get; } = new Dictionary<string, double>
+    {
+        ["size boundary"] = Plane.SizeBoundary,
+        ["similarity boundary"] = Plane.SimilarityBoundary,
+        ["tiny size"] = TinySize,
+        ["very similar"] = VerySimilar,
+        ["stage margin"] = StageMargin,
+        ["nothing to transfer"] = NothingToTransfer,
+    };
 
     public static Recommendation Recommend(AnalysisResult analysis)
     {
@@ -104,7 +133,16 @@ public static class Recommender
                 "The features fit very well (similarity {0:F2}), so L2-SP holds them 10x more firmly (alpha {1:g2}; field guide 4: typical 0.01-0.1).",
                 v, dials.L2SPAlpha));
         }
-        return new Recommendation(preset.Id, preset.Tag, u, v, region, dials, reasons, adjustments);
+        bool dontTransfer = false;
+        if (analysis.Get("probe-random") is { } random && probe < random + NothingToTransfer)
+        {
+            dontTransfer = true;
+            reasons.Insert(0, string.Format(ci,
+                "Don't transfer: the source's best probe ({0:P1}) is not {1:P0} better than a probe on a random network's features ({2:P1}), so the " +
+                "source brings nothing the architecture alone does not; train from random initialisation (an experiment still runs {3} beside it to show the gap).",
+                probe, NothingToTransfer, random, preset.Id));
+        }
+        return new Recommendation(preset.Id, preset.Tag, u, v, region, dials, reasons, adjustments, dontTransfer);
     }
 }
 

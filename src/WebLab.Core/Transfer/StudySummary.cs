@@ -78,8 +78,12 @@ public sealed record StudyPlot(string File, string Title, string Caption);
 /// <param name="Size">Plane size coordinate.</param>
 /// <param name="Similarity">Plane similarity coordinate.</param>
 /// <param name="Rows">One row per answer.</param>
+/// <param name="Regret">
+/// Test accuracy of the validation-best answer the recommender could have given minus the recommended answer's, paired by seed
+/// (points; t interval over seeds); null when the recommended answer did not run.
+/// </param>
 public sealed record StudyTaskSummary(string Id, string Label, string Source, string Role, string Recommended, string BestOnValidation, double Size,
-    double Similarity, IReadOnlyList<AnswerRow> Rows);
+    double Similarity, IReadOnlyList<AnswerRow> Rows, Estimate? Regret = null);
 
 /// <summary>
 /// One answer (a preset, or "scratch") on one pair after tuning its learning rate and budget on validation.

@@ -26,6 +26,22 @@ public class RecommenderTests
         Assert.Equal(Presets.Get(expected).Tag, r.PresetTag);
     }
 
+    [Theory]
+    [InlineData(0.60, 0.59, true)]   // the source's best probe is no better than random features': nothing to transfer
+    [InlineData(0.60, 0.55, false)]  // 5 points better: transfer
+    public void SaysDontTransfer_OnlyWhenTheSourceFeaturesAreNoBetterThanRandomOnes(double probe, double randomProbe, bool dontTransfer)
+    {
+        var analysis = Synthetic(100, [probe - 0.1, probe - 0.05, probe], 0.9);
+        analysis = analysis with { Measures = [.. analysis.Measures, new("probe-random", "random", randomProbe, null, 0, "", "")] };
+
+        var r = Recommender.Recommend(analysis);
+
+        Assert.Equal(dontTransfer, r.DontTransfer);
+        Assert.Equal(dontTransfer ? Recommender.ScratchAnswer : r.Preset, r.Answer);
+        Assert.Equal(dontTransfer, r.Reasons[0].StartsWith("Don't transfer", StringComparison.Ordinal));
+        Assert.True(Presets.All.Any(p => p.Id == r.Preset)); // an experiment still has a preset to run beside the scratch arm
+    }
+
     [Fact]
     public void Coordinates_FollowTheDocumentedFormulas()
     {
