@@ -1,4 +1,5 @@
 using TorchSharp;
+using WebLab.Training;
 using static TorchSharp.torch;
 
 namespace WebLab.Transfer;
@@ -182,40 +183,15 @@ public static class Measures
         return correct / (double)queryLabels.Count;
     }
 
-    /// <summary>Spearman's rank correlation (average ranks for ties); NaN when either side is constant or fewer than 3 pairs.</summary>
+    /// <summary>
+    /// Spearman's rank correlation (<see cref="RankStatistics.Spearman"/>), except NaN for fewer than 3 pairs: the lab's track
+    /// record does not report a correlation of two points.
+    /// </summary>
     public static double Spearman(IReadOnlyList<double> x, IReadOnlyList<double> y)
     {
         if (x.Count != y.Count)
             throw new ArgumentException("both sides need the same length");
-        if (x.Count < 3)
-            return double.NaN;
-        var rx = Ranks(x);
-        var ry = Ranks(y);
-        double mx = rx.Average(), my = ry.Average();
-        double sxy = 0, sxx = 0, syy = 0;
-        for (int i = 0; i < rx.Length; i++)
-        {
-            sxy += (rx[i] - mx) * (ry[i] - my);
-            sxx += (rx[i] - mx) * (rx[i] - mx);
-            syy += (ry[i] - my) * (ry[i] - my);
-        }
-        return sxx == 0 || syy == 0 ? double.NaN : sxy / Math.Sqrt(sxx * syy);
-    }
-
-    private static double[] Ranks(IReadOnlyList<double> values)
-    {
-        var order = Enumerable.Range(0, values.Count).OrderBy(i => values[i]).ToArray();
-        var ranks = new double[values.Count];
-        for (int i = 0; i < order.Length;)
-        {
-            int j = i;
-            while (j + 1 < order.Length && values[order[j + 1]] == values[order[i]])
-                j++;
-            for (int t = i; t <= j; t++)
-                ranks[order[t]] = (i + j) / 2.0 + 1;
-            i = j + 1;
-        }
-        return ranks;
+        return x.Count < 3 ? double.NaN : RankStatistics.Spearman(x, y);
     }
 
     private static Tensor OneHot(IReadOnlyList<int> labels, int classes)
