@@ -29,7 +29,7 @@ internal static class AnalyseVerb
     public static Command CreateAnalyse()
     {
         var options = new Options();
-        var command = new Command("analyse", "Transferability of a source to a target before training: LEEP, NCE, H-score, LogME, kNN and linear-probe accuracy per stage, and the probe vs short fine-tune gap.");
+        var command = new Command("analyse", "Transferability of a source to a target before training: LEEP, NCE, H-score (plain and shrinkage), LogME, kNN and linear-probe accuracy per stage, and the probe vs short fine-tune gap.");
         foreach (var option in options.All)
             command.Options.Add(option);
         command.SetAction((parse, cancellationToken) =>
@@ -74,9 +74,10 @@ internal static class AnalyseVerb
         foreach (var m in result.Unavailable ?? [])
             o.WriteLine(string.Format(ci, "  {0,-44} {1,10} {2,9}  {3}; {4}", m.Name, "-", "-", m.Reason, m.Reference));
         o.WriteLine();
-        o.WriteLine(string.Format(ci, "  {0,-6} {1,6} {2,8} {3,8} {4,9} {5,8}", "stage", "width", "probe", "kNN", "LogME", "H-score"));
+        o.WriteLine(string.Format(ci, "  {0,-6} {1,6} {2,8} {3,8} {4,9} {5,8} {6,20}", "stage", "width", "probe", "kNN", "LogME", "H-score", "H-score (shrinkage)"));
         foreach (var s in result.Stages)
-            o.WriteLine(string.Format(ci, "  {0,-6} {1,6} {2,8:P1} {3,8:P1} {4,9:F4} {5,8:F3}", s.Stage, s.Width, s.ProbeAccuracy, s.KnnAccuracy, s.LogMe, s.HScore));
+            o.WriteLine(string.Format(ci, "  {0,-6} {1,6} {2,8:P1} {3,8:P1} {4,9:F4} {5,8:F3} {6,20:F3}", s.Stage, s.Width, s.ProbeAccuracy, s.KnnAccuracy, s.LogMe,
+                s.HScore, s.HScoreShrinkage));
         o.WriteLine(string.Format(ci, "  features: {0:F1} s; total {1:F1} s on {2}", result.FeatureSeconds, result.Seconds, result.Device));
     }
 

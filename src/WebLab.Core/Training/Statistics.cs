@@ -19,6 +19,79 @@ public sealed record Summary(double Mean, double Std, double[] Ci95, double[] Pe
         double half = values.Count > 1 ? StudentT.Quantile(0.975, values.Count - 1) * std / Math.Sqrt(values.Count) : 0;
         return new Summary(mean, std, [mean - half, mean + half], [.. values]);
     }
+
+    /// <summary>
+    /// The paired comparison of <paramref name="a"/> and <paramref name="b"/> (the same seeds or tasks, in the same order): the
+    /// summary of the differences a[i] − b[i], so its interval is the paired Student-t interval of the mean difference.
+    /// </summary>
+    public static Summary Paired(IReadOnlyList<double> a, IReadOnlyList<double> b)
+    {
+        if (a.Count != b.Count)
+            throw new ArgumentException($"paired values need equal lengths (got {a.Count} and {b.Count})");
+        return Of([.. a.Select((v, i) => v - b[i])]);
+    }
+}
+
+/// <summary>Intervals for a share of successes.</summary>
+public static class Proportions
+{
+    /// <summary>The 0.975 quantile of the standard normal distribution.</summary>
+    private const double Z = 1.959963984540054;
+
+    /// <summary>
+    /// Wilson's score 95 % interval for <paramref name="successes"/> out of <paramref name="n"/>: (p̂ + z²/2n ± z√(p̂(1 − p̂)/n + z²/4n²)) / (1 + z²/n).
+    /// Unlike p̂ ± z√(p̂(1 − p̂)/n) it is not empty at 0 or n successes and stays inside 0..1.
+    /// </summary>
+    public static double[] Wilson95(int successes, int n)
+    {
+        if (n < 1 || successes < 0 || successes > n)
+            throw new ArgumentOutOfRangeException(nameof(successes), $"need 0 <= successes <= n and n >= 1 (got {successes} of {n})");
+        double p = successes / (double)n, z2 = Z * Z;
+        double centre = (p + z2 / (2 * n)) / (1 + z2 / n);
+        double half = Z * Math.Sqrt(p * (1 - p) / n + z2 / (4.0 * n * n)) / (1 + z2 / n);
+        return [Math.Max(0, centre - half), Math.Min(1, centre + half)];
+    }
+}
+
+/// <summary>The nonparametric bootstrap (Efron): a statistic's sampling spread from resamples of the data itself.</summary>
+public static class Bootstrap
+{
+    /// <summary>
+    /// The percentile 95 % interval of <paramref name="statistic"/>: its 2.5 and 97.5 percentiles (linear interpolation
+    /// between order statistics) over <paramref name="resamples"/> resamples of <paramref name="items"/> with replacement, each
+    /// the size of the data. Resamples whose statistic is NaN (a constant column, say) are left out; [NaN, NaN] when all
+    /// are. Deterministic for a seed.
+    /// </summary>
+    public static double[] Ci95<T>(IReadOnlyList<T> items, Func<IReadOnlyList<T>, double> statistic, int resamples = 10_000, int seed = 2026)
+    {
+        if (items.Count == 0)
+            throw new ArgumentException("at least one item is needed", nameof(items));
+        if (resamples < 1)
+            throw new ArgumentOutOfRangeException(nameof(resamples), "at least one resample is needed");
+        var random = new Random(seed);
+        var resample = new T[items.Count];
+        var values = new List<double>(resamples);
+        for (int r = 0; r < resamples; r++)
+        {
+            for (int i = 0; i < resample.Length; i++)
+                resample[i] = items[random.Next(items.Count)];
+            double value = statistic(resample);
+            if (!double.IsNaN(value))
+                values.Add(value);
+        }
+        if (values.Count == 0)
+            return [double.NaN, double.NaN];
+        values.Sort();
+        return [Percentile(values, 0.025), Percentile(values, 0.975)];
+    }
+
+    private static double Percentile(List<double> sorted, double q)
+    {
+        double position = q * (sorted.Count - 1);
+        int below = (int)Math.Floor(position);
+        int above = Math.Min(below + 1, sorted.Count - 1);
+        return sorted[below] + (position - below) * (sorted[above] - sorted[below]);
+    }
 }
 
 /// <summary>Student's t distribution: CDF through the regularised incomplete beta function, quantile by bisection.</summary>

@@ -46,7 +46,7 @@ public sealed record AnalysisSpec(
 }
 
 /// <summary>One measure's value, with what it is and what it cost.</summary>
-/// <param name="Id">leep, nce, hscore, logme, knn, probe, probe-random, fine-tune, probe-gap.</param>
+/// <param name="Id">leep, nce, hscore, hscore-shrinkage, logme, knn, probe, probe-random, fine-tune, probe-gap.</param>
 /// <param name="Stage">The stage whose features it used (null: the source head's outputs or the whole model).</param>
 /// <param name="Seconds">Its own compute time, excluding the shared feature extraction.</param>
 public sealed record MeasureValue(string Id, string Name, double Value, int? Stage, double Seconds, string Range, string Reference);
@@ -57,7 +57,9 @@ public sealed record MeasureValue(string Id, string Name, double Value, int? Sta
 public sealed record UnavailableMeasure(string Id, string Name, string Reason, string Reference);
 
 /// <summary>Per-stage results: which depth's frozen features fit the target best.</summary>
-public sealed record StageMeasures(int Stage, int Width, double ProbeAccuracy, double KnnAccuracy, double LogMe, double HScore, double Seconds);
+/// <param name="HScoreShrinkage">The shrinkage H-score; NaN in analyses recorded before the lab computed it.</param>
+public sealed record StageMeasures(int Stage, int Width, double ProbeAccuracy, double KnnAccuracy, double LogMe, double HScore, double Seconds,
+    double HScoreShrinkage = double.NaN);
 
 /// <summary>The target's size figures as the recommender uses them.</summary>
 public sealed record SizeFigures(int Examples, int MinPerClass, int Classes, long ModelParameters, int InputSize);
@@ -133,8 +135,9 @@ public static class Analysis
             var knn = Timed(() => Measures.KnnAccuracy(trainFeatures, train, valFeatures, val, Math.Min(KnnK, counts.Min())));
             var logMe = Timed(() => Measures.LogMe(trainFeatures, train, k));
             var hScore = Timed(() => Measures.HScore(trainFeatures, train, k));
+            var hScoreShrinkage = Timed(() => Measures.HScoreShrinkage(trainFeatures, train, k));
             stages.Add(new StageMeasures(stage, (int)trainFeatures.shape[1], probe.Value, knn.Value, logMe.Value, hScore.Value,
-                stageClock.Elapsed.TotalSeconds));
+                stageClock.Elapsed.TotalSeconds, hScoreShrinkage.Value));
             if (stage == source.Model.Stages)
             {
                 measures.Add(new("probe", "Linear probe accuracy (val)", probe.Value, stage, probe.Seconds, "0..1",
@@ -144,6 +147,8 @@ public static class Analysis
                     "Field guide 5; You et al., ICML 2021"));
                 measures.Add(new("hscore", "H-score", hScore.Value, stage, hScore.Seconds, $"0..{k - 1}",
                     "Field guide 5; Bao et al., ICIP 2019"));
+                measures.Add(new("hscore-shrinkage", "H-score (shrinkage)", hScoreShrinkage.Value, stage, hScoreShrinkage.Seconds, $"0..{k - 1}",
+                    "Field guide 5; Ibrahim, Ponomareva & Mazumder, ECML-PKDD 2022 (Ledoit-Wolf covariance)"));
                 HeadMeasures(source.Model, trainFeatures, train, k, measures, unavailable, status);
             }
         }

@@ -1,4 +1,5 @@
 using TorchSharp;
+using WebLab.Training;
 using static TorchSharp.torch;
 
 namespace WebLab.Transfer;
@@ -55,7 +56,9 @@ public static class Measures
 
     /// <summary>
     /// H-score (Bao et al. 2019): tr(cov(f)⁻¹ cov(E[f|y])) on features f; the inverse is a pseudo-inverse (eigenvalues
-    /// below 1e-10 of the largest are dropped) so that fewer examples than dimensions stay defined. Between 0 and K − 1.
+    /// below 1e-10 of the largest are dropped) so that fewer examples than dimensions stay defined. Between 0 and K − 1,
+    /// and stuck near K − 1 for any features once there are about as many dimensions as examples (see
+    /// <see cref="HScoreShrinkage"/>).
     /// </summary>
     public static double HScore(Tensor features, IReadOnlyList<int> labels, int classes)
     {
@@ -64,14 +67,71 @@ public static class Measures
         int n = CheckRows(f, labels);
         f = f - f.mean([0L], keepdim: true);
         var covF = f.t().matmul(f).div_(n);
+        return TraceOfPseudoInverseTimes(covF, ClassMeanCovariance(f, labels, classes));
+    }
+
+    /// <summary>
+    /// Shrinkage H-score H_α (Ibrahim, Ponomareva and Mazumder, "Newer is not always better: rethinking transferability
+    /// metrics, their peculiarities, stability and performance", ECML-PKDD 2022): tr(cov_α(f)⁻¹ (1 − α) cov(E[f|y])) with
+    /// cov_α(f) = (1 − α) cov(f) + α μ I, μ = tr cov(f) / d, the Ledoit-Wolf estimate with its optimal coefficient α
+    /// (<see cref="LedoitWolfShrinkage"/>). The paper shows that the plain H-score's poor rankings come from the sample
+    /// covariance, which is near-singular with about as many dimensions as examples (the score then saturates at K − 1 for
+    /// any features); the shrunk one is well conditioned. Between 0 and K − 1; equal to <see cref="HScore"/> when α = 0.
+    /// Both covariances divide by n here (a common reference implementation divides the between-class one by n − 1, a
+    /// factor n / (n − 1) that does not change rankings at a fixed n).
+    /// </summary>
+    public static double HScoreShrinkage(Tensor features, IReadOnlyList<int> labels, int classes)
+    {
+        using var scope = torch.NewDisposeScope();
+        var f = features.to(ScalarType.Float64);
+        int n = CheckRows(f, labels);
+        int d = (int)f.shape[1];
+        f = f - f.mean([0L], keepdim: true);
+        var covF = f.t().matmul(f).div_(n);
+        double alpha = LedoitWolf(f, covF);
+        double mu = covF.trace().item<double>() / d;
+        var shrunk = covF.mul(1 - alpha).add_(torch.eye(d, dtype: ScalarType.Float64).mul_(alpha * mu));
+        return (1 - alpha) * TraceOfPseudoInverseTimes(shrunk, ClassMeanCovariance(f, labels, classes));
+    }
+
+    /// <summary>
+    /// Ledoit and Wolf's (2004) optimal shrinkage coefficient of the sample covariance S = FᵀF / n (F the centred rows
+    /// x_k) toward μI: with ‖A‖² = tr(AAᵀ) / d, d² = ‖S − μI‖² and b̄² = (1/n²) Σ_k ‖x_k x_kᵀ − S‖², α = min(b̄², d²) / d²
+    /// (0 when d² = 0). The same estimate as scikit-learn's <c>ledoit_wolf_shrinkage</c>.
+    /// </summary>
+    internal static double LedoitWolfShrinkage(Tensor features)
+    {
+        using var scope = torch.NewDisposeScope();
+        var f = features.to(ScalarType.Float64);
+        f = f - f.mean([0L], keepdim: true);
+        return LedoitWolf(f, f.t().matmul(f).div_(f.shape[0]));
+    }
+
+    // Σ_k ‖x_k x_kᵀ − S‖_F² = Σ_k ‖x_k‖⁴ − n‖S‖_F², so b̄² needs only the row norms and S, never the n outer products.
+    private static double LedoitWolf(Tensor centred, Tensor covariance)
+    {
+        double n = centred.shape[0], d = centred.shape[1];
+        double mu = covariance.trace().item<double>() / d;
+        double covarianceNorm = covariance.square().sum().item<double>();
+        double fourth = centred.square().sum(1).square().sum().item<double>();
+        double dispersion = (covarianceNorm - d * mu * mu) / d;
+        double noise = Math.Max(0, (fourth / n - covarianceNorm) / (n * d));
+        return dispersion <= 0 ? 0 : Math.Min(noise, dispersion) / dispersion;
+    }
+
+    /// <summary>cov(E[f|y]) of centred features: each row replaced by its class mean.</summary>
+    private static Tensor ClassMeanCovariance(Tensor centred, IReadOnlyList<int> labels, int classes)
+    {
         var y = OneHot(labels, classes);
         var counts = y.sum(dim: 0).clamp_min(1);
-        var classMeans = y.t().matmul(f) / counts.unsqueeze(1);        // [K, D]
-        var g = y.matmul(classMeans);                                  // each row replaced by its class mean
-        var covG = g.t().matmul(g).div_(n);
-        var pinv = torch.linalg.pinv(covF, rtol: 1e-10, hermitian: true);
-        return pinv.matmul(covG).trace().item<double>();
+        var classMeans = y.t().matmul(centred) / counts.unsqueeze(1);  // [K, D]
+        var g = y.matmul(classMeans);
+        return g.t().matmul(g).div_(labels.Count);
     }
+
+    /// <summary>tr(A⁺B) for a symmetric A (eigenvalues below 1e-10 of the largest dropped).</summary>
+    private static double TraceOfPseudoInverseTimes(Tensor a, Tensor b) =>
+        torch.linalg.pinv(a, rtol: 1e-10, hermitian: true).matmul(b).trace().item<double>();
 
     /// <summary>
     /// LogME (You et al. 2021): for each class's one-hot target, the log marginal evidence per example of a Bayesian
@@ -182,40 +242,15 @@ public static class Measures
         return correct / (double)queryLabels.Count;
     }
 
-    /// <summary>Spearman's rank correlation (average ranks for ties); NaN when either side is constant or fewer than 3 pairs.</summary>
+    /// <summary>
+    /// Spearman's rank correlation (<see cref="RankStatistics.Spearman"/>), except NaN for fewer than 3 pairs: the lab's track
+    /// record does not report a correlation of two points.
+    /// </summary>
     public static double Spearman(IReadOnlyList<double> x, IReadOnlyList<double> y)
     {
         if (x.Count != y.Count)
             throw new ArgumentException("both sides need the same length");
-        if (x.Count < 3)
-            return double.NaN;
-        var rx = Ranks(x);
-        var ry = Ranks(y);
-        double mx = rx.Average(), my = ry.Average();
-        double sxy = 0, sxx = 0, syy = 0;
-        for (int i = 0; i < rx.Length; i++)
-        {
-            sxy += (rx[i] - mx) * (ry[i] - my);
-            sxx += (rx[i] - mx) * (rx[i] - mx);
-            syy += (ry[i] - my) * (ry[i] - my);
-        }
-        return sxx == 0 || syy == 0 ? double.NaN : sxy / Math.Sqrt(sxx * syy);
-    }
-
-    private static double[] Ranks(IReadOnlyList<double> values)
-    {
-        var order = Enumerable.Range(0, values.Count).OrderBy(i => values[i]).ToArray();
-        var ranks = new double[values.Count];
-        for (int i = 0; i < order.Length;)
-        {
-            int j = i;
-            while (j + 1 < order.Length && values[order[j + 1]] == values[order[i]])
-                j++;
-            for (int t = i; t <= j; t++)
-                ranks[order[t]] = (i + j) / 2.0 + 1;
-            i = j + 1;
-        }
-        return ranks;
+        return x.Count < 3 ? double.NaN : RankStatistics.Spearman(x, y);
     }
 
     private static Tensor OneHot(IReadOnlyList<int> labels, int classes)

@@ -95,6 +95,94 @@ public class MeasuresTests
     }
 
     [Fact]
+    public void LedoitWolfShrinkage_MatchesAHandComputedCase()
+    {
+        // Six centred rows in two dimensions. S = FᵀF / 6 = [[28, 1], [1, 1]] / 6, μ = tr S / 2 = 29 / 12.
+        // d² = ‖S − μI‖² / 2 = (2 · 2.25² + 2 / 36) / 2 = 366.5 / 72.
+        // b̄² = (Σ_k ‖x_k‖⁴ / 6 − ‖S‖²) / (6 · 2) = (201.25 / 6 − 787 / 36) / 12 = 420.5 / 432.  α = b̄² / d² = 420.5 / 2199.
+        double[] rows = [3, 0, -3, 0, 2, 0.5, -2, -0.5, 1, -0.5, -1, 0.5];
+        using var features = torch.tensor(rows, [6, 2]);
+        Assert.Equal(420.5 / 2199, Measures.LedoitWolfShrinkage(features), 12);
+        // The same from the paper's definition, b̄² = (1/n²) Σ_k ‖x_k x_kᵀ − S‖² with ‖A‖² = tr(AAᵀ) / p, summed explicitly.
+        double[,] cov = { { 28.0 / 6, 1.0 / 6 }, { 1.0 / 6, 1.0 / 6 } };
+        double b2 = 0;
+        for (int k = 0; k < 6; k++)
+            for (int i = 0; i < 2; i++)
+                for (int j = 0; j < 2; j++)
+                    b2 += Math.Pow(rows[2 * k + i] * rows[2 * k + j] - cov[i, j], 2) / 2 / 36;
+        Assert.Equal(b2 / (366.5 / 72), Measures.LedoitWolfShrinkage(features), 12);
+        // Shifting every row leaves it alone (it centres), and so does scaling.
+        using var moved = features * 3 + 7;
+        Assert.Equal(420.5 / 2199, Measures.LedoitWolfShrinkage(moved), 12);
+    }
+
+    [Fact]
+    public void HScoreShrinkage_IsTheHScoreOfTheShrunkCovariance_ScaledByOneMinusAlpha()
+    {
+        double[] rows = [3, 0, -3, 0, 2, 0.5, -2, -0.5, 1, -0.5, -1, 0.5];
+        int[] y = [0, 1, 0, 1, 1, 0];
+        double alpha = 420.5 / 2199, mu = 29.0 / 12;
+        // cov_α = (1 − α) S + α μ I, inverted by hand; between-class covariance from the class means of the centred rows.
+        double a = (1 - alpha) * 28 / 6 + alpha * mu, b = (1 - alpha) / 6, c = (1 - alpha) / 6 + alpha * mu;
+        double det = a * c - b * b;
+        double[,] inverse = { { c / det, -b / det }, { -b / det, a / det } };
+        double[] mean0 = [(3 + 2 - 1) / 3.0, (0 + 0.5 + 0.5) / 3.0], mean1 = [(-3 - 2 + 1) / 3.0, (0 - 0.5 - 0.5) / 3.0];
+        var between = new double[2, 2];
+        for (int i = 0; i < 2; i++)
+            for (int j = 0; j < 2; j++)
+                between[i, j] = 0.5 * mean0[i] * mean0[j] + 0.5 * mean1[i] * mean1[j];
+        double expected = 0;
+        for (int i = 0; i < 2; i++)
+            for (int j = 0; j < 2; j++)
+                expected += (1 - alpha) * inverse[i, j] * between[j, i];
+        using var features = torch.tensor(rows, [6, 2]);
+        Assert.Equal(expected, Measures.HScoreShrinkage(features, y, 2), 10);
+        Assert.True(expected < Measures.HScore(features, y, 2));
+    }
+
+    [Fact]
+    public void HScoreShrinkage_DoesNotSaturate_WithFewerExamplesThanDimensions_AndStillRanksSeparableFeaturesFirst()
+    {
+        var random = new Random(17);
+        int n = 30, d = 100, k = 3;
+        var y = Enumerable.Range(0, n).Select(i => i % k).ToArray();
+        var separable = new double[n * d];
+        var noise = new double[n * d];
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < d; j++)
+            {
+                separable[i * d + j] = Gaussian(random) + (j % k == y[i] ? 1.0 : 0);
+                noise[i * d + j] = Gaussian(random);
+            }
+        using var good = torch.tensor(separable, [n, d]);
+        using var bad = torch.tensor(noise, [n, d]);
+        // The plain H-score is K − 1 for both: with n ≤ d any labelling is perfectly explained by the sample covariance.
+        Assert.Equal(k - 1, Measures.HScore(good, y, k), 6);
+        Assert.Equal(k - 1, Measures.HScore(bad, y, k), 6);
+        double goodShrunk = Measures.HScoreShrinkage(good, y, k), badShrunk = Measures.HScoreShrinkage(bad, y, k);
+        // Shrunk (α ≈ 0.67 and 0.94 here): clearly below K − 1, with random features at under half of it.
+        Assert.InRange(goodShrunk, 0, k - 1 - 0.2);
+        Assert.InRange(badShrunk, 0, (k - 1) / 2.0);
+        Assert.True(goodShrunk > 2 * badShrunk, $"separable {goodShrunk}, random {badShrunk}");
+    }
+
+    [Fact]
+    public void HScoreShrinkage_ApproachesTheHScore_WhenExamplesFarOutnumberDimensions()
+    {
+        var random = new Random(2);
+        int n = 4000, d = 3;
+        var y = Enumerable.Range(0, n).Select(i => i % 2).ToArray();
+        var f = new double[n * d];
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < d; j++)
+                f[i * d + j] = Gaussian(random) * (j + 1) + (j == 0 ? y[i] : 0);
+        using var features = torch.tensor(f, [n, d]);
+        Assert.InRange(Measures.LedoitWolfShrinkage(features), 0, 0.01);
+        double plain = Measures.HScore(features, y, 2);
+        Assert.InRange(Measures.HScoreShrinkage(features, y, 2), plain * 0.97, plain);
+    }
+
+    [Fact]
     public void LogMe_IsTheMaximumOfTheEvidence_ComputedIndependentlyWithDenseMatrices()
     {
         var random = new Random(5);
@@ -190,6 +278,8 @@ public class MeasuresTests
         }
         return d / 2.0 * Math.Log(alpha) + n / 2.0 * Math.Log(beta) - n / 2.0 * Math.Log(2 * Math.PI) - beta / 2 * residual - alpha / 2 * mm - logDet / 2;
     }
+
+    private static double Gaussian(Random random) => Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble());
 
     private static double[,] Inverse3(double[,] m)
     {
