@@ -106,6 +106,13 @@ public sealed class LabOptions
 
     /// <summary>Open pages (Blazor circuits) plus hub connections one person may hold at once.</summary>
     public int MaxConnectionsPerUser { get; set; } = 20;
+
+    /// <summary>
+    /// Folder of the validation study the Validation page shows: study.json and the SVG plots it names, as `weblab study`
+    /// writes them (e.g. a checkout's bench/study; relative to the working directory). Null: the study committed with this
+    /// build, shipped as study/ next to the application.
+    /// </summary>
+    public string? StudyFolder { get; set; }
 }
 
 /// <summary>Where training attempts run (<see cref="LabOptions.Executor"/>); utility jobs always run on the lab's machine.</summary>

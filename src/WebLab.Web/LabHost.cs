@@ -21,6 +21,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using WebLab.Web.Access;
 using WebLab.Web.Api;
 using WebLab.Web.Hubs;
+using WebLab.Web.Study;
 
 namespace WebLab.Web;
 
@@ -64,6 +65,7 @@ public static class LabHost
         services.AddSingleton<PersonLimits>();
         services.AddSingleton<LabCommands>();
         services.AddSingleton<LabDemos>();
+        services.AddSingleton<Study.StudyResults>();
         services.AddSingleton<LabEvents>();
         services.AddSingleton<AttemptTokens>();
         services.AddSingleton<RemoteWorkers>();
@@ -128,6 +130,7 @@ public static class LabHost
         app.MapLabApi();
         WorkerApi.Map(app);
         app.MapAccount();
+        app.MapStudyPlots();
         app.MapHub<JobsHub>(JobsHub.Path);
         app.MapRazorComponents<Components.App>().AddInteractiveServerRenderMode();
         return app;

@@ -150,6 +150,50 @@ public sealed class BrowserTests
         await ShotAsync(page, "home");
     }
 
+    [Fact]
+    public async Task ValidationPage_SaysWhenThereIsNoStudy_ThenShowsVerdictsTablesAndPlots()
+    {
+        if (Environment.GetEnvironmentVariable("WEBLAB_SKIP_BROWSER_TESTS") == "1")
+            return;
+        using var data = new TempDir();
+        using var study = new TempDir();
+        using var lab = new LabProcess(data.Path, new Dictionary<string, string> { ["WebLab__StudyFolder"] = study.Path });
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await LaunchAsync(playwright);
+        var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1400, Height = 900 } });
+        page.SetDefaultTimeout(60_000);
+        await SignInWithLinkAsync(page, lab, "reader");
+
+        // No study.json yet: a plain sentence, no path, reached from the menu.
+        await page.GetByRole(AriaRole.Link, new PageGetByRoleOptions { Name = "Validation" }).ClickAsync();
+        await page.WaitForURLAsync("**/validation");
+        await Assertions.Expect(page.Locator("#study-missing")).ToContainTextAsync("No study results in this build: run `weblab study`");
+        Assert.DoesNotContain(study.Path, await page.ContentAsync(), StringComparison.Ordinal);
+
+        await File.WriteAllTextAsync(study.File(WebLab.Transfer.StudySummary.FileName), WebLabJson.Serialize(Study.SampleStudy.Summary()));
+        await File.WriteAllTextAsync(study.File(Study.SampleStudy.Plot), Study.SampleStudy.Svg);
+        var plot = await page.RunAndWaitForResponseAsync(() => page.ReloadAsync(), r => r.Url.Contains("/validation/plots/", StringComparison.Ordinal));
+        Assert.Equal(200, plot.Status);
+        Assert.Equal("image/svg+xml", (await plot.AllHeadersAsync())["content-type"]);
+
+        var verdicts = page.Locator("#study-verdicts");
+        await Assertions.Expect(verdicts).ToContainTextAsync("Transfer beats scratch on a small similar target");
+        await Assertions.Expect(verdicts.Locator(".weblab-outcome")).ToHaveTextAsync(["holds", "fails", "undecided"]);
+        await Assertions.Expect(page.Locator("#study-header")).ToContainTextAsync("quick (a smaller plan than the full study)");
+        var row = page.Locator(".study-task tr", new PageLocatorOptions { HasText = "linear-probe" });
+        await Assertions.Expect(row).ToContainTextAsync("79.6 % [78.2, 81.0]");
+        await Assertions.Expect(row).ToContainTextAsync("-8.1 pt [-10.0, -6.2]");
+        await Assertions.Expect(page.Locator("#study-measures")).ToContainTextAsync("+0.51 [+0.18, +0.80] p < 0.001");
+        await Assertions.Expect(page.Locator("#study-recommender")).ToContainTextAsync("3 of 4 (75 %), Wilson 95 % interval [30, 95] %");
+        await Assertions.Expect(page.Locator("#study-reuse")).ToContainTextAsync("9 of 24 scratch runs");
+        // The plot shows; the one listed without its file says so; the SVG's script never ran.
+        await Assertions.Expect(page.Locator("#study-plots img.weblab-plot")).ToHaveCountAsync(1);
+        await page.WaitForFunctionAsync("() => [...document.querySelectorAll('img.weblab-plot')].every(i => i.complete && i.naturalWidth > 0)");
+        await Assertions.Expect(page.Locator("#study-plots")).ToContainTextAsync("not in this build");
+        Assert.Equal("Validation - WebLab", await page.TitleAsync());
+        await ShotAsync(page, "validation");
+    }
+
     /// <summary>
     /// Adds a member with the CLI, makes their one-time sign-in link (as an admin invites someone) and follows it;
     /// returns the API token 'weblab users add' printed for them.

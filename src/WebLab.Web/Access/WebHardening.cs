@@ -20,7 +20,8 @@ internal static class WebHardening
         {
             var headers = context.Response.Headers;
             headers.XContentTypeOptions = "nosniff";
-            headers.ContentSecurityPolicy = ContentSecurityPolicy;
+            // Replaces whatever was set before (Blazor's own frame-ancestors); an endpoint that is not a page (a study plot) names a stricter one.
+            headers.ContentSecurityPolicy = context.GetEndpoint()?.Metadata.GetMetadata<OwnContentSecurityPolicy>()?.Policy ?? ContentSecurityPolicy;
             headers["Referrer-Policy"] = "same-origin";
             return Task.CompletedTask;
         });
@@ -59,3 +60,6 @@ internal static class WebHardening
     private static Task Refuse(HttpContext context, string message) =>
         Results.Problem(message, statusCode: StatusCodes.Status403Forbidden, title: "Cross-site request refused").ExecuteAsync(context);
 }
+
+/// <summary>Endpoint metadata: the Content-Security-Policy this endpoint's responses carry instead of the pages' one.</summary>
+internal sealed record OwnContentSecurityPolicy(string Policy);
