@@ -30,6 +30,11 @@ public sealed class Batch(Tensor images, Tensor labels, int[] indices) : IDispos
 /// measures how long the trainer waited. Shuffling and augmentation are seeded per epoch, so the same
 /// seed yields the same batches in the same order (both arms of an experiment see identical data).
 /// </summary>
+/// <remarks>
+/// With <c>withReplacement</c> a training set smaller than a batch is sampled as BiT's PyTorch loader samples it: each epoch
+/// is one full batch of images drawn at random with replacement (torch's RandomSampler(replacement=True, num_samples=batch)),
+/// so every update averages over a full batch instead of the set once. Larger sets are shuffled without replacement as usual.
+/// </remarks>
 public sealed class BatchLoader
 {
     private readonly LabeledImages _data;
@@ -38,7 +43,7 @@ public sealed class BatchLoader
     private long _waitTicks;
 
     public BatchLoader(LabeledImages data, ImageTransform transform, int batchSize, Device device, bool train, int seed,
-        int prefetch = 3, bool dropLast = false)
+        int prefetch = 3, bool dropLast = false, bool withReplacement = false)
     {
         if (batchSize < 1)
             throw new BadInputException($"Batch size must be at least 1 (got {batchSize}).");
@@ -50,6 +55,7 @@ public sealed class BatchLoader
         Seed = seed;
         Prefetch = Math.Max(1, prefetch);
         DropLast = dropLast && data.Count > batchSize;
+        WithReplacement = withReplacement && train && data.Count < batchSize;
     }
 
     public int BatchSize { get; }
@@ -62,18 +68,24 @@ public sealed class BatchLoader
 
     public bool DropLast { get; }
 
+    /// <summary>True when each epoch is one batch drawn with replacement (asked for, training, and the set is smaller than a batch).</summary>
+    public bool WithReplacement { get; }
+
     /// <summary>Batches per epoch.</summary>
-    public int BatchesPerEpoch => DropLast ? _data.Count / BatchSize : (_data.Count + BatchSize - 1) / BatchSize;
+    public int BatchesPerEpoch => WithReplacement ? 1 : DropLast ? _data.Count / BatchSize : (_data.Count + BatchSize - 1) / BatchSize;
 
     /// <summary>Total time the consumer spent waiting for a batch that was not ready yet.</summary>
     public TimeSpan WaitTime => TimeSpan.FromTicks(Interlocked.Read(ref _waitTicks));
 
-    /// <summary>The order in which epoch <paramref name="epoch"/> visits the images.</summary>
+    /// <summary>The order in which epoch <paramref name="epoch"/> visits the images (with replacement: the batch's draws).</summary>
     public int[] Order(int epoch)
     {
+        var rng = new Random(unchecked(Seed * 7_368_787 + epoch * 104_729 + 17));
+        if (WithReplacement)
+            return Enumerable.Range(0, BatchSize).Select(_ => rng.Next(_data.Count)).ToArray();
         var order = Enumerable.Range(0, _data.Count).ToArray();
         if (Train)
-            new Random(unchecked(Seed * 7_368_787 + epoch * 104_729 + 17)).Shuffle(order);
+            rng.Shuffle(order);
         return order;
     }
 

@@ -371,7 +371,8 @@ public static class Experiment
             : $"{transform.Augment.Crop.ToString().ToLowerInvariant()}{(transform.Augment.Flip ? "+flip" : "")}";
         return new ArmSettings(s.Optimizer.ToString(), s.Momentum, s.Nesterov, schedule.Kind.ToString().ToLowerInvariant(), schedule.WarmupSteps,
             schedule.DecaySpeed, s.TotalEpochs(batchesPerEpoch), total, s.BatchSize, s.LabelSmoothing, s.MixupAlpha, s.BssEta, s.BssK, headFirst,
-            augmentation, spec.InputSize, spec.InChannels, transform.Mean, transform.Std, spec.Architecture, spec.HeadStage, plan);
+            augmentation, spec.InputSize, spec.InChannels, transform.Mean, transform.Std, spec.Architecture, spec.HeadStage, plan,
+            schedule.MinFactor, schedule.Kind == ScheduleKind.Staircase ? schedule.Milestones ?? Schedule.DefaultMilestones : null, s.SampleWithReplacement);
     }
 
     private static void SaveCheckpoint(ExperimentSpec spec, ModelSpec modelSpec, Dictionary<string, Tensor> weights, LoadedCheckpoint loaded,

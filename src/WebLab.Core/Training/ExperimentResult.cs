@@ -5,6 +5,9 @@ using WebLab.Transfer;
 namespace WebLab.Training;
 
 /// <summary>What one arm trained with, fully resolved.</summary>
+/// <param name="LearningRateFloor">The schedule's floor as a fraction of the base rate (0: it decays to 0).</param>
+/// <param name="DecayMilestones">The staircase schedule's milestones (fractions of the budget); null for other schedules.</param>
+/// <param name="SampleWithReplacement">A training set smaller than a batch was sampled with replacement (<see cref="TransferDials.SampleWithReplacement"/>).</param>
 public sealed record ArmSettings(
     string Optimizer,
     double Momentum,
@@ -27,7 +30,10 @@ public sealed record ArmSettings(
     float[] Std,
     string Architecture,
     int? HeadStage,
-    IReadOnlyList<BlockPlan> Blocks);
+    IReadOnlyList<BlockPlan> Blocks,
+    double LearningRateFloor = 0,
+    IReadOnlyList<double>? DecayMilestones = null,
+    bool SampleWithReplacement = false);
 
 /// <summary>One arm at one seed.</summary>
 public sealed record SeedRun(

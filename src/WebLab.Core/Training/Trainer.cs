@@ -18,6 +18,7 @@ public enum OptimizerKind
 /// mixup, batch spectral shrinkage, early stopping, seed and arithmetic (null: <see cref="Training.Arithmetic.DefaultFor"/>).
 /// Per-group learning rates and weight penalties come from <see cref="ParamGroupPlan"/>s.
 /// </summary>
+/// <param name="SampleWithReplacement">A training set smaller than a batch fills every batch by drawing with replacement (BiT's few-shot loader).</param>
 public sealed record TrainerSettings(
     OptimizerKind Optimizer = OptimizerKind.Sgd,
     double Momentum = 0.9,
@@ -32,7 +33,8 @@ public sealed record TrainerSettings(
     double BssEta = 0,
     int? EarlyStoppingPatience = null,
     int Seed = 0,
-    Arithmetic? Arithmetic = null)
+    Arithmetic? Arithmetic = null,
+    bool SampleWithReplacement = false)
 {
     /// <summary>Total optimiser steps for a training set of <paramref name="batchesPerEpoch"/> batches.</summary>
     public int TotalSteps(int batchesPerEpoch) => Steps ?? Epochs * batchesPerEpoch;
@@ -93,7 +95,7 @@ public static class Trainer
         using var optimizer = CreateOptimizer(groups, settings);
         var groupLrs = groups.Select(g => g.LearningRate).ToArray();
         var loader = new BatchLoader(data.Train, transform, settings.BatchSize, device, train: true, settings.Seed,
-            dropLast: data.Train.Count >= 2 * settings.BatchSize);
+            dropLast: data.Train.Count >= 2 * settings.BatchSize, withReplacement: settings.SampleWithReplacement);
         int perEpoch = loader.BatchesPerEpoch;
         int totalSteps = settings.TotalSteps(perEpoch);
         int epochs = settings.TotalEpochs(perEpoch);

@@ -15,6 +15,12 @@ namespace WebLab.Transfer;
 /// <param name="LayerDecay">Per-depth multiplier for transferred blocks: a block d levels below the head trains at HeadLearningRate x LayerDecay^d.</param>
 /// <param name="BlockLearningRates">Explicit learning rates by block name (stem, layer1, ..., head); overrides the two above for those blocks.</param>
 /// <param name="L2">beta of (beta/2)||w||^2 on every trained weight not under L2-SP (decay toward zero).</param>
+/// <param name="HeadL2">
+/// beta of (beta/2)||w||^2 on a new head (null = <paramref name="L2"/>). L2-SP's form pairs alpha on the transferred weights
+/// with beta on the new head (typical 0.01, "4. Regularisers (formulas)"): a head that starts from nothing has no pretrained
+/// values to be pulled toward, so plain L2 keeps it from growing large on a few examples. A transferred head (same classes)
+/// is not new and keeps the transferred blocks' penalty.
+/// </param>
 /// <param name="L2SPAlpha">alpha of (alpha/2)||w - w0||^2 toward the pretrained weights (0 = off).</param>
 /// <param name="L2SPBlocks">L2-SP on the lower k transferred blocks only, L2 above (the mixed form); null = every transferred block.</param>
 /// <param name="BssEta">Batch spectral shrinkage strength (0 = off).</param>
@@ -25,12 +31,32 @@ namespace WebLab.Transfer;
 /// <param name="Schedule">Learning-rate schedule shape.</param>
 /// <param name="WarmupFraction">Fraction of the budget spent warming up linearly.</param>
 /// <param name="DecaySpeed">1 = decay over the whole budget; 2 = finish by half-way (decay quickly); 0.5 = decay late.</param>
+/// <param name="LearningRateFloor">
+/// The lowest the schedule decays to, as a fraction of each block's base rate (0 = down to 0). A cosine with
+/// <paramref name="DecaySpeed"/> above 1 reaches its end before the budget does; without a floor the remaining updates run at a
+/// rate of 0 and change nothing. Step and staircase schedules never go below it either; warmup still starts from 0.
+/// </param>
+/// <param name="DecayMilestones">
+/// Where the staircase schedule divides the rate by 10, as fractions of the whole budget, ascending in (0, 1) (null = 0.3, 0.6,
+/// 0.9). BiT's code places them by target size (bit_hyperrule.get_schedule), so its preset sets them per size band.
+/// Other schedules ignore them.
+/// </param>
 /// <param name="Epochs">Budget in passes over the training set (ignored when <paramref name="Steps"/> is set).</param>
 /// <param name="Steps">Budget in optimiser updates (the survey's advice: count updates, not epochs).</param>
 /// <param name="BatchSize">Images per update.</param>
+/// <param name="SampleWithReplacement">
+/// When the training set has fewer images than a batch, draw each batch's images at random with replacement so every
+/// update sees a full batch, as BiT's PyTorch loader does for few-shot targets (a RandomSampler with replacement);
+/// otherwise such a set fills one short batch per epoch. Sets at least a batch large are shuffled without replacement either way.
+/// </param>
 /// <param name="LabelSmoothing">Label smoothing of the cross-entropy.</param>
 /// <param name="MixupAlpha">Mixup Beta(alpha, alpha) (0 = off; helps mid-size targets, not small ones).</param>
 /// <param name="HeadFirst">Train the new head on frozen (cached) features first, then everything (fastai's fine_tune).</param>
+/// <param name="ZeroHead">
+/// Start a new head at zero (weights and bias), as BiT does: every class starts at the same logit, and the body's first
+/// gradient through a zero head is zero, so no random head sends noise into the pretrained blocks. The head learns first
+/// and the body follows. A transferred head is left as it is.
+/// </param>
 /// <param name="Augment">Train-time crop and flip.</param>
 /// <param name="Patience">Early stopping after this many epochs without a better validation accuracy (null = off).</param>
 /// <param name="InputSize">
@@ -47,6 +73,7 @@ public sealed record TransferDials(
     double LayerDecay = 1.0,
     IReadOnlyDictionary<string, double>? BlockLearningRates = null,
     double L2 = 5e-4,
+    double? HeadL2 = null,
     double L2SPAlpha = 0,
     int? L2SPBlocks = null,
     double BssEta = 0,
@@ -57,12 +84,16 @@ public sealed record TransferDials(
     ScheduleKind Schedule = ScheduleKind.Cosine,
     double WarmupFraction = 0.0,
     double DecaySpeed = 1.0,
+    double LearningRateFloor = 0,
+    IReadOnlyList<double>? DecayMilestones = null,
     int Epochs = 30,
     int? Steps = null,
     int BatchSize = 32,
+    bool SampleWithReplacement = false,
     double LabelSmoothing = 0,
     double MixupAlpha = 0,
     bool HeadFirst = false,
+    bool ZeroHead = false,
     bool Augment = true,
     int? Patience = null,
     int? InputSize = null,
@@ -83,6 +114,7 @@ public sealed record TransferDials(
         Check(LayerDecay > 0 && LayerDecay <= 10, "layerDecay", "must be in (0, 10].");
         Check(BlockLearningRates?.Values.All(v => v >= 0 && v <= 10) ?? true, "blockLearningRates", "must be in [0, 10].");
         Check(L2 >= 0 && L2 < 1, "l2", "must be in [0, 1).");
+        Check(HeadL2 is null or (>= 0 and < 1), "headL2", "must be in [0, 1).");
         Check(L2SPAlpha >= 0 && L2SPAlpha < 10, "l2spAlpha", "must be in [0, 10).");
         Check(L2SPBlocks is null or >= 0, "l2spBlocks", "must be 0 or more.");
         Check(BssEta >= 0 && BssEta < 10, "bssEta", "must be in [0, 10).");
@@ -90,6 +122,9 @@ public sealed record TransferDials(
         Check(Momentum >= 0 && Momentum < 1, "momentum", "must be in [0, 1).");
         Check(WarmupFraction >= 0 && WarmupFraction < 1, "warmupFraction", "must be in [0, 1).");
         Check(DecaySpeed > 0 && DecaySpeed <= 10, "decaySpeed", "must be in (0, 10].");
+        Check(LearningRateFloor >= 0 && LearningRateFloor < 1, "learningRateFloor", "must be in [0, 1) (a fraction of the base rate).");
+        Check(DecayMilestones is null || DecayMilestones.All(m => m > 0 && m < 1) && DecayMilestones.Zip(DecayMilestones.Skip(1)).All(p => p.First < p.Second),
+            "decayMilestones", "must be fractions of the budget in (0, 1), ascending.");
         Check(Epochs >= 1 && Epochs <= 10_000, "epochs", "must be in 1..10000.");
         Check(Steps is null or (>= 1 and <= 10_000_000), "steps", "must be in 1..10000000.");
         Check(BatchSize >= 1 && BatchSize <= 4096, "batchSize", "must be in 1..4096.");
@@ -105,8 +140,8 @@ public sealed record TransferDials(
     /// <summary>Trainer settings for an arm with seed <paramref name="seed"/> on a training set of <paramref name="batchesPerEpoch"/> batches.</summary>
     internal TrainerSettings TrainerSettings(int seed, int batchesPerEpoch, double bssEta) => new(
         Optimizer, Momentum, Nesterov, Epochs, Steps, BatchSize,
-        new Schedule(Schedule, (int)Math.Round(WarmupFraction * (Steps ?? Epochs * batchesPerEpoch)), DecaySpeed),
-        LabelSmoothing, MixupAlpha, BssK, bssEta, Patience, seed);
+        new Schedule(Schedule, (int)Math.Round(WarmupFraction * (Steps ?? Epochs * batchesPerEpoch)), DecaySpeed, LearningRateFloor, DecayMilestones),
+        LabelSmoothing, MixupAlpha, BssK, bssEta, Patience, seed, SampleWithReplacement: SampleWithReplacement);
 
     /// <summary>The augmentation these dials ask for at an input size.</summary>
     internal Augmentation Augmentation(int inputSize, bool flip) => Augment ? Data.Augmentation.For(inputSize, flip) : Data.Augmentation.Off;

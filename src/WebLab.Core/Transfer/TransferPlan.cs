@@ -12,7 +12,8 @@ namespace WebLab.Transfer;
 /// <param name="LearningRate">Base learning rate (0 when frozen).</param>
 /// <param name="Penalty">"l2sp" (toward the pretrained weights), "l2" (toward zero) or "none".</param>
 /// <param name="Strength">alpha for l2sp, beta for l2.</param>
-public sealed record BlockPlan(string Block, bool Transferred, bool Frozen, double LearningRate, string Penalty, double Strength);
+/// <param name="ZeroInit">Starts at zero instead of a random initialisation (a new head under <see cref="TransferDials.ZeroHead"/>).</param>
+public sealed record BlockPlan(string Block, bool Transferred, bool Frozen, double LearningRate, string Penalty, double Strength, bool ZeroInit = false);
 
 /// <summary>Resolves dials into per-block plans, builds the arm's model and its optimiser groups.</summary>
 public static class TransferPlan
@@ -51,10 +52,12 @@ public static class TransferPlan
                 : d.BlockLearningRates is { } explicitRates && explicitRates.TryGetValue(block.Name, out var given) ? given
                 : isTransferred ? d.HeadLearningRate * Math.Pow(d.LayerDecay, headDepth - block.Depth)
                 : d.HeadLearningRate;
+            bool newHead = !isTransferred && block.Role == BlockRole.Head;
+            double beta = newHead ? d.HeadL2 ?? d.L2 : d.L2;
             var (penalty, strength) = isFrozen ? ("none", 0.0)
                 : isTransferred && d.L2SPAlpha > 0 && i < l2spBlocks ? ("l2sp", d.L2SPAlpha)
-                : d.L2 > 0 ? ("l2", d.L2) : ("none", 0.0);
-            plan.Add(new BlockPlan(block.Name, isTransferred, isFrozen, lr, penalty, strength));
+                : beta > 0 ? ("l2", beta) : ("none", 0.0);
+            plan.Add(new BlockPlan(block.Name, isTransferred, isFrozen, lr, penalty, strength, ZeroInit: newHead && d.ZeroHead));
         }
         return plan;
     }
@@ -66,7 +69,8 @@ public static class TransferPlan
 
     /// <summary>
     /// Builds the arm's model: a fresh initialisation from <paramref name="seed"/> (so both arms of a seed share it),
-    /// then the transferred blocks' weights and BatchNorm statistics copied from <paramref name="source"/>.
+    /// then the transferred blocks' weights and BatchNorm statistics copied from <paramref name="source"/>, and the
+    /// blocks planned to start at zero zeroed.
     /// </summary>
     public static BlockModel Build(ModelSpec spec, IReadOnlyList<BlockPlan> plan, BlockModel? source, int seed)
     {
@@ -74,6 +78,16 @@ public static class TransferPlan
         var model = Architectures.Create(spec);
         try
         {
+            var zero = plan.Where(p => p.ZeroInit).Select(p => p.Block).ToHashSet();
+            if (zero.Count > 0)
+            {
+                using var noGrad = torch.no_grad();
+                foreach (var (key, value) in model.named_parameters())
+                {
+                    if (zero.Contains(model.BlockOf(key).Name))
+                        value.zero_();
+                }
+            }
             var copy = plan.Where(p => p.Transferred).Select(p => p.Block).ToHashSet();
             if (copy.Count == 0)
                 return model;

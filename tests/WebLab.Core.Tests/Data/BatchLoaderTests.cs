@@ -66,4 +66,44 @@ public class BatchLoaderTests
             }
         });
     }
+
+    [Fact]
+    public void WithReplacement_ASetSmallerThanABatch_FillsEveryBatchBySeededDraws()
+    {
+        using var set = Set(5);
+        var transform = new ImageTransform(4, 1, [0], [1], Augmentation.Off);
+        var loader = new BatchLoader(set, transform, 16, torch.CPU, train: true, seed: 3, withReplacement: true);
+        Assert.True(loader.WithReplacement);
+        Assert.Equal(1, loader.BatchesPerEpoch);
+        var batch = Assert.Single(loader.Epoch(1));
+        using (batch)
+        {
+            // A full batch of 16 from 5 images: draws repeat, every draw is a real image, and the pixels match the draws.
+            Assert.Equal(16, batch.Count);
+            Assert.All(batch.Indices, i => Assert.InRange(i, 0, 4));
+            Assert.True(batch.Indices.Distinct().Count() < 16);
+            var values = (batch.Images[.., 0, 0, 0] * 255).round().to(ScalarType.Int32).data<int>().ToArray();
+            Assert.Equal(batch.Indices, values);
+        }
+        Assert.Equal(loader.Order(1), new BatchLoader(set, transform, 16, torch.CPU, true, 3, withReplacement: true).Order(1));
+        Assert.NotEqual(loader.Order(1), loader.Order(2));
+        // Over many epochs every image is drawn (uniform draws, not one image repeated).
+        Assert.Equal([0, 1, 2, 3, 4], Enumerable.Range(1, 20).SelectMany(loader.Order).Distinct().Order());
+    }
+
+    [Fact]
+    public void WithReplacement_LeavesSetsOfAtLeastABatch_AndEvaluation_ShuffledOnce()
+    {
+        using var set = Set(20);
+        var transform = new ImageTransform(4, 1, [0], [1], Augmentation.Off);
+        var large = new BatchLoader(set, transform, 8, torch.CPU, train: true, seed: 3, withReplacement: true);
+        Assert.False(large.WithReplacement);
+        Assert.Equal(Enumerable.Range(0, 20), large.Order(1).Order());
+        var eval = new BatchLoader(set, transform, 32, torch.CPU, train: false, seed: 3, withReplacement: true);
+        Assert.False(eval.WithReplacement);
+        Assert.Equal(Enumerable.Range(0, 20), eval.Order(1));
+        // Without the option a small set is one short batch per epoch (each image once).
+        var plain = new BatchLoader(set, transform, 32, torch.CPU, train: true, seed: 3);
+        Assert.Equal((1, 20), (plain.BatchesPerEpoch, plain.Order(1).Length));
+    }
 }

@@ -30,7 +30,12 @@ public class PresetsTests
         Assert.Equal((500, 0.0), (bit.DialsFor(5_000).Steps!.Value, bit.DialsFor(5_000).MixupAlpha));
         Assert.Equal((10_000, 0.1), (bit.DialsFor(100_000).Steps!.Value, bit.DialsFor(100_000).MixupAlpha));
         Assert.Equal(20_000, bit.DialsFor(1_000_000).Steps);
-        Assert.Equal((ScheduleKind.Step, 512, 0.003), (bit.DialsFor(10).Schedule, bit.DialsFor(10).BatchSize, bit.DialsFor(10).HeadLearningRate));
+        Assert.Equal((ScheduleKind.Staircase, 512, 0.003), (bit.DialsFor(10).Schedule, bit.DialsFor(10).BatchSize, bit.DialsFor(10).HeadLearningRate));
+        // BiT's bands are "< 20 000" and "< 500 000" training examples (bit_hyperrule.get_schedule and get_mixup).
+        Assert.Equal((500, 0.0), (bit.DialsFor(19_999).Steps!.Value, bit.DialsFor(19_999).MixupAlpha));
+        Assert.Equal((10_000, 0.1), (bit.DialsFor(20_000).Steps!.Value, bit.DialsFor(20_000).MixupAlpha));
+        Assert.Equal(10_000, bit.DialsFor(499_999).Steps);
+        Assert.Equal(20_000, bit.DialsFor(500_000).Steps);
     }
 
     [Fact]

@@ -79,4 +79,58 @@ public class TransferPlanTests
             }
         }
     }
+
+    [Fact]
+    public void HeadL2_PutsItsBetaOnTheNewHeadOnly()
+    {
+        using var model = Architectures.Create(s_spec);
+        var dials = new TransferDials(BlocksTransferred: -1, L2: 5e-4, HeadL2: 0.01, L2SPAlpha: 0.02, L2SPBlocks: 2);
+        var plan = TransferPlan.ForTransfer(model.Blocks, false, dials);
+        // L2-SP on the two lowest blocks, plain L2 on the transferred block above and on the re-initialised top stage, beta on the head.
+        Assert.Equal([("l2sp", 0.02), ("l2sp", 0.02), ("l2", 5e-4), ("l2", 5e-4), ("l2", 0.01)], plan.Select(p => (p.Penalty, p.Strength)));
+        // A head transferred with the source's classes is not new: it is held like the other transferred blocks.
+        var kept = TransferPlan.ForTransfer(model.Blocks, true, dials with { BlocksTransferred = 5, L2SPBlocks = null });
+        Assert.Equal(("l2sp", 0.02), (kept[^1].Penalty, kept[^1].Strength));
+        // Unset, the head takes l2.
+        var head = TransferPlan.ForTransfer(model.Blocks, false, new TransferDials(L2: 5e-4))[^1];
+        Assert.Equal(("l2", 5e-4), (head.Penalty, head.Strength));
+    }
+
+    [Fact]
+    public void ZeroHead_StartsTheNewHeadAtZero_SoTheBodysFirstGradientIsZero()
+    {
+        torch.manual_seed(3);
+        using var source = Architectures.Create(s_spec with { NumClasses = 5 });
+        var plan = TransferPlan.ForTransfer(source.Blocks, false, new TransferDials(ZeroHead: true));
+        Assert.Equal([false, false, false, false, true], plan.Select(p => p.ZeroInit));
+        using var model = TransferPlan.Build(s_spec, plan, source, seed: 7);
+        var state = model.state_dict();
+        Assert.All(state.Where(kv => model.BlockOf(kv.Key).Name == "head"), kv => Assert.Equal(0, kv.Value.abs().sum().item<float>()));
+        Assert.True(Tensors.Same(state["layer3.0.conv1.weight"], source.state_dict()["layer3.0.conv1.weight"]));
+
+        using (var scope = torch.NewDisposeScope())
+        {
+            model.train();
+            var x = torch.randn(6, 1, 28, 28);
+            var y = torch.tensor(new long[] { 0, 1, 2, 3, 0, 1 });
+            var logits = model.call(x);
+            Assert.Equal(0, logits.abs().max().item<float>()); // every class starts equal
+            var loss = torch.nn.functional.cross_entropy(logits, y);
+            Assert.Equal(Math.Log(4), loss.item<float>(), 5);
+            loss.backward();
+            foreach (var (name, parameter) in model.named_parameters())
+            {
+                float norm = parameter.grad!.abs().sum().item<float>();
+                if (model.BlockOf(name).Name == "head")
+                    Assert.True(norm > 0, $"{name}: the head learns from the first update");
+                else
+                    Assert.True(norm == 0, $"{name}: no gradient reaches the body through a zero head");
+            }
+        }
+
+        // A head transferred with the source's classes keeps its weights; the scratch arm's head is random.
+        var sameClasses = TransferPlan.ForTransfer(source.Blocks, true, new TransferDials(BlocksTransferred: 5, ZeroHead: true));
+        Assert.False(sameClasses[^1].ZeroInit);
+        Assert.All(TransferPlan.ForScratch(source.Blocks, new TransferDials(ZeroHead: true), new ScratchDials()), p => Assert.False(p.ZeroInit));
+    }
 }

@@ -25,26 +25,27 @@ public sealed partial class NewExperiment
     {
         public int? Steps, Blocks, L2SPBlocks, InputSize;
         public int Epochs = 30, BatchSize = 32, Frozen;
-        public double HeadLr = 0.05, LayerDecay = 1, Momentum = 0.9, DecaySpeed = 1, L2 = 5e-4, L2SPAlpha, BssEta, Mixup;
+        public double HeadLr = 0.05, LayerDecay = 1, Momentum = 0.9, DecaySpeed = 1, LrFloor, L2 = 5e-4, L2SPAlpha, BssEta, Mixup;
+        public double? HeadL2;
         public ScheduleKind Schedule = ScheduleKind.Cosine;
         public InputSizeRule InputSizeRule;
-        public bool HeadFirst, Augment = true, LinearProbe;
+        public bool HeadFirst, Augment = true, LinearProbe, ZeroHead;
         public TransferDials Base = new();
 
         public static DialForm From(TransferDials d) => new()
         {
             Steps = d.Steps, Blocks = d.BlocksTransferred, L2SPBlocks = d.L2SPBlocks, Epochs = d.Epochs, BatchSize = d.BatchSize, Frozen = d.FrozenBlocks,
-            HeadLr = d.HeadLearningRate, LayerDecay = d.LayerDecay, Momentum = d.Momentum, DecaySpeed = d.DecaySpeed, L2 = d.L2, L2SPAlpha = d.L2SPAlpha,
-            BssEta = d.BssEta, Mixup = d.MixupAlpha, Schedule = d.Schedule, HeadFirst = d.HeadFirst, Augment = d.Augment, LinearProbe = d.LinearProbe,
-            InputSize = d.InputSize, InputSizeRule = d.InputSizeRule, Base = d,
+            HeadLr = d.HeadLearningRate, LayerDecay = d.LayerDecay, Momentum = d.Momentum, DecaySpeed = d.DecaySpeed, LrFloor = d.LearningRateFloor, L2 = d.L2,
+            HeadL2 = d.HeadL2, L2SPAlpha = d.L2SPAlpha, BssEta = d.BssEta, Mixup = d.MixupAlpha, Schedule = d.Schedule, HeadFirst = d.HeadFirst,
+            Augment = d.Augment, LinearProbe = d.LinearProbe, ZeroHead = d.ZeroHead, InputSize = d.InputSize, InputSizeRule = d.InputSizeRule, Base = d,
         };
 
         public TransferDials ToDials() => Base with
         {
             Steps = Steps, BlocksTransferred = Blocks, L2SPBlocks = L2SPBlocks, Epochs = Epochs, BatchSize = BatchSize, FrozenBlocks = Frozen,
-            HeadLearningRate = HeadLr, LayerDecay = LayerDecay, Momentum = Momentum, DecaySpeed = DecaySpeed, L2 = L2, L2SPAlpha = L2SPAlpha, BssEta = BssEta,
-            MixupAlpha = Mixup, Schedule = Schedule, HeadFirst = HeadFirst, Augment = Augment, LinearProbe = LinearProbe,
-            InputSize = InputSize, InputSizeRule = InputSizeRule,
+            HeadLearningRate = HeadLr, LayerDecay = LayerDecay, Momentum = Momentum, DecaySpeed = DecaySpeed, LearningRateFloor = LrFloor, L2 = L2,
+            HeadL2 = HeadL2, L2SPAlpha = L2SPAlpha, BssEta = BssEta, MixupAlpha = Mixup, Schedule = Schedule, HeadFirst = HeadFirst, Augment = Augment,
+            LinearProbe = LinearProbe, ZeroHead = ZeroHead, InputSize = InputSize, InputSizeRule = InputSizeRule,
         };
     }
 
