@@ -65,6 +65,9 @@ internal sealed record StudyPlan(
     /// <summary>BiT-HyperRule is a rule, not a grid: it runs once per seed at its own schedule, and only on targets this small (batch 512 is costly here).</summary>
     public const int BitMaxExamples = 200;
 
+    /// <summary>The quick plan's input size for ImageNet's ResNet-18 (the full plan's comes with the source).</summary>
+    public const int QuickImageNetInputSize = 32;
+
     /// <summary>Every answer of the recommender: what regret and best-choice rate are computed over.</summary>
     public static IReadOnlyList<string> RecommenderAnswers { get; } =
         ["small-similar", "small-dissimilar", "large-similar", "large-dissimilar", "linear-probe", Scratch];
@@ -77,7 +80,9 @@ internal sealed record StudyPlan(
             : RecommenderAnswers.ToList();
         GridPoint[] grid = full
             ? [new(0.5, 100), new(1, 100), new(2, 100), new(0.5, 300), new(1, 300), new(2, 300)]
-            : [new(0.5, 100), new(1, 100), new(2, 100), new(1, 250)];
+            : [new(0.5, 100), new(2, 100), new(1, 200)];
+        // ImageNet's ResNet-18 costs ~10x the demo source per update at 64 px on 2 cores; the quick plan runs it at 32 px.
+        imageNet = imageNet with { InputSize = full ? imageNet.InputSize : QuickImageNetInputSize };
         return new StudyPlan(mode, seeds ?? (full ? 5 : 3), AnswerPairsFor(full, demo, imageNet), answers, grid,
             MeasurePairsFor(full, demo, imageNet), MeasureSteps: 100);
     }
@@ -146,6 +151,39 @@ internal sealed record StudyPlan(
     }
 
     private static string[] Classes(int count) => Enumerable.Range(0, count).Select(c => c.ToString(CultureInfo.InvariantCulture)).ToArray();
+
+    /// <summary>
+    /// What the plan trains, per source and input size: seed-runs and images through the network in training (updates x batch), the
+    /// transfer arms and the distinct scratch arms apart (a scratch arm shared by answers trains once). What `--dry-run` prints.
+    /// </summary>
+    public IReadOnlyList<(string Source, int Experiments, long TransferRuns, long TransferImages, long ScratchRuns, long ScratchImages)> Workload()
+    {
+        const int batch = 32, bitBatch = 512, bitSteps = 500;
+        var rows = new Dictionary<string, (int E, long TR, long TI, long SR, long SI)>();
+        void Add(StudySource source, int experiments, long transferRuns, long transferImages, long scratchRuns, long scratchImages)
+        {
+            var key = source.InputSize is { } px ? $"{source.Label} at {px} px" : source.Label;
+            var r = rows.GetValueOrDefault(key);
+            rows[key] = (r.E + experiments, r.TR + transferRuns, r.TI + transferImages, r.SR + scratchRuns, r.SI + scratchImages);
+        }
+        foreach (var pair in AnswerPairs)
+        {
+            foreach (var answer in Answers.Where(a => a != Scratch))
+            {
+                if (answer == "bit-hyperrule")
+                {
+                    if (pair.Task.Examples <= BitMaxExamples)
+                        Add(pair.Source, 1, Seeds, (long)Seeds * bitSteps * bitBatch, 0, 0);
+                    continue;
+                }
+                Add(pair.Source, Grid.Count, (long)Seeds * Grid.Count, Seeds * Grid.Sum(g => (long)g.Steps * batch), 0, 0);
+            }
+            Add(pair.Source, 0, 0, 0, (long)Seeds * Grid.Count, Seeds * Grid.Sum(g => (long)g.Steps * batch));
+        }
+        foreach (var pair in MeasurePairs)
+            Add(pair.Source, 1, Seeds, (long)Seeds * MeasureSteps * batch, Seeds, (long)Seeds * MeasureSteps * batch);
+        return rows.Select(kv => (kv.Key, kv.Value.E, kv.Value.TR, kv.Value.TI, kv.Value.SR, kv.Value.SI)).ToList();
+    }
 
     /// <summary>The experiment of one answer at one grid point: the transfer arm by the answer, the scratch arm by its standard recipe.</summary>
     public ExperimentSpec AnswerSpec(StudyPair pair, string answer, GridPoint point)

@@ -55,7 +55,7 @@ internal sealed class StudyData(StudyPlan plan, IReadOnlyDictionary<string, Json
 /// Runs the study's steps, caching each finished one in raw.json (written atomically after every step) so an interrupted study
 /// resumes where it stopped. Scratch arms shared between answers come from the content-hash cache of <paramref name="scratchRuns"/>.
 /// </summary>
-internal sealed class StudyRunner(StudyPlan plan, string folder, string device, bool fresh, bool reportOnly, IScratchRuns? scratchRuns)
+internal sealed class StudyRunner(StudyPlan plan, string folder, string device, bool fresh, bool reportOnly, IScratchRunCache? scratchRuns)
 {
     public const string RawFile = "raw.json";
     private const string LastRunKey = "lastRun";

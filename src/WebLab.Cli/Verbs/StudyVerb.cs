@@ -18,6 +18,7 @@ internal static class StudyVerb
         var quick = new Option<bool>("--quick") { Description = "the quick plan: fewer pairs, answers, grid points and tasks, the demo source only for the measures (under 30 min on 2 cores)" };
         var fresh = new Option<bool>("--fresh") { Description = "ignore raw.json and run everything again" };
         var reportOnly = new Option<bool>("--report-only") { Description = "write the results from what raw.json holds; run nothing" };
+        var dryRun = new Option<bool>("--dry-run") { Description = "print what the plan trains (runs and images per source) and run nothing" };
         var noReuse = new Option<bool>("--no-reuse") { Description = "train every scratch arm even when an identical one has run before" };
         var device = Cli.Device();
         var command = new Command("study",
@@ -25,7 +26,7 @@ internal static class StudyVerb
             "rank correlations of the transferability measures with accuracy and gain over stratified tasks, and the recommender scored on held-out pairs; " +
             "writes results.md, study.json and SVG plots.")
         {
-            output, seeds, quick, fresh, reportOnly, noReuse, device,
+            output, seeds, quick, fresh, reportOnly, dryRun, noReuse, device,
         };
         command.SetAction((parse, cancellationToken) =>
         {
@@ -34,17 +35,30 @@ internal static class StudyVerb
             var demo = new StudySource("demo", "resnet8 (Fashion-MNIST 0-4)", DemoVerb.DefaultCheckpoint, null);
             var imageNet = new StudySource("imagenet", "ResNet-18 (ImageNet)", DemoVerb.DefaultZooCheckpoint, ImageNetInputSize);
             var plan = StudyPlan.For(mode, parse.GetValue(seeds), demo, imageNet);
+            if (parse.GetValue(dryRun))
+            {
+                PrintWorkload(plan);
+                return Task.FromResult(0);
+            }
             if (!parse.GetValue(reportOnly) && !EnsureSources(plan, dev, cancellationToken))
                 return Task.FromResult(1);
             var folder = parse.GetValue(output)!;
             Directory.CreateDirectory(folder);
-            var scratchRuns = parse.GetValue(noReuse) ? null : ScratchRunFolder.ForCli();
+            IScratchRunCache scratchRuns = parse.GetValue(noReuse) ? NoScratchRunCache.Instance : new FolderScratchRunCache(FolderScratchRunCache.DefaultRoot);
             var data = new StudyRunner(plan, folder, dev, parse.GetValue(fresh), parse.GetValue(reportOnly), scratchRuns).Run(cancellationToken);
             var summary = StudyReport.Write(folder, data, Bench.Machine.Describe());
             Console.Error.WriteLine($"study: wrote {Path.Combine(folder, "results.md")} and {StudySummaryFile(folder)} ({summary.ComputeSeconds / 60:F1} min of compute)");
             return Task.FromResult(0);
         });
         return command;
+    }
+
+    private static void PrintWorkload(StudyPlan plan)
+    {
+        Console.WriteLine($"{plan.Mode.ToString().ToLowerInvariant()} plan, {plan.Seeds} seeds: {plan.AnswerPairs.Count} answer pairs, {plan.MeasurePairs.Count} measure pairs");
+        Console.WriteLine($"{"source",-40} {"experiments",11} {"transfer runs",13} {"images (M)",10} {"scratch runs",12} {"images (M)",10}");
+        foreach (var w in plan.Workload())
+            Console.WriteLine($"{w.Source,-40} {w.Experiments,11} {w.TransferRuns,13} {w.TransferImages / 1e6,10:F1} {w.ScratchRuns,12} {w.ScratchImages / 1e6,10:F1}");
     }
 
     private static string StudySummaryFile(string folder) => Path.Combine(folder, Transfer.StudySummary.FileName);

@@ -33,12 +33,18 @@ public class FashionMnistTests(FashionMnist fashion)
         using var b = Splits.Make(fashion.Dataset, options);
         using var c = Splits.Make(fashion.Dataset, options with { Seed = 4 });
         Assert.All(a.Train.ClassCounts(), n => Assert.Equal(20, n));
-        Assert.All(a.Val.ClassCounts(), n => Assert.Equal(50, n));
+        Assert.All(a.Val.ClassCounts(), n => Assert.Equal(10, n)); // at most half the training count per class (Splits.ValCount), not 50
         Assert.Equal(5000, a.Test.Count); // the dataset's own test split, classes 5-9
         Assert.Equal(["Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"], a.ClassNames);
         Assert.Empty(a.Train.ItemIds.Intersect(a.Val.ItemIds));
         Assert.Equal(a.Train.ItemIds, b.Train.ItemIds);
         Assert.NotEqual(a.Train.ItemIds, c.Train.ItemIds);
         Assert.True(Tensors.Same(a.Train.ReadRange(0, a.Train.Count), b.Train.ReadRange(0, b.Train.Count)));
+
+        // Fewer images per class: a smaller validation set, but both sets stay subsets of the larger run's (a data-efficiency sweep's nesting).
+        using var smaller = Splits.Make(fashion.Dataset, options with { PerClass = 8 });
+        Assert.All(smaller.Val.ClassCounts(), n => Assert.Equal(4, n));
+        Assert.Subset(a.Train.ItemIds.ToHashSet(), smaller.Train.ItemIds.ToHashSet());
+        Assert.Subset(a.Val.ItemIds.ToHashSet(), smaller.Val.ItemIds.ToHashSet());
     }
 }
