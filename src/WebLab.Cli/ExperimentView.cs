@@ -34,7 +34,8 @@ internal sealed class ExperimentView(string? prefix = null) : IProgress<Experime
                 break;
             case RunFinished r:
                 var ntg = r.NtgSoFar is { } g ? $"  NTG so far {g * 100:+0.0;-0.0} points" : "";
-                Line($"  {r.Arm,-8} seed {r.Seed}: test accuracy {r.TestAccuracy:P1} (best val {r.BestValAccuracy:P1} at epoch {r.BestEpoch}, {r.Seconds:F1} s){ntg}");
+                var took = r.Reused ? $"reused: an identical run took {r.Seconds:F1} s" : $"{r.Seconds:F1} s";
+                Line($"  {r.Arm,-8} seed {r.Seed}: test accuracy {r.TestAccuracy:P1} (best val {r.BestValAccuracy:P1} at epoch {r.BestEpoch}, {took}){ntg}");
                 break;
         }
     }
@@ -97,6 +98,8 @@ internal sealed class ExperimentView(string? prefix = null) : IProgress<Experime
                               $"({ntg.Interval()}); negative = transfer helped");
             Console.WriteLine($"  In words: {ntg.Sentence()}.");
         }
+        if (r.Arms.SelectMany(a => a.Runs).Count(run => run.Reused) is var reused and > 0)
+            Console.WriteLine($"  {reused} scratch run(s) reused from identical earlier runs, {r.SecondsSaved:F1} s of training saved (--no-reuse trains them)");
         foreach (var warning in r.Warnings)
             Console.WriteLine($"  warning: {warning}");
         if (r.Checkpoint is not null)

@@ -25,10 +25,19 @@ internal static class ExperimentVerb
         public Option<string> Device { get; } = Cli.Device();
         public Option<string?> Json { get; } = Cli.JsonFile();
         public Option<bool> NoInstall { get; } = Cli.NoInstall();
+        public Option<bool> NoReuse { get; } = new("--no-reuse")
+        {
+            Description = "train every random-init run, even one identical to a run already done (by default those are reused from " +
+                          "scratch-runs/ in WebLab's cache folder: $WEBLAB_CACHE, else ~/.cache/weblab)",
+        };
         public DialOptions Dials { get; } = new();
 
         public IEnumerable<Option> All =>
-            new Option[] { Target, TargetClasses, PerClass, Source, Seeds, FirstSeed, Name, NoProbe, Preset, Device, Json, NoInstall }.Concat(Dials.All);
+            new Option[] { Target, TargetClasses, PerClass, Source, Seeds, FirstSeed, Name, NoProbe, Preset, Device, Json, NoInstall, NoReuse }.Concat(Dials.All);
+
+        /// <summary>Where finished scratch runs are reused from and kept: the cache folder's, or none with --no-reuse.</summary>
+        public IScratchRunCache ScratchRuns(ParseResult parse) =>
+            parse.GetValue(NoReuse) ? NoScratchRunCache.Instance : new FolderScratchRunCache(FolderScratchRunCache.DefaultRoot);
 
         /// <summary>The spec the options ask for; its warnings (e.g. a single seed) go to stderr before anything runs.</summary>
         public ExperimentSpec Spec(ParseResult parse, string? checkpoint)
@@ -54,7 +63,8 @@ internal static class ExperimentVerb
         command.SetAction((parse, cancellationToken) =>
         {
             var spec = common.Spec(parse, parse.GetValue(checkpoint));
-            var result = Experiment.Run(spec, new ExperimentView(), files: Cli.Files(parse.GetValue(common.NoInstall)), cancellationToken: cancellationToken);
+            var result = Experiment.Run(spec, new ExperimentView(), files: Cli.Files(parse.GetValue(common.NoInstall)),
+                scratchRuns: common.ScratchRuns(parse), cancellationToken: cancellationToken);
             ExperimentView.PrintSummary(result);
             Cli.WriteJson(parse, common.Json, result);
             return Task.FromResult(0);

@@ -37,7 +37,8 @@ internal static class SweepVerb
                     views[p.Point] = view = new ExperimentView($"[{p.Point + 1}/{p.Points}] ");
                 view.Report(p.Event);
             });
-            var result = Sweeps.Run(sweep, progress, files: Cli.Files(parse.GetValue(common.NoInstall)), cancellationToken: cancellationToken);
+            var result = Sweeps.Run(sweep, progress, files: Cli.Files(parse.GetValue(common.NoInstall)), scratchRuns: common.ScratchRuns(parse),
+                cancellationToken: cancellationToken);
             PrintTable(result);
             Cli.WriteJson(parse, common.Json, result);
             return Task.FromResult(0);
@@ -59,5 +60,8 @@ internal static class SweepVerb
                               $"{(ntg is null ? "-" : (ntg.Mean * 100).ToString("+0.0;-0.0")),7} " +
                               $"{ntg?.Range(),19}");
         }
+        var runs = result.Points.SelectMany(p => p.Result.Arms).Where(a => a.Name == Experiment.ScratchArm).SelectMany(a => a.Runs).ToList();
+        if (runs.Count(r => r.Reused) is var reused and > 0)
+            Console.WriteLine($"scratch runs: {runs.Count - reused} trained, {reused} reused ({result.Points.Sum(p => p.Result.SecondsSaved):F0} s of training saved)");
     }
 }

@@ -1,3 +1,6 @@
+using System.Buffers.Binary;
+using System.Security.Cryptography;
+using System.Text;
 using TorchSharp;
 using WebLab.Data.Tiles;
 using static TorchSharp.torch;
@@ -141,6 +144,41 @@ public sealed class LabeledImages : IDisposable
         // Unbiased, as torch.std.
         var std = sum.Select((s, c) => (float)Math.Sqrt(Math.Max(0, (squares[c] - s * s / n) / (n - 1)))).ToArray();
         return (mean, std.Select(s => Math.Max(s, 1e-3f)).ToArray());
+    }
+
+    /// <summary>
+    /// Feeds the set's content into <paramref name="hash"/>: its count, class names, labels and every image's pixels in order
+    /// (read in chunks), and with <paramref name="ids"/> the item ids too. Content, not where it came from: the same images
+    /// loaded from a renamed folder feed the same bytes; one edited image does not.
+    /// </summary>
+    internal void AppendContent(IncrementalHash hash, bool ids)
+    {
+        var number = new byte[4];
+        void Int(int value)
+        {
+            BinaryPrimitives.WriteInt32LittleEndian(number, value);
+            hash.AppendData(number);
+        }
+        void Text(string value)
+        {
+            var bytes = Encoding.UTF8.GetBytes(value);
+            Int(bytes.Length);
+            hash.AppendData(bytes);
+        }
+        Int(Count);
+        Int(ClassNames.Count);
+        foreach (var name in ClassNames)
+            Text(name);
+        foreach (var label in Labels)
+            Int(label);
+        for (int start = 0; start < Count; start += ScanChunk)
+            _store.AppendContent(hash, _positions.AsSpan(start, Math.Min(ScanChunk, Count - start)));
+        Int(ids ? ItemIds.Count : -1);
+        if (ids)
+        {
+            foreach (var id in ItemIds)
+                Text(id);
+        }
     }
 
     /// <summary>Largest evaluation-input cache kept per image set (float32 after the transform).</summary>

@@ -16,7 +16,7 @@ namespace WebLab.Training;
 /// data (same subsample, same batch order, same augmentation draws), architecture, budget and initialisation
 /// of every non-transferred block; then the negative transfer gap over seeds.
 /// </summary>
-public static class Experiment
+public static partial class Experiment
 {
     public const string TransferArm = "transfer";
     public const string ScratchArm = "scratch";
@@ -31,15 +31,16 @@ public static class Experiment
     public const int MaxItemsPerCell = 100;
 
     /// <summary>Runs <paramref name="spec"/> and streams its events; the last one is <see cref="ExperimentFinished"/>.</summary>
+    /// <param name="scratchRuns">Finished scratch runs by content key, reused and kept (null: every scratch run trains).</param>
     public static async IAsyncEnumerable<ExperimentEvent> RunAsync(ExperimentSpec spec, RunControl? control = null, DatasetFileOptions? files = null,
-        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+        IScratchRunCache? scratchRuns = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         var channel = Channel.CreateUnbounded<ExperimentEvent>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
         var run = Task.Factory.StartNew(() =>
         {
             try
             {
-                var result = Run(spec, new InlineProgress<ExperimentEvent>(e => channel.Writer.TryWrite(e)), control, files, cancellationToken);
+                var result = Run(spec, new InlineProgress<ExperimentEvent>(e => channel.Writer.TryWrite(e)), control, files, scratchRuns, cancellationToken);
                 channel.Writer.TryWrite(new ExperimentFinished(result));
                 channel.Writer.TryComplete();
             }
@@ -54,8 +55,12 @@ public static class Experiment
     }
 
     /// <summary>Runs <paramref name="spec"/>; progress records are throttled. Cancelling throws and writes nothing.</summary>
+    /// <param name="scratchRuns">
+    /// Finished scratch runs by content key: a seed whose scratch run is there is not trained again (its run is marked
+    /// <see cref="SeedRun.Reused"/>), and each scratch run trained to the end is stored. Null: every scratch run trains.
+    /// </param>
     public static ExperimentResult Run(ExperimentSpec spec, IProgress<ExperimentEvent>? progress = null, RunControl? control = null,
-        DatasetFileOptions? files = null, CancellationToken cancellationToken = default)
+        DatasetFileOptions? files = null, IScratchRunCache? scratchRuns = null, CancellationToken cancellationToken = default)
     {
         var errors = spec.Validate();
         if (errors.Count > 0)
@@ -90,7 +95,13 @@ public static class Experiment
         int scratchBatchesPerEpoch = BatchesPerEpoch(target.TrainSize, spec.ScratchArm.BatchSizeFor(dials));
         var transferSettings = CountHeadFit(dials.TrainerSettings(0, batchesPerEpoch, dials.BssEta), dials, batchesPerEpoch);
         var scratchSettings = spec.ScratchArm.TrainerSettings(dials, scratchBatchesPerEpoch);
-        long totalSteps = seeds.Length * ((long)transferSettings.TotalSteps(batchesPerEpoch) + scratchSettings.TotalSteps(scratchBatchesPerEpoch));
+        var reuse = ScratchReuse.Find(scratchRuns, seeds, seed =>
+        {
+            using var splits = Splits.Make(dataset, SplitFor(seed));
+            return ScratchRunKey.Of(splits, modelSpec, scratchPlan, scratchSettings with { Seed = seed }, transform, device);
+        });
+        long totalSteps = seeds.Length * (long)transferSettings.TotalSteps(batchesPerEpoch)
+                          + (seeds.Length - reuse.Count) * (long)scratchSettings.TotalSteps(scratchBatchesPerEpoch);
         var name = spec.Name ?? $"{info.Name ?? info.Architecture} -> {dataset.Name}";
         var sourceSummary = new SourceSummary(spec.Source, info.Name, info.Architecture, info.SourceDataset, info.ClassNames, info.TestAccuracy);
         var deviceName = TorchRuntime.Describe(device);
@@ -119,6 +130,19 @@ public static class Experiment
                 {
                     cancellationToken.ThrowIfCancellationRequested();
                     bool isTransfer = arm == TransferArm;
+                    if (!isTransfer && reuse.Stored(seed) is { } stored)
+                    {
+                        runs[arm].Add(stored);
+                        double fraction = stepsDone / (double)totalSteps;
+                        ReportReused(progress, stored, scratchSettings, scratchBatchesPerEpoch, fraction, Eta(clock.Elapsed.TotalSeconds, fraction),
+                            Ntg(runs)?.Mean);
+                        if (control?.StopRequested == true)
+                        {
+                            stopped = true;
+                            break;
+                        }
+                        continue;
+                    }
                     var plan = isTransfer ? transferPlan : scratchPlan;
                     var settings = (isTransfer ? transferSettings : scratchSettings) with { Seed = seed };
                     using var model = TransferPlan.Build(modelSpec, plan, isTransfer ? source.Model : null, seed);
@@ -136,6 +160,8 @@ public static class Experiment
                     var test = Evaluation.Run(model, splits.Test, evalTransform, device);
                     var run = ToSeedRun(seed, training, test, splits.Test, headFirst);
                     runs[arm].Add(run);
+                    if (!isTransfer && !training.StoppedByUser)
+                        reuse.Keep(seed, run);
                     if (isTransfer && training.BestValAccuracy > bestVal)
                     {
                         bestVal = training.BestValAccuracy;

@@ -30,9 +30,12 @@ public sealed record PresetChosen(string Preset, Transfer.TransferDials Dials, T
 /// <summary>A throttled training record, with the whole experiment's progress.</summary>
 public sealed record TrainingUpdate(TrainingProgress Progress, double OverallFraction, double? OverallEtaSeconds) : ExperimentEvent;
 
-/// <summary>One arm finished one seed.</summary>
-public sealed record RunFinished(string Arm, int Seed, double TestAccuracy, double BestValAccuracy, int BestEpoch, double Seconds, double? NtgSoFar)
-    : ExperimentEvent;
+/// <summary>
+/// One arm finished one seed. <paramref name="Reused"/>: it is a stored identical scratch run (<see cref="SeedRun.Reused"/>),
+/// and <paramref name="Seconds"/> the time it took when it trained.
+/// </summary>
+public sealed record RunFinished(string Arm, int Seed, double TestAccuracy, double BestValAccuracy, int BestEpoch, double Seconds, double? NtgSoFar,
+    bool Reused = false) : ExperimentEvent;
 
 /// <summary>The experiment is done (or was stopped and kept what it had).</summary>
 public sealed record ExperimentFinished(ExperimentResult Result) : ExperimentEvent;

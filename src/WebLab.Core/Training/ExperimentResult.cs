@@ -36,6 +36,11 @@ public sealed record ArmSettings(
     bool SampleWithReplacement = false);
 
 /// <summary>One arm at one seed.</summary>
+/// <param name="Seconds">Its training time; for a reused run, the time it took when it trained (what reusing it saved).</param>
+/// <param name="Reused">
+/// Not trained by this experiment: an identical scratch run (same data content, seed, model, settings, transform, arithmetic and
+/// device) was found in a <see cref="IScratchRunCache"/>. In the JSON only when true.
+/// </param>
 public sealed record SeedRun(
     int Seed,
     double TestAccuracy,
@@ -51,7 +56,8 @@ public sealed record SeedRun(
     double LoaderWaitFraction,
     bool StoppedByUser,
     bool EarlyStopped,
-    double? HeadFirstValAccuracy = null);
+    double? HeadFirstValAccuracy = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] bool Reused = false);
 
 /// <summary>An arm: its resolved settings, and test accuracy over seeds (fractions).</summary>
 public sealed record ArmResult(string Name, ArmSettings Hyperparameters, Summary TestAccuracy, IReadOnlyList<SeedRun> Runs);
@@ -148,6 +154,10 @@ public sealed record ExperimentResult(
     Transfer.AnalysisResult? Analysis = null,
     InputSizeChoice? InputSize = null)
 {
+    /// <summary>Training time this experiment did not spend: the runs it reused, at what they took when they trained.</summary>
+    [JsonIgnore]
+    public double SecondsSaved => Arms.SelectMany(a => a.Runs).Where(r => r.Reused).Sum(r => r.Seconds);
+
     [JsonIgnore]
     public ArmResult TransferArm => Arms.First(a => a.Name == Experiment.TransferArm);
 

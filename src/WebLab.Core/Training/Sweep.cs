@@ -70,9 +70,14 @@ public sealed record SweepProgress(int Point, int Points, IReadOnlyDictionary<st
 public static class Sweeps
 {
     /// <param name="only">Runs this point alone (one task of a job array), else every point in order.</param>
+    /// <param name="scratchRuns">
+    /// Finished scratch runs by content key (<see cref="Experiment.Run"/>). Without one the sweep keeps its own in memory, so
+    /// points that differ only in transfer dials train each seed's scratch run once; <see cref="NoScratchRunCache"/> trains every one.
+    /// </param>
     public static SweepResult Run(SweepSpec sweep, IProgress<SweepProgress>? progress = null, RunControl? control = null, DatasetFileOptions? files = null,
-        int? only = null, CancellationToken cancellationToken = default)
+        int? only = null, IScratchRunCache? scratchRuns = null, CancellationToken cancellationToken = default)
     {
+        scratchRuns ??= new MemoryScratchRunCache();
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var points = sweep.Points();
         if (only is { } point && (point < 0 || point >= points.Count))
@@ -84,7 +89,7 @@ public static class Sweeps
             var (settings, spec) = points[i];
             int index = i;
             var forward = progress is null ? null : new InlineProgress<ExperimentEvent>(e => progress.Report(new SweepProgress(index, points.Count, settings, e)));
-            var result = Experiment.Run(spec, forward, control, files, cancellationToken);
+            var result = Experiment.Run(spec, forward, control, files, scratchRuns, cancellationToken);
             forward?.Report(new ExperimentFinished(result));
             results.Add(new SweepPoint(settings, result));
         }

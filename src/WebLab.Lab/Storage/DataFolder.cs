@@ -40,6 +40,12 @@ public sealed class DataFolder
     /// <summary>The decoded-tile cache inside <see cref="Cache"/> (where <see cref="WebLab.Data.Tiles.TileCache.DefaultRoot"/> points workers).</summary>
     public WebLab.Data.Tiles.TileCache TileCache => new(Path.Combine(Cache, "tiles"));
 
+    /// <summary>
+    /// Finished scratch runs inside <see cref="Cache"/>, shared by this lab's experiments and sweeps (where
+    /// <see cref="WebLab.Training.FolderScratchRunCache.DefaultRoot"/> points workers). Results only, one small JSON file per run.
+    /// </summary>
+    public string ScratchRuns => Path.Combine(Cache, WebLab.Training.FolderScratchRunCache.FolderName);
+
     public string DatasetFolder(string datasetId) => Path.Combine(Datasets, Checked(datasetId, "ds"));
 
     public string CheckpointFile(string checkpointId) => Path.Combine(Checkpoints, Checked(checkpointId, "ckpt") + ".weblab");

@@ -56,7 +56,9 @@ public static class WorkerRuntime
         {
             var job = WebLabJson.Deserialize<WorkerJob>(File.ReadAllText(jobFile), jobFile);
             var kind = JobKinds.Get(job.Kind);
-            var context = new WorkerContext(job.JobId, job.Device, job.OutputDirectory, lines, files, control, cancel.Token, task);
+            // The lab starts its workers with WEBLAB_CACHE in its data folder, so this is data/cache/scratch-runs (DataFolder.ScratchRuns).
+            var context = new WorkerContext(job.JobId, job.Device, job.OutputDirectory, lines, files, control, cancel.Token, task,
+                new FolderScratchRunCache(FolderScratchRunCache.DefaultRoot));
             lines.Send(kind.Run(job.Input, context));
             return WorkerExit.Succeeded;
         }

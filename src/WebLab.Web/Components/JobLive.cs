@@ -189,7 +189,9 @@ public sealed class JobLive(JobStore store, LabReads reads, LabEvents events, Ca
         JobEventTypes.Started => payload.Deserialize<ExperimentStarted>(WebLabJson.Compact) is { } s ? $"started on {s.Device}: {s.Runs} runs" + (s.InputSize is { } size ? $", {size.Reason}" : "") : null,
         JobEventTypes.Preset => payload.Deserialize<PresetChosen>(WebLabJson.Compact) is { } p ? $"preset {p.Preset}" : null,
         JobEventTypes.Probe => payload.Deserialize<ProbeFinished>(WebLabJson.Compact) is { } p ? $"frozen-feature probe: test accuracy {p.Probe.TestAccuracy:P1}" : null,
-        JobEventTypes.Run => payload.Deserialize<RunFinished>(WebLabJson.Compact) is { } r ? $"{r.Arm} seed {r.Seed}: test accuracy {r.TestAccuracy:P1}" : null,
+        JobEventTypes.Run => payload.Deserialize<RunFinished>(WebLabJson.Compact) is { } r
+            ? $"{r.Arm} seed {r.Seed}: test accuracy {r.TestAccuracy:P1}" + (r.Reused ? $" (reused: an identical run took {r.Seconds:F0} s)" : "")
+            : null,
         _ => null,
     };
 

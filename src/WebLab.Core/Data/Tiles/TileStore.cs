@@ -1,3 +1,5 @@
+using System.Buffers.Binary;
+using System.Security.Cryptography;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -32,6 +34,23 @@ public abstract class TileStore : IDisposable
     }
 
     protected abstract Tensor ReadChecked(ReadOnlySpan<int> positions);
+
+    /// <summary>
+    /// Feeds what the tiles at <paramref name="positions"/> hold into <paramref name="hash"/> (content keys such as a scratch
+    /// run's): a tag, the shape, then the bytes. A store that derives its tiles from another's may feed that store's content
+    /// and its recipe instead, as long as equal feeds mean equal tiles; every form starts with its own tag, so none is
+    /// mistaken for another.
+    /// </summary>
+    internal virtual void AppendContent(IncrementalHash hash, ReadOnlySpan<int> positions)
+    {
+        Span<byte> head = stackalloc byte[9];
+        head[0] = 0; // raw tiles
+        BinaryPrimitives.WriteInt32LittleEndian(head[1..], Channels);
+        BinaryPrimitives.WriteInt32LittleEndian(head[5..], Size);
+        hash.AppendData(head);
+        using var tiles = Read(positions);
+        hash.AppendData(tiles.data<byte>().ToArray());
+    }
 
     /// <summary>One more owner (a view); each owner disposes once.</summary>
     internal TileStore Share()
@@ -108,6 +127,16 @@ public sealed class ResizedTiles : TileStore
     public override int Size { get; }
 
     protected override Tensor ReadChecked(ReadOnlySpan<int> positions) => Resize(_inner.Read(positions), Size);
+
+    /// <summary>The native tiles and the size they are resized to: the resize is deterministic, and hashing the small originals skips it.</summary>
+    internal override void AppendContent(IncrementalHash hash, ReadOnlySpan<int> positions)
+    {
+        Span<byte> head = stackalloc byte[5];
+        head[0] = 1; // resized
+        BinaryPrimitives.WriteInt32LittleEndian(head[1..], Size);
+        hash.AppendData(head);
+        _inner.AppendContent(hash, positions);
+    }
 
     /// <summary>Resizes uint8 [N, C, H, W] to size x size (bilinear, antialiased, as PIL), disposing the input.</summary>
     public static Tensor Resize(Tensor tiles, int size)

@@ -56,7 +56,7 @@ public sealed class ExperimentKind : JobKind<ExperimentSpec, ExperimentInput, Ex
     {
         var spec = input.Run;
         var result = Experiment.Run(spec, new InlineProgress<ExperimentEvent>(context.Output.Experiment), context.Control,
-            context.Files, context.Cancellation);
+            context.Files, context.ScratchRuns, context.Cancellation);
         RenderMisclassified(spec, result, context);
         var checkpoint = result.Checkpoint is { } path && File.Exists(path)
             ? new OutputCheckpoint(path, System.Text.Json.JsonSerializer.SerializeToElement(Checkpoint.ReadInfo(path), WebLabJson.Compact))

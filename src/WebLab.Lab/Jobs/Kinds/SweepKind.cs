@@ -69,7 +69,7 @@ public sealed class SweepKind : JobKind<SweepSpec, SweepInput, SweepResult>
 
     protected override (SweepResult, OutputCheckpoint?) Run(SweepInput input, WorkerContext context) =>
         (Sweeps.Run(input.Run, new InlineProgress<SweepProgress>(context.Output.SweepPoint),
-            context.Control, context.Files, context.Task, context.Cancellation), null);
+            context.Control, context.Files, context.Task, context.ScratchRuns, context.Cancellation), null);
 
     // On executors that run arrays, each point is a task of its own (a Slurm job array: the points run side by side).
     protected override int Tasks(SweepInput input) => (int)input.Spec.PointCount();
