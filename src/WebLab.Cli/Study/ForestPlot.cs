@@ -14,6 +14,7 @@ internal sealed record ForestRow(string Label, double Value, double Low, double 
 internal static class ForestPlot
 {
     private static readonly CultureInfo s_ci = CultureInfo.InvariantCulture;
+    private static readonly double[] s_steps = [1, 2, 5, 10];
     private static readonly string[] s_palette = ["#2563eb", "#dc2626", "#059669", "#d97706", "#7c3aed", "#0891b2"];
 
     /// <param name="title">Shown above the plot.</param>
@@ -66,7 +67,7 @@ internal static class ForestPlot
     {
         double raw = (max - min) / 6;
         double magnitude = Math.Pow(10, Math.Floor(Math.Log10(raw)));
-        double step = new[] { 1, 2, 5, 10 }.Select(m => m * magnitude).First(s => s >= raw);
+        double step = s_steps.Select(m => m * magnitude).First(s => s >= raw);
         for (double t = Math.Ceiling(min / step) * step; t <= max + 1e-9; t += step)
             yield return Math.Abs(t) < step * 1e-6 ? 0 : Math.Round(t, 10);
     }

@@ -39,7 +39,7 @@ public class RecommenderTests
         Assert.Equal(dontTransfer, r.DontTransfer);
         Assert.Equal(dontTransfer ? Recommender.ScratchAnswer : r.Preset, r.Answer);
         Assert.Equal(dontTransfer, r.Reasons[0].StartsWith("Don't transfer", StringComparison.Ordinal));
-        Assert.True(Presets.All.Any(p => p.Id == r.Preset)); // an experiment still has a preset to run beside the scratch arm
+        Assert.Contains(Presets.All, p => p.Id == r.Preset); // an experiment still has a preset to run beside the scratch arm
     }
 
     [Fact]

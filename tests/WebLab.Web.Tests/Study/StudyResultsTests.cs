@@ -91,8 +91,7 @@ public sealed class StudyResultsTests
     public void WithoutASetting_TheStudyIsTheOneShippedNextToTheApplication()
     {
         var study = new StudyResults(Options.Create(new LabOptions()), NullLogger<StudyResults>.Instance);
-        // The test output holds the build's study/ folder (the csproj copies bench/study's plots there).
-        Assert.True(Directory.Exists(Path.Combine(AppContext.BaseDirectory, StudyResults.ShippedFolder)));
+        // The test output holds the build's study/ folder when bench/study has results (the csproj copies study.json and the plots there).
         Assert.Equal(File.Exists(Path.Combine(AppContext.BaseDirectory, StudyResults.ShippedFolder, StudySummary.FileName)), study.Read().Summary is not null);
     }
 }
