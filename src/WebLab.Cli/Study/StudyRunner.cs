@@ -94,10 +94,18 @@ internal sealed class StudyRunner(StudyPlan plan, string folder, string device, 
         return new StudyData(plan, _cache, lastRun);
     }
 
-    /// <summary>Every step in order: per pair its analysis and its answers' grid, then the measures' tasks.</summary>
-    private IEnumerable<Action<CancellationToken>> Steps()
+    /// <summary>
+    /// Every step in order: the measures' tasks (cheap, and each one informs every measure's verdict), then the demo source's answer
+    /// pairs, then the answer pairs of the costlier sources.
+    /// </summary>
+    private IEnumerable<Action<CancellationToken>> Steps() =>
+        MeasureSteps()
+            .Concat(AnswerSteps(plan.AnswerPairs.Where(p => p.Source.InputSize is null)))
+            .Concat(AnswerSteps(plan.AnswerPairs.Where(p => p.Source.InputSize is not null)));
+
+    private IEnumerable<Action<CancellationToken>> AnswerSteps(IEnumerable<StudyPair> pairs)
     {
-        foreach (var pair in plan.AnswerPairs)
+        foreach (var pair in pairs)
         {
             yield return ct => Cached(AnalysisKey(pair), () => Analysis.Run(plan.AnalysisSpec(pair, device), cancellationToken: ct));
             foreach (var answer in plan.Answers.Where(a => a != StudyPlan.Scratch))
@@ -112,6 +120,10 @@ internal sealed class StudyRunner(StudyPlan plan, string folder, string device, 
                     yield return ct => Experiment(AnswerKey(pair, answer, point), plan.AnswerSpec(pair, answer, point), ct);
             }
         }
+    }
+
+    private IEnumerable<Action<CancellationToken>> MeasureSteps()
+    {
         foreach (var pair in plan.MeasurePairs)
         {
             yield return ct => Cached(AnalysisKey(pair), () => Analysis.Run(plan.AnalysisSpec(pair, device), cancellationToken: ct));
@@ -163,7 +175,8 @@ internal sealed class StudyRunner(StudyPlan plan, string folder, string device, 
         if (!fresh && File.Exists(_cachePath))
         {
             var cache = JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(File.ReadAllText(_cachePath), WebLabJson.Options) ?? new();
-            if (cache.TryGetValue(PlanKey, out var stored) && stored.GetRawText() == planRecord.GetRawText())
+            // Compared as text without whitespace: raw.json is written indented, the record compact.
+            if (cache.TryGetValue(PlanKey, out var stored) && JsonSerializer.Serialize(stored) == JsonSerializer.Serialize(planRecord))
                 _cache = cache;
             else
                 Console.Error.WriteLine($"study: {_cachePath} holds another plan (mode or seeds); starting over");
