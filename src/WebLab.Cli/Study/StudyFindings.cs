@@ -88,8 +88,8 @@ internal static class StudyFindings
         var test = tuned.ToDictionary(t => t.Answer, t => Points(t.Scores));
         var rows = tuned.Select(t => new AnswerRow(t.Answer, t.Chosen, 100 * t.MeanVal, Estimate(Summary.Of(test[t.Answer])),
             t.Answer == StudyPlan.Scratch ? null : MatchedNtg(t, scratchGrid),
-            t.Answer == StudyPlan.Scratch ? null : Estimate(Paired(Points(scratch.Scores), test[t.Answer])),
-            Estimate(Paired(test[t.Answer], test[best.Answer])))).OrderByDescending(r => r.ValidationAccuracy).ToList();
+            t.Answer == StudyPlan.Scratch ? null : Estimate(Summary.Paired(Points(scratch.Scores), test[t.Answer])),
+            Estimate(Summary.Paired(test[t.Answer], test[best.Answer])))).OrderByDescending(r => r.ValidationAccuracy).ToList();
         double[] regret = test.TryGetValue(recommendation.Answer, out var chosen)
             ? test[bestOfRecommender.Answer].Zip(chosen, (b, c) => b - c).ToArray()
             : [];
@@ -98,18 +98,18 @@ internal static class StudyFindings
         return new TaskFindings(summary, pair, test, regret);
     }
 
-    /// <summary>NTG at matched updates: the transfer arm at its chosen point against the scratch arm tuned at the same budget.</summary>
+    /// <summary>
+    /// NTG at matched updates: the transfer arm at its chosen point against the scratch arm tuned at the same budget (scratch minus
+    /// transfer accuracy per seed = err(transfer) − err(scratch)).
+    /// </summary>
     private static Estimate? MatchedNtg(Tuned transfer, IReadOnlyList<Tuned> scratchGrid)
     {
         var sameBudget = scratchGrid.Where(s => s.Steps == transfer.Steps).ToList();
         if (sameBudget.Count == 0)
             return null;
         var scratch = sameBudget.MaxBy(s => s.MeanVal)!;
-        return Estimate(Paired(Points(scratch.Scores), Points(transfer.Scores)));
+        return Estimate(Summary.Paired(Points(scratch.Scores), Points(transfer.Scores)));
     }
-
-    /// <summary>a[i] − b[i] per seed with its t interval (NTG when a is scratch and b transfer: err(transfer) − err(scratch)).</summary>
-    private static Summary Paired(double[] a, double[] b) => Summary.Of(a.Zip(b, (x, y) => x - y).ToArray());
 
     private static double[] Points(IReadOnlyList<SeedScore> scores) => scores.OrderBy(s => s.Seed).Select(s => 100 * s.Test).ToArray();
 

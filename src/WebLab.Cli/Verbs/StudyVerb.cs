@@ -47,7 +47,7 @@ internal static class StudyVerb
             IScratchRunCache scratchRuns = parse.GetValue(noReuse) ? NoScratchRunCache.Instance : new FolderScratchRunCache(FolderScratchRunCache.DefaultRoot);
             var data = new StudyRunner(plan, folder, dev, parse.GetValue(fresh), parse.GetValue(reportOnly), scratchRuns).Run(cancellationToken);
             var summary = StudyReport.Write(folder, data, Bench.Machine.Describe());
-            Console.Error.WriteLine($"study: wrote {Path.Combine(folder, "results.md")} and {StudySummaryFile(folder)} ({summary.ComputeSeconds / 60:F1} min of compute)");
+            Console.Error.WriteLine($"study: wrote {Path.Combine(folder, "results.md")} and {Path.Combine(folder, Transfer.StudySummary.FileName)} ({summary.ComputeSeconds / 60:F1} min of compute)");
             return Task.FromResult(0);
         });
         return command;
@@ -60,8 +60,6 @@ internal static class StudyVerb
         foreach (var w in plan.Workload())
             Console.WriteLine($"{w.Source,-40} {w.Experiments,11} {w.TransferRuns,13} {w.TransferImages / 1e6,10:F1} {w.ScratchRuns,12} {w.ScratchImages / 1e6,10:F1}");
     }
-
-    private static string StudySummaryFile(string folder) => Path.Combine(folder, Transfer.StudySummary.FileName);
 
     /// <summary>The demo source is pretrained and the zoo's ResNet-18 installed when missing (both offline).</summary>
     private static bool EnsureSources(StudyPlan plan, string device, CancellationToken cancellationToken)
