@@ -8,6 +8,8 @@ need=()
 # The emoji-nature target is drawn from Noto Color Emoji with Unicode's emoji-test.txt.
 [ -f /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf ] || need+=(fonts-noto-color-emoji)
 [ -f /usr/share/unicode/emoji/emoji-test.txt ] || need+=(unicode-data)
+# The optdigits target is scikit-learn's copy of UCI's file (the validation study's held-out handwriting).
+[ -f /usr/lib/python3/dist-packages/sklearn/datasets/data/digits.csv.gz ] || need+=(python3-sklearn)
 # The lab's process tests find and signal worker processes with pgrep and kill.
 command -v pgrep >/dev/null || need+=(procps)
 # The Slurm executor's tests run a real single-node cluster (tests/slurm/cluster.sh): Debian 12's Slurm 22.05 and munge.

