@@ -4,12 +4,18 @@ using static TorchSharp.torch;
 
 namespace WebLab.Data;
 
-/// <summary>Train-time crop: none, random crop after zero padding (small images), or random-resized crop.</summary>
+/// <summary>Train-time crop: none, random crop after zero padding (small images), random-resized crop, or BiT's precrop.</summary>
 public enum CropAugment
 {
     None,
     Pad,
     ResizedCrop,
+
+    /// <summary>
+    /// BiT's code (bit_pytorch/train.py): the whole image resized to a larger square (<see cref="Augmentation.PrecropSize"/>: 160 for 128,
+    /// 512 for 480), then a random window of the input size; evaluation resizes the whole image to the input size.
+    /// </summary>
+    Precrop,
 }
 
 /// <summary>Train-time augmentation. Evaluation never augments.</summary>
@@ -19,11 +25,20 @@ public enum CropAugment
 /// <param name="MinScale">Smallest area fraction for <see cref="CropAugment.ResizedCrop"/>.</param>
 public sealed record Augmentation(CropAugment Crop = CropAugment.Pad, bool Flip = true, int Padding = 4, double MinScale = 0.35)
 {
+    /// <summary>
+    /// The square <see cref="CropAugment.Precrop"/> resizes to before cropping <paramref name="inputSize"/>: BiT's code has 160 for 128 and
+    /// 512 for 480 only; smaller inputs keep 128's proportion (5/4, so a 28 px source crops from 35), larger ones 480's margin of 32 px.
+    /// </summary>
+    public static int PrecropSize(int inputSize) => inputSize <= 128 ? (int)Math.Round(inputSize * 1.25) : inputSize + 32;
+
     public static Augmentation Off { get; } = new(CropAugment.None, false);
 
-    /// <summary>The usual choice for a tile size: pad-and-crop below 64 px, random-resized crop above.</summary>
-    public static Augmentation For(int inputSize, bool flip) =>
-        new(inputSize < 64 ? CropAugment.Pad : CropAugment.ResizedCrop, flip);
+    /// <summary><paramref name="crop"/>, or by default the usual choice for a tile size: pad-and-crop below 64 px, random-resized crop above.</summary>
+    public static Augmentation For(int inputSize, bool flip, CropAugment? crop = null) =>
+        new(crop ?? (inputSize < 64 ? CropAugment.Pad : CropAugment.ResizedCrop), flip);
+
+    /// <summary>What evaluation uses with this augmentation: nothing random; the whole image resized under <see cref="CropAugment.Precrop"/>, else the centre.</summary>
+    public Augmentation ForEvaluation() => Crop == CropAugment.Precrop ? new(CropAugment.Precrop, Flip: false) : Off;
 }
 
 /// <summary>
@@ -61,7 +76,7 @@ public sealed record ImageTransform(int InputSize, int Channels, float[] Mean, f
         var toScale = owned ?? Scalars.ByteMax;
         // Training crops, resizes and flips the cached bytes, so the float tensor is made at the input size only.
         var x = rng is null || Augment.Crop == CropAugment.None && !Augment.Flip
-            ? CenterFit(MatchChannels(tiles.to(ScalarType.Float32).div_(toScale)))
+            ? EvaluationFit(MatchChannels(tiles.to(ScalarType.Float32).div_(toScale)))
             : MatchChannels(Augmented(tiles, rng).to(ScalarType.Float32).div_(toScale));
         if (encoding.ChannelOrder == ChannelOrder.Bgr && Channels == 3)
             x = x.flip(1);
@@ -80,8 +95,7 @@ public sealed record ImageTransform(int InputSize, int Channels, float[] Mean, f
         if (MeanImage.shape[0] != Channels)
             throw new InvalidOperationException($"the mean image has {MeanImage.shape[0]} channels; the model takes {Channels}");
         var image = MeanImage.unsqueeze(0);
-        return MeanImage.shape[1] == InputSize && MeanImage.shape[2] == InputSize ? image
-            : torch.nn.functional.interpolate(image, [InputSize, InputSize], mode: InterpolationMode.Bilinear, align_corners: false);
+        return Resize(image, InputSize);
     }
 
     private Tensor MatchChannels(Tensor x)
@@ -99,6 +113,11 @@ public sealed record ImageTransform(int InputSize, int Channels, float[] Mean, f
         throw new BadInputException($"Images have {c} channels; the model expects {Channels}.");
     }
 
+    private Tensor EvaluationFit(Tensor x) => Augment.Crop == CropAugment.Precrop ? Resize(x, InputSize) : CenterFit(x);
+
+    private static Tensor Resize(Tensor x, int size) => x.shape[2] == size && x.shape[3] == size ? x
+        : torch.nn.functional.interpolate(x, [size, size], mode: InterpolationMode.Bilinear, align_corners: false);
+
     private Tensor CenterFit(Tensor x)
     {
         long size = x.shape[2];
@@ -109,7 +128,7 @@ public sealed record ImageTransform(int InputSize, int Channels, float[] Mean, f
             long offset = (size - InputSize) / 2;
             return x.narrow(2, offset, InputSize).narrow(3, offset, InputSize);
         }
-        return torch.nn.functional.interpolate(x, [InputSize, InputSize], mode: InterpolationMode.Bilinear, align_corners: false);
+        return Resize(x, InputSize);
     }
 
     // Augmentation works on the cached bytes before the float conversion: a quarter of the memory traffic of floats
@@ -121,6 +140,7 @@ public sealed record ImageTransform(int InputSize, int Channels, float[] Mean, f
         {
             CropAugment.ResizedCrop => ResizedCrops(tiles, rng),
             CropAugment.Pad => PadCrops(CenterFit(tiles), rng),
+            CropAugment.Precrop => RandomWindows(Resize(tiles, Augmentation.PrecropSize(InputSize)), rng),
             _ => CenterFit(tiles).unbind(0),
         };
         var result = torch.stack(crops);
@@ -135,13 +155,18 @@ public sealed record ImageTransform(int InputSize, int Channels, float[] Mean, f
     private Tensor[] PadCrops(Tensor fitted, Random rng)
     {
         int p = Augment.Padding;
-        var padded = p > 0 ? torch.nn.functional.pad(fitted, [p, p, p, p]) : fitted;
-        long span = padded.shape[2] - InputSize;
-        var crops = new Tensor[padded.shape[0]];
+        return RandomWindows(p > 0 ? torch.nn.functional.pad(fitted, [p, p, p, p]) : fitted, rng);
+    }
+
+    // A random input-size window per image of a batch larger than the input.
+    private Tensor[] RandomWindows(Tensor larger, Random rng)
+    {
+        long span = larger.shape[2] - InputSize;
+        var crops = new Tensor[larger.shape[0]];
         for (int i = 0; i < crops.Length; i++)
         {
             long dy = rng.Next((int)span + 1), dx = rng.Next((int)span + 1);
-            crops[i] = padded[i].narrow(1, dy, InputSize).narrow(2, dx, InputSize);
+            crops[i] = larger[i].narrow(1, dy, InputSize).narrow(2, dx, InputSize);
         }
         return crops;
     }

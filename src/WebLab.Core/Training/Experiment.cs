@@ -89,7 +89,9 @@ public static partial class Experiment
         var transferPlan = TransferPlan.ForTransfer(blocks, TransferPlan.HeadTransferable(info, target.Classes, headStage), dials);
         var scratchPlan = TransferPlan.ForScratch(blocks, dials, spec.ScratchArm);
         var transform = ImageTransform.For(source, dials.Augmentation(inputSize.Size, dataset.Flip)) with { InputSize = inputSize.Size };
-        var evalTransform = transform with { Augment = Augmentation.Off };
+        var scratchTransform = transform with { Augment = spec.ScratchArm.AugmentationFor(dials, inputSize.Size, dataset.Flip) };
+        ImageTransform Evaluating(ImageTransform training) => training with { Augment = training.Augment.ForEvaluation() };
+        var evalTransform = Evaluating(transform);
 
         int batchesPerEpoch = BatchesPerEpoch(target.TrainSize, dials.BatchSize);
         int scratchBatchesPerEpoch = BatchesPerEpoch(target.TrainSize, spec.ScratchArm.BatchSizeFor(dials));
@@ -98,7 +100,7 @@ public static partial class Experiment
         var reuse = ScratchReuse.Find(scratchRuns, seeds, seed =>
         {
             using var splits = Splits.Make(dataset, SplitFor(seed));
-            return ScratchRunKey.Of(splits, modelSpec, scratchPlan, scratchSettings with { Seed = seed }, transform, device);
+            return ScratchRunKey.Of(splits, modelSpec, scratchPlan, scratchSettings with { Seed = seed }, scratchTransform, device);
         });
         long totalSteps = seeds.Length * (long)transferSettings.TotalSteps(batchesPerEpoch)
                           + (seeds.Length - reuse.Count) * (long)scratchSettings.TotalSteps(scratchBatchesPerEpoch);
@@ -154,10 +156,11 @@ public static partial class Experiment
                     long before = stepsDone;
                     var overall = new InlineProgress<TrainingProgress>(p => progress?.Report(new TrainingUpdate(p,
                         (before + p.Step) / (double)totalSteps, Eta(clock.Elapsed.TotalSeconds, (before + p.Step) / (double)totalSteps))));
-                    var training = Trainer.Run(model, TransferPlan.Groups(model, plan), splits, transform, settings, device,
+                    var armTransform = isTransfer ? transform : scratchTransform;
+                    var training = Trainer.Run(model, TransferPlan.Groups(model, plan), splits, armTransform, settings, device,
                         new RunLabel(arm, seed, "fine-tune"), overall, control, cancellationToken);
                     stepsDone += settings.TotalSteps(isTransfer ? batchesPerEpoch : scratchBatchesPerEpoch);
-                    var test = Evaluation.Run(model, splits.Test, evalTransform, device);
+                    var test = Evaluation.Run(model, splits.Test, Evaluating(armTransform), device);
                     var run = ToSeedRun(seed, training, test, splits.Test, headFirst);
                     runs[arm].Add(run);
                     if (!isTransfer && !training.StoppedByUser)
@@ -183,7 +186,7 @@ public static partial class Experiment
             }
 
             var transferSettingsRecord = Describe(transferSettings, transferPlan, dials, transform, modelSpec, batchesPerEpoch, dials.HeadFirst);
-            var scratchSettingsRecord = Describe(scratchSettings, scratchPlan, dials, transform, modelSpec, scratchBatchesPerEpoch, false) with { BssEta = 0 };
+            var scratchSettingsRecord = Describe(scratchSettings, scratchPlan, dials, scratchTransform, modelSpec, scratchBatchesPerEpoch, false) with { BssEta = 0 };
             var arms = new List<ArmResult>
             {
                 new(TransferArm, transferSettingsRecord, Summary.Of(runs[TransferArm].Select(r => r.TestAccuracy).ToArray()), runs[TransferArm]),

@@ -20,7 +20,7 @@ public static class DialNames
     /// <summary>Every transfer dial name.</summary>
     public static IReadOnlyList<string> TransferDials { get; } =
         JsonSerializer.SerializeToNode(new TransferDials(), WebLabJson.Options)!.AsObject().Select(p => p.Key)
-            .Concat(["blocksTransferred", "headStage", "blockLearningRates", "l2spBlocks", "headL2", "decayMilestones", "steps", "patience", "inputSize"]).Distinct().Order().ToArray();
+            .Concat(["blocksTransferred", "headStage", "blockLearningRates", "l2spBlocks", "headL2", "decayMilestones", "steps", "patience", "inputSize", "crop"]).Distinct().Order().ToArray();
 
     /// <summary>Returns <paramref name="spec"/> with one setting changed; unknown names and bad values are input errors.</summary>
     public static ExperimentSpec With(ExperimentSpec spec, string name, string value)

@@ -58,6 +58,8 @@ namespace WebLab.Transfer;
 /// and the body follows. A transferred head is left as it is.
 /// </param>
 /// <param name="Augment">Train-time crop and flip.</param>
+/// <param name="Crop">The crop style when <paramref name="Augment"/> is on (null: pad-and-crop below 64 px, random-resized crop above;
+/// <see cref="CropAugment.Precrop"/> is BiT's resize-then-crop).</param>
 /// <param name="Patience">Early stopping after this many epochs without a better validation accuracy (null = off).</param>
 /// <param name="InputSize">
 /// Square input size in pixels for both arms (16..1024; null = <paramref name="InputSizeRule"/>). Compute grows with pixels:
@@ -95,6 +97,7 @@ public sealed record TransferDials(
     bool HeadFirst = false,
     bool ZeroHead = false,
     bool Augment = true,
+    CropAugment? Crop = null,
     int? Patience = null,
     int? InputSize = null,
     InputSizeRule InputSizeRule = InputSizeRule.Auto)
@@ -134,6 +137,7 @@ public sealed record TransferDials(
         Check(InputSize is null or (>= InputSizes.Min and <= InputSizes.Max), "inputSize",
             $"must be in {InputSizes.Min}..{InputSizes.Max} pixels (got {InputSize}); leave it empty for the {InputSizeRule.ToString().ToLowerInvariant()} rule.");
         Check(Enum.IsDefined(InputSizeRule), "inputSizeRule", "must be auto, source or bit.");
+        Check(Crop is null || Enum.IsDefined(Crop.Value), "crop", "must be pad, resized-crop or precrop (or empty for the size's usual crop).");
         return errors;
     }
 
@@ -144,7 +148,7 @@ public sealed record TransferDials(
         LabelSmoothing, MixupAlpha, BssK, bssEta, Patience, seed, SampleWithReplacement: SampleWithReplacement);
 
     /// <summary>The augmentation these dials ask for at an input size.</summary>
-    internal Augmentation Augmentation(int inputSize, bool flip) => Augment ? Data.Augmentation.For(inputSize, flip) : Data.Augmentation.Off;
+    internal Augmentation Augmentation(int inputSize, bool flip) => Augment ? Data.Augmentation.For(inputSize, flip, Crop) : Data.Augmentation.Off;
 }
 
 /// <summary>How the random-initialisation arm picks the settings its dials do not give.</summary>
@@ -155,15 +159,15 @@ public enum ScratchRecipe
 
     /// <summary>
     /// A from-scratch recipe of its own, whatever the transfer arm does: SGD with Nesterov momentum 0.9, batch 32, cosine to 1 % of
-    /// the rate, no warmup, L2 5e-4, no label smoothing or mixup. Independent of the preset, so one scratch run serves every
+    /// the rate, no warmup, L2 5e-4, no label smoothing or mixup, the input size's usual crop. Independent of the preset, so one scratch run serves every
     /// preset on the same data (and is reused by content hash); what a tuned baseline compares against.
     /// </summary>
     Standard,
 }
 
 /// <summary>
-/// The random-initialisation arm's own dials. It trains every block with one learning rate on the same data, input size and
-/// augmentation as the transfer arm; nothing is frozen and nothing pulls toward pretrained weights. The rest of its recipe is
+/// The random-initialisation arm's own dials. It trains every block with one learning rate on the same data and input size as
+/// the transfer arm; nothing is frozen and nothing pulls toward pretrained weights. The rest of its recipe is
 /// the transfer arm's (<see cref="ScratchRecipe.Inherit"/>) or a fixed one of its own (<see cref="ScratchRecipe.Standard"/>).
 /// </summary>
 /// <param name="LearningRate">Its learning rate (null = 0.1 for SGD, 0.003 for AdamW: random initialisation wants a higher rate than fine-tuning; 0.1 was the best of 0.05/0.1/0.2 for the demo here).</param>
@@ -184,6 +188,10 @@ public sealed record ScratchDials(double? LearningRate = null, int? Epochs = nul
 
     /// <summary>Its batch size.</summary>
     public int BatchSizeFor(TransferDials transfer) => Recipe == ScratchRecipe.Standard ? StandardBatchSize : transfer.BatchSize;
+
+    /// <summary>Its train-time augmentation: the transfer arm's, or under the standard recipe the input size's usual crop.</summary>
+    internal Augmentation AugmentationFor(TransferDials transfer, int inputSize, bool flip) =>
+        Recipe == ScratchRecipe.Standard ? Augmentation.For(inputSize, flip) : transfer.Augmentation(inputSize, flip);
 
     /// <summary>Trainer settings: the budget named here (else the transfer arm's), the rest by <see cref="Recipe"/>.</summary>
     internal TrainerSettings TrainerSettings(TransferDials transfer, int batchesPerEpoch)

@@ -153,6 +153,41 @@ public class ImageTransformTests
     }
 
     [Fact]
+    public void Apply_Precrop_TrainsOnWindowsOfTheResizedImage_AndEvaluatesTheWholeImageResized()
+    {
+        // BiT's 160 -> 128 in small: a 10 px tile is already the precrop size of an 8 px input, so every crop is an exact window.
+        Assert.Equal(10, Augmentation.PrecropSize(8));
+        using var tiles = Tiles(16, 1, 10);
+        var transform = new ImageTransform(8, 1, [0], [1], new Augmentation(CropAugment.Precrop, Flip: false));
+        using var a = transform.Apply(tiles, new Random(3));
+        using var whole = tiles.to(ScalarType.Float32).div(255);
+        var offsets = new HashSet<(int, int)>();
+        for (int i = 0; i < 16; i++)
+        {
+            var found = Enumerable.Range(0, 3).SelectMany(dy => Enumerable.Range(0, 3).Select(dx => (dy, dx)))
+                .Where(o => whole[i, .., o.dy..(o.dy + 8), o.dx..(o.dx + 8)].allclose(a[i])).ToList();
+            Assert.True(found.Count > 0, $"sample {i} is not a window of its tile");
+            offsets.Add(found[0]);
+        }
+        Assert.True(offsets.Count > 1, "every sample took the same window");
+
+        using var evaluated = transform.Apply(tiles, null);
+        using var resized = torch.nn.functional.interpolate(whole, [8, 8], mode: InterpolationMode.Bilinear, align_corners: false);
+        Assert.True(evaluated.allclose(resized, atol: 1e-6)); // the whole image, not its centre
+        Assert.Equal(CropAugment.Precrop, transform.Augment.ForEvaluation().Crop);
+        Assert.False(transform.Augment.ForEvaluation().Flip);
+    }
+
+    [Fact]
+    public void PrecropSize_IsBitsForItsSizes_AndProportionalBelow()
+    {
+        Assert.Equal(160, Augmentation.PrecropSize(128));
+        Assert.Equal(512, Augmentation.PrecropSize(480));
+        Assert.Equal(256, Augmentation.PrecropSize(224));
+        Assert.Equal(35, Augmentation.PrecropSize(28));
+    }
+
+    [Fact]
     public void CacheSize_AddsMarginFrom64px()
     {
         Assert.Equal(28, ImageTransform.CacheSizeFor(28));

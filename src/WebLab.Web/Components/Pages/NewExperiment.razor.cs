@@ -29,6 +29,7 @@ public sealed partial class NewExperiment
         public double? HeadL2;
         public ScheduleKind Schedule = ScheduleKind.Cosine;
         public InputSizeRule InputSizeRule;
+        public CropAugment? Crop;
         public bool HeadFirst, Augment = true, LinearProbe, ZeroHead;
         public TransferDials Base = new();
 
@@ -37,7 +38,7 @@ public sealed partial class NewExperiment
             Steps = d.Steps, Blocks = d.BlocksTransferred, L2SPBlocks = d.L2SPBlocks, Epochs = d.Epochs, BatchSize = d.BatchSize, Frozen = d.FrozenBlocks,
             HeadLr = d.HeadLearningRate, LayerDecay = d.LayerDecay, Momentum = d.Momentum, DecaySpeed = d.DecaySpeed, LrFloor = d.LearningRateFloor, L2 = d.L2,
             HeadL2 = d.HeadL2, L2SPAlpha = d.L2SPAlpha, BssEta = d.BssEta, Mixup = d.MixupAlpha, Schedule = d.Schedule, HeadFirst = d.HeadFirst,
-            Augment = d.Augment, LinearProbe = d.LinearProbe, ZeroHead = d.ZeroHead, InputSize = d.InputSize, InputSizeRule = d.InputSizeRule, Base = d,
+            Augment = d.Augment, LinearProbe = d.LinearProbe, ZeroHead = d.ZeroHead, InputSize = d.InputSize, InputSizeRule = d.InputSizeRule, Crop = d.Crop, Base = d,
         };
 
         public TransferDials ToDials() => Base with
@@ -45,7 +46,7 @@ public sealed partial class NewExperiment
             Steps = Steps, BlocksTransferred = Blocks, L2SPBlocks = L2SPBlocks, Epochs = Epochs, BatchSize = BatchSize, FrozenBlocks = Frozen,
             HeadLearningRate = HeadLr, LayerDecay = LayerDecay, Momentum = Momentum, DecaySpeed = DecaySpeed, LearningRateFloor = LrFloor, L2 = L2,
             HeadL2 = HeadL2, L2SPAlpha = L2SPAlpha, BssEta = BssEta, MixupAlpha = Mixup, Schedule = Schedule, HeadFirst = HeadFirst, Augment = Augment,
-            LinearProbe = LinearProbe, ZeroHead = ZeroHead, InputSize = InputSize, InputSizeRule = InputSizeRule,
+            LinearProbe = LinearProbe, ZeroHead = ZeroHead, InputSize = InputSize, InputSizeRule = InputSizeRule, Crop = Crop,
         };
     }
 
