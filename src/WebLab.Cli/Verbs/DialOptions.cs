@@ -41,6 +41,10 @@ internal sealed class DialOptions
     private readonly Option<bool> _headFirst = new("--head-first") { Description = "fit the head on frozen features first, then train everything" };
     private readonly Option<bool> _zeroHead = new("--zero-head") { Description = "start a new head at zero, weights and bias (BiT)" };
     private readonly Option<bool> _noAugment = new("--no-augment") { Description = "no crop/flip augmentation" };
+    private readonly Option<string?> _crop = new("--crop")
+    {
+        Description = "the training crop: pad (random window of the zero-padded image), resized-crop (random box resized) or precrop (BiT: resize larger, random window); default: pad below 64 px, resized-crop above",
+    };
     private readonly Option<int?> _patience = new("--patience") { Description = "early stopping after N epochs without a better val accuracy" };
     private readonly Option<int?> _inputSize = new("--input-size")
     {
@@ -55,7 +59,7 @@ internal sealed class DialOptions
     [
         _blocks, _freeze, _linearProbe, _headStage, _headLr, _layerDecay, _blockLrs, _l2, _headL2, _l2spAlpha, _l2spBlocks, _bssEta, _bssK, _optimizer,
         _momentum, _noNesterov, _schedule, _warmup, _decaySpeed, _lrFloor, _milestones, _epochs, _steps, _batch, _withReplacement, _labelSmoothing,
-        _mixup, _headFirst, _zeroHead, _noAugment, _patience, _inputSize, _inputSizeRule, _scratchLr, _scratchEpochs, _set,
+        _mixup, _headFirst, _zeroHead, _noAugment, _crop, _patience, _inputSize, _inputSizeRule, _scratchLr, _scratchEpochs, _set,
     ];
 
     private IEnumerable<(Option Option, string Dial)> Named =>
@@ -65,7 +69,7 @@ internal sealed class DialOptions
         (_bssEta, "bssEta"), (_bssK, "bssK"), (_optimizer, "optimizer"), (_momentum, "momentum"), (_noNesterov, "nesterov"), (_schedule, "schedule"),
         (_warmup, "warmupFraction"), (_decaySpeed, "decaySpeed"), (_lrFloor, "learningRateFloor"), (_milestones, "decayMilestones"), (_epochs, "epochs"),
         (_steps, "steps"), (_batch, "batchSize"), (_withReplacement, "sampleWithReplacement"), (_labelSmoothing, "labelSmoothing"), (_mixup, "mixupAlpha"),
-        (_headFirst, "headFirst"), (_zeroHead, "zeroHead"), (_noAugment, "augment"), (_patience, "patience"),
+        (_headFirst, "headFirst"), (_zeroHead, "zeroHead"), (_noAugment, "augment"), (_crop, "crop"), (_patience, "patience"),
         (_inputSize, "inputSize"), (_inputSizeRule, "inputSizeRule"),
     ];
 
@@ -79,7 +83,8 @@ internal sealed class DialOptions
         {
             var explicitDials = Apply(parse, spec with { Preset = null }).Dials;
             var values = System.Text.Json.JsonSerializer.SerializeToNode(explicitDials, WebLabJson.Options)!.AsObject();
-            foreach (var (option, dial) in Named.Where(n => parse.GetResult(n.Option) is not null))
+            // Only options on the command line: a switch not given still has an implicit result (false), which must not reset the preset's value.
+            foreach (var (option, dial) in Named.Where(n => parse.GetResult(n.Option) is { Implicit: false }))
             {
                 var value = values[dial];
                 var text = value is System.Text.Json.Nodes.JsonValue v && v.TryGetValue<string>(out var str) ? str : value?.ToJsonString() ?? "null";
@@ -120,6 +125,7 @@ internal sealed class DialOptions
             HeadFirst = parse.GetValue(_headFirst) || d.HeadFirst,
             ZeroHead = parse.GetValue(_zeroHead) || d.ZeroHead,
             Augment = !parse.GetValue(_noAugment) && d.Augment,
+            Crop = parse.GetValue(_crop) is { } crop ? Enum<Data.CropAugment>(crop, "--crop") : d.Crop,
             Patience = parse.GetValue(_patience) ?? d.Patience,
             InputSize = parse.GetValue(_inputSize) ?? d.InputSize,
             InputSizeRule = parse.GetValue(_inputSizeRule) is { } rule ? Enum<InputSizeRule>(rule, "--input-size-rule") : d.InputSizeRule,

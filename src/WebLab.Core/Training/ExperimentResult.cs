@@ -100,17 +100,24 @@ public sealed record NtgSummary(double Mean, double Std, double[] Ci95, double[]
     public string Sentence()
     {
         double points = -Mean * 100;
-        // Reductions read as positive numbers, so the interval is negated and its ends swap.
-        var ci = HasInterval ? $" (95% CI {-Ci95[1] * 100:F1} to {-Ci95[0] * 100:F1} points, {N} seeds)" : $" ({NoInterval})";
         var noEffect = HasInterval ? "; the interval includes no effect" : "";
         if (Math.Abs(points) < 0.05)
-            return $"transfer made no measurable difference to test error{ci}";
+            return $"transfer made no measurable difference to test error{InWords(1)}";
         return points >= 0
-            ? $"transfer reduced test error by {points:F1} points{ci}" + (TransferClearlyHelped ? "" : noEffect)
-            : $"transfer increased test error by {-points:F1} points{ci} - negative transfer" + (ClearlyNegative ? "" : noEffect);
+            ? $"transfer reduced test error by {points:F1} points{InWords(-1)}" + (TransferClearlyHelped ? "" : noEffect)
+            : $"transfer increased test error by {-points:F1} points{InWords(1)} - negative transfer" + (ClearlyNegative ? "" : noEffect);
     }
 
-    private static string Points(double fraction) => (fraction * 100).ToString("+0.0;-0.0", CultureInfo.InvariantCulture);
+    // The interval of the quantity the sentence names: NTG itself for an increase (sign 1), -NTG for a reduction (sign -1, ends swap).
+    private string InWords(int sign)
+    {
+        if (!HasInterval)
+            return $" ({NoInterval})";
+        var (low, high) = sign > 0 ? (Ci95[0], Ci95[1]) : (-Ci95[1], -Ci95[0]);
+        return string.Create(CultureInfo.InvariantCulture, $" (95% CI {low * 100:F1} to {high * 100:F1} points, {N} seeds)");
+    }
+
+    private static string Points(double fraction) => (fraction * 100).ToString("+0.0;-0.0;0.0", CultureInfo.InvariantCulture);
 
     internal static NtgSummary From(IReadOnlyList<double> perSeed)
     {

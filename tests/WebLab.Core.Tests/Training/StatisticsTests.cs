@@ -98,10 +98,12 @@ public class StatisticsTests
         var ntg = NtgSummary.From([0.70 - 0.90, 0.70 - 0.80, 0.75 - 0.85]);
         Assert.Equal(-0.4 / 3, ntg.Mean, 12);
         Assert.True(ntg.TransferClearlyHelped == (ntg.Ci95[1] < 0));
-        Assert.StartsWith("transfer reduced test error by 13.3 points", ntg.Sentence());
+        // NTG's interval is -27.7 to +1.0 points (t with 2 degrees of freedom); a reduction reads it negated.
+        Assert.StartsWith("transfer reduced test error by 13.3 points (95% CI -1.0 to 27.7 points, 3 seeds)", ntg.Sentence());
         var negative = NtgSummary.From([0.05, 0.07, 0.06]);
         Assert.True(negative.ClearlyNegative);
-        Assert.StartsWith("transfer increased test error by 6.0 points", negative.Sentence());
+        // An increase reads NTG's own interval, +3.5 to +8.5 points.
+        Assert.StartsWith("transfer increased test error by 6.0 points (95% CI 3.5 to 8.5 points, 3 seeds)", negative.Sentence());
         Assert.Contains("negative transfer", negative.Sentence());
     }
 
