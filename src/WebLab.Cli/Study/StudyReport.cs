@@ -145,7 +145,7 @@ internal static class StudyReport
     }
 
     private static string C(Correlation c) => double.IsNaN(c.Value) ? "-"
-        : string.Create(s_ci, $"{c.Value:+0.00;-0.00} [{c.Low:+0.00;-0.00}, {c.High:+0.00;-0.00}]");
+        : string.Create(s_ci, $"{c.Value:+0.00;-0.00;0.00} [{c.Low:+0.00;-0.00;0.00}, {c.High:+0.00;-0.00;0.00}]");
 
     private static string P(Correlation c) => double.IsNaN(c.PValue) ? "-" : c.PValue.ToString("0.000", s_ci);
 

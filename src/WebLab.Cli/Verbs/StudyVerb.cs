@@ -15,7 +15,7 @@ internal static class StudyVerb
     {
         var output = new Option<string>("--out") { DefaultValueFactory = _ => Path.Combine("bench", "study"), Description = "folder for results.md, study.json, the plots and raw.json (raw.json doubles as a resume cache of one plan: a run of the other plan starts it over)" };
         var seeds = new Option<int?>("--seeds") { Description = "seeds per configuration (default 5; 3 with --quick)" };
-        var quick = new Option<bool>("--quick") { Description = "the quick plan: fewer pairs, answers, grid points and tasks, the demo source only for the measures (under 30 min on 2 cores)" };
+        var quick = new Option<bool>("--quick") { Description = "the quick plan: the demo source only, 3 answer pairs (1 calibration, 2 held out), 3 grid points, one task per measures cell, 3 seeds (under 30 min on 2 cores once the demo source exists)" };
         var fresh = new Option<bool>("--fresh") { Description = "ignore raw.json and run everything again" };
         var reportOnly = new Option<bool>("--report-only") { Description = "write the results from what raw.json holds; run nothing" };
         var dryRun = new Option<bool>("--dry-run") { Description = "print what the plan trains (runs and images per source) and run nothing" };
