@@ -64,7 +64,7 @@ internal static class StudyReport
         L($"| 1. answers | every answer ({string.Join(", ", plan.Answers)}) on each pair; both arms tuned on validation over the same grid " +
           $"({string.Join("; ", plan.Grid.Select(g => g.Label))}); BiT-HyperRule at its own rule (targets of at most {StudyPlan.BitMaxExamples} images) | " +
           $"{plan.AnswerPairs.Count} pairs x {plan.Seeds} seeds |");
-        L($"| 2. measures | tasks stratified by classes K and images per class n on digits, Fashion-MNIST 5-9 and emoji-nature; one fixed budget " +
+        L($"| 2. measures | tasks stratified by classes K and images per class n on digits, Fashion-MNIST 5-9, emoji-nature and optdigits; one fixed budget " +
           $"({plan.MeasureSteps} updates of 32, WebLab's default fine-tuning dials; scratch its standard recipe at rate {StudyPlan.ScratchLearningRate:g}) | " +
           $"{plan.MeasurePairs.Count} (source, task) pairs x {plan.Seeds} seeds |");
         L($"| 3. recommender | its answer against the validation-best answer, on calibration pairs (its thresholds were set on them) and held-out pairs (never seen) | " +
