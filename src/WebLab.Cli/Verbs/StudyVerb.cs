@@ -13,7 +13,7 @@ internal static class StudyVerb
 
     public static Command Create()
     {
-        var output = new Option<string>("--out") { DefaultValueFactory = _ => Path.Combine("bench", "study"), Description = "folder for results.md, study.json, the plots and raw.json (raw.json doubles as a resume cache of one plan: a run of the other plan starts it over)" };
+        var output = new Option<string?>("--out") { Description = "folder for results.md, study.json, the plots and raw.json (default: bench/study for --quick, bench/study-full for the full plan; raw.json doubles as a resume cache of one plan: a run of the other plan starts it over)" };
         var seeds = new Option<int?>("--seeds") { Description = "seeds per configuration (default 5; 3 with --quick)" };
         var quick = new Option<bool>("--quick") { Description = "the quick plan: the demo source only, 3 answer pairs (1 calibration, 2 held out), 3 grid points, one task per measures cell, 3 seeds (under 30 min on 2 cores once the demo source exists)" };
         var fresh = new Option<bool>("--fresh") { Description = "ignore raw.json and run everything again" };
@@ -42,7 +42,8 @@ internal static class StudyVerb
             }
             if (!parse.GetValue(reportOnly) && !EnsureSources(plan, dev, cancellationToken))
                 return Task.FromResult(1);
-            var folder = parse.GetValue(output)!;
+            // Each plan has its own default folder, so running one never starts the other's raw.json over.
+            var folder = parse.GetValue(output) ?? Path.Combine("bench", mode == StudyMode.Quick ? "study" : "study-full");
             Directory.CreateDirectory(folder);
             IScratchRunCache scratchRuns = parse.GetValue(noReuse) ? NoScratchRunCache.Instance : new FolderScratchRunCache(FolderScratchRunCache.DefaultRoot);
             var data = new StudyRunner(plan, folder, dev, parse.GetValue(fresh), parse.GetValue(reportOnly), scratchRuns).Run(cancellationToken);
