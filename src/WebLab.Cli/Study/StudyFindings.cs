@@ -213,7 +213,7 @@ internal static class StudyFindings
             if (!double.IsNaN(m.PartialK.Value))
                 yield return new StudyVerdict($"{m.Measure} ranks {m.Source}'s tasks by gain beyond what the class count K explains",
                     string.Create(s_ci, $"partial Spearman ρ given K with a permutation p: holds if p < {Alpha:g} and ρ > 0, fails if p < {Alpha:g} and ρ < 0"),
-                    Outcome(m.PartialK), string.Create(s_ci, $"partial ρ {m.PartialK.Value:+0.00;-0.00;0.00} [{m.PartialK.Low:+0.00;-0.00;0.00}, {m.PartialK.High:+0.00;-0.00;0.00}], p = {m.PartialK.PValue:0.000}"));
+                    Outcome(m.PartialK), string.Create(s_ci, $"partial ρ {Interval(m.PartialK)}, p = {m.PartialK.PValue:0.000}"));
         }
     }
 
@@ -221,8 +221,11 @@ internal static class StudyFindings
         c.PValue < Alpha ? (c.Value > 0 ? VerdictOutcome.Holds : VerdictOutcome.Fails) : VerdictOutcome.Undecided;
 
     internal static string Describe(MeasureCorrelation m) => string.Create(s_ci,
-        $"τ {m.Kendall.Value:+0.00;-0.00;0.00} [{m.Kendall.Low:+0.00;-0.00;0.00}, {m.Kendall.High:+0.00;-0.00;0.00}], p = {m.Kendall.PValue:0.000}; " +
-        $"ρ {m.Spearman.Value:+0.00;-0.00;0.00} [{m.Spearman.Low:+0.00;-0.00;0.00}, {m.Spearman.High:+0.00;-0.00;0.00}], p = {m.Spearman.PValue:0.000}; n = {m.N}");
+        $"τ {Interval(m.Kendall)}, p = {m.Kendall.PValue:0.000}; ρ {Interval(m.Spearman)}, p = {m.Spearman.PValue:0.000}; n = {m.N}");
 
-    internal static string Points(Estimate e) => string.Create(s_ci, $"{e.Value:+0.0;-0.0;0.0} points [{e.Low:+0.0;-0.0;0.0}, {e.High:+0.0;-0.0;0.0}]");
+    /// <summary>A correlation with its bootstrap interval: "+0.42 [+0.10, +0.71]".</summary>
+    internal static string Interval(Correlation c) => StudyNumbers.Interval(c.Value, c.Low, c.High, 2);
+
+    internal static string Points(Estimate e) =>
+        $"{StudyNumbers.Signed(e.Value, 1)} points [{StudyNumbers.Signed(e.Low, 1)}, {StudyNumbers.Signed(e.High, 1)}]";
 }

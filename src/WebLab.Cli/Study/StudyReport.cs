@@ -144,8 +144,7 @@ internal static class StudyReport
         return md.ToString();
     }
 
-    private static string C(Correlation c) => double.IsNaN(c.Value) ? "-"
-        : string.Create(s_ci, $"{c.Value:+0.00;-0.00;0.00} [{c.Low:+0.00;-0.00;0.00}, {c.High:+0.00;-0.00;0.00}]");
+    private static string C(Correlation c) => double.IsNaN(c.Value) ? "-" : StudyFindings.Interval(c);
 
     private static string P(Correlation c) => double.IsNaN(c.PValue) ? "-" : c.PValue.ToString("0.000", s_ci);
 

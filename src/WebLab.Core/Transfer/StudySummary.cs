@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace WebLab.Transfer;
 
 /// <summary>
@@ -124,3 +126,22 @@ public sealed record RecommenderSummary(int HeldOutPairs, Estimate Regret, doubl
 
 /// <summary>Scratch runs the study took from the content-hash cache instead of training again.</summary>
 public sealed record ReuseSummary(int ScratchRuns, int Reused, double SecondsSaved);
+
+/// <summary>
+/// How the study writes signed numbers (results.md and the Validation page alike): "+0.42", "-2.7", and a value that rounds to
+/// zero as "0.00" (a two-part format would print "-+0.00"); "?" for a value that is not finite.
+/// </summary>
+public static class StudyNumbers
+{
+    public static string Signed(double value, int decimals)
+    {
+        if (!double.IsFinite(value))
+            return "?";
+        var digits = "0." + new string('0', decimals);
+        return value.ToString($"+{digits};-{digits};{digits}", CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>"+0.42 [+0.10, +0.71]".</summary>
+    public static string Interval(double value, double low, double high, int decimals) =>
+        $"{Signed(value, decimals)} [{Signed(low, decimals)}, {Signed(high, decimals)}]";
+}

@@ -105,16 +105,12 @@ internal sealed record StudyView(StudyHeader Header, IReadOnlyList<VerdictLine> 
     /// <summary>A difference in points with its interval, signed: "-2.3 pt [-3.1, -1.5]".</summary>
     public static string Points(Estimate e, bool signed = true)
     {
-        var format = signed ? "+0.0;-0.0;0.0" : "0.0";
-        return $"{Number(e.Value, format)} pt [{Number(e.Low, format)}, {Number(e.High, format)}]";
+        string N(double v) => signed ? StudyNumbers.Signed(v, 1) : Number(v, "0.0");
+        return $"{N(e.Value)} pt [{N(e.Low)}, {N(e.High)}]";
     }
 
     /// <summary>A correlation with its bootstrap interval and permutation p-value: "+0.42 [+0.10, +0.71] p = 0.03".</summary>
-    public static string Correlation(Correlation c)
-    {
-        const string format = "+0.00;-0.00;0.00";
-        return $"{Number(c.Value, format)} [{Number(c.Low, format)}, {Number(c.High, format)}] {PValue(c.PValue)}";
-    }
+    public static string Correlation(Correlation c) => $"{StudyNumbers.Interval(c.Value, c.Low, c.High, 2)} {PValue(c.PValue)}";
 
     public static string PValue(double p) =>
         p < 0.001 ? "p < 0.001" : "p = " + Number(p, p < 0.01 ? "0.000" : "0.00");
