@@ -33,7 +33,7 @@ internal sealed class ExperimentView(string? prefix = null) : IProgress<Experime
                 Bar(u);
                 break;
             case RunFinished r:
-                var ntg = r.NtgSoFar is { } g ? $"  NTG so far {g * 100:+0.0;-0.0} points" : "";
+                var ntg = r.NtgSoFar is { } g ? $"  NTG so far {SignedNumber.Format(g * 100, 1)} points" : "";
                 var took = r.Reused ? $"reused: an identical run took {r.Seconds:F1} s" : $"{r.Seconds:F1} s";
                 Line($"  {r.Arm,-8} seed {r.Seed}: test accuracy {r.TestAccuracy:P1} (best val {r.BestValAccuracy:P1} at epoch {r.BestEpoch}, {took}){ntg}");
                 break;
@@ -94,7 +94,7 @@ internal sealed class ExperimentView(string? prefix = null) : IProgress<Experime
         }
         if (r.Ntg is { } ntg)
         {
-            Console.WriteLine($"  NTG = test error(transfer) − test error(scratch) = {ntg.Mean * 100:+0.0;-0.0} points " +
+            Console.WriteLine($"  NTG = test error(transfer) − test error(scratch) = {SignedNumber.Format(ntg.Mean * 100, 1)} points " +
                               $"({ntg.Interval()}); negative = transfer helped");
             Console.WriteLine($"  In words: {ntg.Sentence()}.");
         }

@@ -52,6 +52,43 @@ public sealed class StudyFindingsTests
         Assert.Equal(85 - 80, task.Rows.Single(r => r.Answer == "small-similar").VersusBest.Value, 6);
     }
 
+    [Fact]
+    public void TheSimilarityAxis_IsScoredOnTheDecisionItMakes_SmallSimilarOrSmallDissimilar()
+    {
+        var full = StudyPlan.For(StudyMode.Full, 3, s_demo, s_imageNet);
+        // Eight tasks; the short fine-tune climbs 2 points a task over a 0.80 probe, so similarity runs 1.0, 0.9, ... 0.3: the first three
+        // land on the similar side (boundary 0.75). small-similar wins by 3 points there except task 2 (loses by 0.5); small-dissimilar wins
+        // by 1 point elsewhere except task 7 (loses by 0.5).
+        double[] edges = [3, 3, -0.5, -1, -1, -1, -1, 0.5];
+        var raw = new Dictionary<string, JsonElement>();
+        foreach (var (pair, i) in full.MeasurePairs.Where(p => p.Source.Id == "demo").Take(edges.Length).Select((p, i) => (p, i)))
+        {
+            raw[StudyRunner.AnalysisKey(pair)] = JsonSerializer.SerializeToElement(Analysis() with
+            {
+                Measures = [new("probe", "probe", 0.80, 3, 0, "", ""), new("fine-tune", "ft", 0.80 + 0.02 * i, null, 0, "", "")],
+                Stages = [new StageMeasures(1, 16, 0.70, 0.70, 0, 0, 0), new StageMeasures(2, 32, 0.75, 0.75, 0, 0, 0), new StageMeasures(3, 64, 0.80, 0.80, 0, 0, 0)],
+            }, WebLabJson.Options);
+            raw[StudyRunner.MeasureKey(pair)] = JsonSerializer.SerializeToElement(new StudyRun("custom", Seeds(0.8, 0.8), Seeds(0.7, 0.7), 1), WebLabJson.Options);
+            raw[StudyRunner.ContrastKey(pair, "small-similar")] = JsonSerializer.SerializeToElement(
+                new StudyRun("small-similar", Seeds(0.8, 0.80 + edges[i] / 100), Seeds(0.7, 0.7), 1), WebLabJson.Options);
+            raw[StudyRunner.ContrastKey(pair, "small-dissimilar")] = JsonSerializer.SerializeToElement(
+                new StudyRun("small-dissimilar", Seeds(0.8, 0.80), Seeds(0.7, 0.7), 1), WebLabJson.Options);
+        }
+
+        var summary = StudyFindings.Summarise(new StudyData(full, raw, null), "test machine", []);
+
+        var axis = Assert.Single(summary.Axis!);
+        Assert.Equal((8, 6), (axis.Tasks, axis.Right));
+        Assert.Equal(3 / 8.0, axis.SimilarShare, 9);
+        Assert.Equal((0.5 + 0.5) / 8, axis.AxisLoss, 6);              // tasks 2 and 7 chose the loser
+        Assert.Equal((0.5 + 1 + 1 + 1 + 1) / 8, axis.AlwaysSimilarLoss, 6);
+        Assert.Equal((3 + 3 + 0.5) / 8, axis.AlwaysDissimilarLoss, 6);
+        var edge = summary.Measures.Single(m => m.Measure == "plane-similarity" && m.Outcome == MeasureCorrelation.SimilarEdge);
+        Assert.Equal(8, edge.N);
+        Assert.True(edge.Kendall.Value > 0); // higher similarity, bigger edge for small-similar
+        Assert.Contains(summary.Verdicts, v => v.Claim.StartsWith("The similarity axis picks the better of small-similar and small-dissimilar", StringComparison.Ordinal));
+    }
+
     private static StudySummary Summarise(Dictionary<string, JsonElement> raw) =>
         StudyFindings.Summarise(new StudyData(s_plan, raw, null), "test machine", []);
 

@@ -49,8 +49,8 @@ internal static class MemoryBench
             .Columns("after experiment", "RSS (MiB)", "managed heap (MiB)", "native heap in use (MiB)");
         foreach (var s in samples)
             file.Row($"{s.After}", $"{s.Rss:F0}", $"{s.Managed:F1}", s.Native is { } n ? $"{n:F1}" : "n/a");
-        file.Row($"growth {warm.After} -> {last.After}", $"**{rssGrowth:+0;-0}** (<= {RssTolerance})", $"**{Signed(managedGrowth)}** (<= {ManagedTolerance})",
-            nativeGrowth is { } g ? $"**{Signed(g)}** (<= {NativeTolerance})" : "n/a");
+        file.Row($"growth {warm.After} -> {last.After}", $"**{SignedNumber.Format(rssGrowth, 0)}** (<= {RssTolerance})", $"**{SignedNumber.Format(managedGrowth, 1)}** (<= {ManagedTolerance})",
+            nativeGrowth is { } g ? $"**{SignedNumber.Format(g, 1)}** (<= {NativeTolerance})" : "n/a");
         file.Note($"Verdict: {(flat ? "flat (within tolerance)" : "GROWTH beyond tolerance: a leak")}.");
         file.Note("Each experiment: Fashion-MNIST 5-9 from a tiny resnet8 source (0-4), 10 images per class, 1 seed, both arms, 2 epochs, " +
             "probe and head-first stage: the whole Experiment.Run path (dataset load, splits, models built and disposed, checkpoint load).");
@@ -76,7 +76,4 @@ internal static class MemoryBench
         return long.TryParse(kb, out var value) ? value * 1024 : Environment.WorkingSet;
     }
 
-    /// <summary>"+1.2", "-0.4" or "0.0" (a growth that rounds to nothing has no sign).</summary>
-    private static string Signed(double value) =>
-        Math.Round(value, 1) == 0 ? "0.0" : value.ToString("+0.0;-0.0", System.Globalization.CultureInfo.InvariantCulture);
 }

@@ -31,6 +31,7 @@ internal static class StudyFindings
         ("probe", a => a.Get("probe")),
         ("probe-best-stage", a => a.Stages.Count > 0 ? a.Stages.Max(s => s.ProbeAccuracy) : null),
         ("probe-gap", a => a.Get("probe-gap")),
+        ("pilot-gain", a => a.Get("pilot-gain")),
         ("plane-similarity", a => Plane.Similarity(a.Stages.Max(s => s.ProbeAccuracy), a.Get("fine-tune") ?? a.Stages.Max(s => s.ProbeAccuracy))),
         ("classes", a => a.Size.Classes),
     ];
@@ -42,9 +43,11 @@ internal static class StudyFindings
         var recommender = RecommenderScore(tasks);
         var scratch = data.ScratchSeeds.ToList();
         var reuse = new ReuseSummary(scratch.Count, scratch.Count(s => s.Reused), scratch.Where(s => s.Reused).Sum(s => s.Seconds));
-        var verdicts = Verdicts(tasks, measures, recommender).ToList();
+        var axis = AxisChoices(data);
+        var verdicts = Verdicts(tasks, measures, recommender, axis).ToList();
         return new StudySummary(StudySummary.CurrentVersion, DateTimeOffset.Now, machine, data.Plan.Mode.ToString().ToLowerInvariant(), data.Plan.Seeds,
-            data.ComputeSeconds, data.LastRun?.WallSeconds, verdicts, plots, tasks.Select(t => t.Summary).ToList(), measures, recommender, reuse);
+            data.ComputeSeconds, data.LastRun?.WallSeconds, verdicts, plots, tasks.Select(t => t.Summary).ToList(), measures, recommender, reuse,
+            axis.Count > 0 ? axis : null);
     }
 
     /// <summary>A pair's findings plus the per-seed test accuracies (points) of each answer at its chosen point, for paired statistics.</summary>
@@ -140,22 +143,28 @@ internal static class StudyFindings
         var correlations = new List<MeasureCorrelation>();
         foreach (var group in data.Plan.MeasurePairs.GroupBy(p => p.Source.Id))
         {
-            var rows = group.Select(p => (Pair: p, Analysis: data.Analysis(p), Run: data.Measure(p)))
+            var rows = group.Select(p => (Pair: p, Analysis: data.Analysis(p), Run: data.Measure(p), Edge: SimilarEdge(data, p)))
                 .Where(r => r.Analysis is not null && r.Run is { Scratch.Count: > 0 }).ToList();
-            if (rows.Count < 5)
-                continue;
-            var classes = rows.Select(r => (double)r.Pair.Task.Classes.Count).ToArray();
-            var accuracy = rows.Select(r => 100 * r.Run!.Transfer.Average(s => s.Test)).ToArray();
-            var gain = rows.Select(r => 100 * (r.Run!.Transfer.Average(s => s.Test) - r.Run.Scratch.Average(s => s.Test))).ToArray();
-            foreach (var (id, read) in MeasureReaders)
+            var outcomes = new (string Outcome, double?[] Values)[]
             {
-                var values = rows.Select(r => read(r.Analysis!)).ToArray();
-                if (values.Any(v => v is null || double.IsNaN(v.Value)))
+                (MeasureCorrelation.Accuracy, rows.Select(r => (double?)(100 * r.Run!.Transfer.Average(s => s.Test))).ToArray()),
+                (MeasureCorrelation.Gain, rows.Select(r => (double?)(100 * (r.Run!.Transfer.Average(s => s.Test) - r.Run.Scratch.Average(s => s.Test)))).ToArray()),
+                (MeasureCorrelation.SimilarEdge, rows.Select(r => r.Edge).ToArray()),
+            };
+            foreach (var (outcome, outcomeValues) in outcomes)
+            {
+                var kept = Enumerable.Range(0, rows.Count).Where(i => outcomeValues[i] is not null).ToArray();
+                if (kept.Length < 5)
                     continue;
-                var x = values.Select(v => v!.Value).ToArray();
-                foreach (var (outcome, y) in new[] { ("accuracy", accuracy), ("gain", gain) })
+                var y = kept.Select(i => outcomeValues[i]!.Value).ToArray();
+                var classes = kept.Select(i => (double)rows[i].Pair.Task.Classes.Count).ToArray();
+                foreach (var (id, read) in MeasureReaders)
                 {
-                    correlations.Add(new MeasureCorrelation(group.First().Source.Label, id, outcome, rows.Count,
+                    var values = kept.Select(i => read(rows[i].Analysis!)).ToArray();
+                    if (values.Any(v => v is null || double.IsNaN(v.Value)))
+                        continue;
+                    var x = values.Select(v => v!.Value).ToArray();
+                    correlations.Add(new MeasureCorrelation(group.First().Source.Label, id, outcome, kept.Length,
                         Correlation(RankStatistics.Test(x, y, RankStatistics.KendallTauB)),
                         Correlation(RankStatistics.Test(x, y, RankStatistics.Spearman)),
                         id == "classes" ? new Correlation(double.NaN, double.NaN, double.NaN, double.NaN) : Correlation(RankStatistics.TestPartial(x, y, classes))));
@@ -165,9 +174,38 @@ internal static class StudyFindings
         return correlations;
     }
 
+    /// <summary>small-similar's mean test accuracy minus small-dissimilar's on a measures task (points); null until both have run.</summary>
+    private static double? SimilarEdge(StudyData data, StudyPair pair) =>
+        StudyPlan.AxisPresets.Select(p => data.Contrast(pair, p)).ToArray() is [{ } similar, { } dissimilar]
+            ? 100 * (similar.Transfer.Average(s => s.Test) - dissimilar.Transfer.Average(s => s.Test))
+            : null;
+
+    /// <summary>The similarity axis's choice between the two presets on each measures task, against the better of them on test.</summary>
+    private static List<AxisChoice> AxisChoices(StudyData data)
+    {
+        var choices = new List<AxisChoice>();
+        foreach (var group in data.Plan.MeasurePairs.GroupBy(p => p.Source.Id))
+        {
+            var rows = group.Select(p => (Analysis: data.Analysis(p), Edge: SimilarEdge(data, p)))
+                .Where(r => r.Analysis is not null && r.Edge is not null).Select(r => (Similar: AxisSaysSimilar(r.Analysis!), Edge: r.Edge!.Value)).ToList();
+            if (rows.Count == 0)
+                continue;
+            // Loss of a choice: how far below the better preset it scored (the edge is similar minus dissimilar).
+            double Loss(bool similar, double edge) => similar ? Math.Max(0, -edge) : Math.Max(0, edge);
+            int right = rows.Count(r => Loss(r.Similar, r.Edge) == 0);
+            choices.Add(new AxisChoice(group.First().Source.Label, rows.Count, right, Proportions.Wilson95(right, rows.Count),
+                rows.Average(r => Loss(r.Similar, r.Edge)), rows.Average(r => Loss(true, r.Edge)), rows.Average(r => Loss(false, r.Edge)),
+                rows.Count(r => r.Similar) / (double)rows.Count));
+        }
+        return choices;
+    }
+
+    private static bool AxisSaysSimilar(AnalysisResult analysis) => Recommender.Recommend(analysis).Similarity >= Plane.SimilarityBoundary;
+
     private static Correlation Correlation(TestedEstimate t) => new(t.Estimate, t.PValue, t.Ci95[0], t.Ci95[1]);
 
-    private static IEnumerable<StudyVerdict> Verdicts(IReadOnlyList<TaskFindings> tasks, IReadOnlyList<MeasureCorrelation> measures, RecommenderSummary? recommender)
+    private static IEnumerable<StudyVerdict> Verdicts(IReadOnlyList<TaskFindings> tasks, IReadOnlyList<MeasureCorrelation> measures, RecommenderSummary? recommender,
+        IReadOnlyList<AxisChoice> axis)
     {
         const string tTest = "95 % Student-t interval of the per-seed NTG (tuned arms): holds if entirely below 0, fails if entirely above";
         foreach (var task in tasks)
@@ -207,7 +245,18 @@ internal static class StudyFindings
                 string.Create(s_ci, $"{recommender.BestChoiceRate:P0} ({recommender.BestChoiceCi[0]:P0} to {recommender.BestChoiceCi[1]:P0}) of {recommender.HeldOutPairs} pairs"));
         }
         string pTest = string.Create(s_ci, $"Kendall τ-b with a two-sided permutation p (10,000 permutations): holds if p < {Alpha:g} and τ > 0, fails if p < {Alpha:g} and τ < 0");
-        foreach (var m in measures.Where(m => m.Outcome == "gain" && m.Measure != "classes"))
+        foreach (var m in measures.Where(m => m.Outcome == MeasureCorrelation.SimilarEdge && m.Measure != "classes"))
+            yield return new StudyVerdict($"{m.Measure} ranks {m.Source}'s tasks by how much small-similar beats small-dissimilar (the similarity axis's decision)",
+                pTest, Outcome(m.Kendall), Describe(m));
+        foreach (var a in axis)
+            yield return new StudyVerdict(
+                $"The similarity axis picks the better of small-similar and small-dissimilar on {a.Source}'s tasks more often than a coin",
+                "Wilson 95 % interval of the share of tasks where the axis's side scored at least as well on test: holds if entirely above 50 %, " +
+                "fails if entirely below",
+                a.RightCi[0] > 0.5 ? VerdictOutcome.Holds : a.RightCi[1] < 0.5 ? VerdictOutcome.Fails : VerdictOutcome.Undecided,
+                string.Create(s_ci, $"{a.Right} of {a.Tasks} ({(double)a.Right / a.Tasks:P0}, {a.RightCi[0]:P0} to {a.RightCi[1]:P0}); mean loss " +
+                    $"{a.AxisLoss:F1} points against always small-similar {a.AlwaysSimilarLoss:F1}, always small-dissimilar {a.AlwaysDissimilarLoss:F1}"));
+        foreach (var m in measures.Where(m => m.Outcome == MeasureCorrelation.Gain && m.Measure != "classes"))
         {
             yield return new StudyVerdict($"{m.Measure} ranks {m.Source}'s tasks by transfer gain", pTest, Outcome(m.Kendall), Describe(m));
             if (!double.IsNaN(m.PartialK.Value))
@@ -224,8 +273,8 @@ internal static class StudyFindings
         $"τ {Interval(m.Kendall)}, p = {m.Kendall.PValue:0.000}; ρ {Interval(m.Spearman)}, p = {m.Spearman.PValue:0.000}; n = {m.N}");
 
     /// <summary>A correlation with its bootstrap interval: "+0.42 [+0.10, +0.71]".</summary>
-    internal static string Interval(Correlation c) => StudyNumbers.Interval(c.Value, c.Low, c.High, 2);
+    internal static string Interval(Correlation c) => SignedNumber.Interval(c.Value, c.Low, c.High, 2);
 
     internal static string Points(Estimate e) =>
-        $"{StudyNumbers.Signed(e.Value, 1)} points [{StudyNumbers.Signed(e.Low, 1)}, {StudyNumbers.Signed(e.High, 1)}]";
+        $"{SignedNumber.Format(e.Value, 1)} points [{SignedNumber.Format(e.Low, 1)}, {SignedNumber.Format(e.High, 1)}]";
 }

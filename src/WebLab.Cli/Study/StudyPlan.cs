@@ -43,7 +43,8 @@ internal enum StudyMode
 /// (learning-rate multiple x budget); the scratch arm uses its own standard recipe, so one scratch run per (pair, seed, grid point)
 /// serves every answer (reused by content hash).</item>
 /// <item>Measures: many tasks stratified by class count K and images per class n, for each source, at one fixed budget; each measure's
-/// rank correlation with the transferred accuracy and with the gain.</item>
+/// rank correlation with the transferred accuracy and with the gain. The full plan also runs the two presets the similarity axis
+/// chooses between on every task, so the axis is tested on the decision it makes (which of them wins), not only on the gain.</item>
 /// <item>The recommender scored out of sample: its answer against the answer best on validation, on pairs none of its thresholds saw.</item>
 /// </list>
 /// </summary>
@@ -54,8 +55,16 @@ internal sealed record StudyPlan(
     IReadOnlyList<string> Answers,
     IReadOnlyList<GridPoint> Grid,
     IReadOnlyList<StudyPair> MeasurePairs,
-    int MeasureSteps)
+    int MeasureSteps,
+    bool AxisContrast)
 {
+    /// <summary>
+    /// The presets the similarity axis chooses between on a small target (similar at or above <see cref="Plane.SimilarityBoundary"/>).
+    /// With <see cref="AxisContrast"/> both run on every measures task at the measures' budget; the quick plan leaves them out to stay
+    /// under 30 minutes (they would add about 12).
+    /// </summary>
+    public static IReadOnlyList<string> AxisPresets { get; } = ["small-similar", "small-dissimilar"];
+
     /// <summary>The answer that means "don't transfer: train from random initialisation".</summary>
     public const string Scratch = Recommender.ScratchAnswer;
 
@@ -79,7 +88,7 @@ internal sealed record StudyPlan(
             ? [new(0.5, 100), new(1, 100), new(2, 100), new(0.5, 300), new(1, 300), new(2, 300)]
             : [new(0.5, 100), new(2, 100), new(1, 200)];
         return new StudyPlan(mode, seeds ?? (full ? 5 : 3), AnswerPairsFor(full, demo, imageNet), answers, grid,
-            MeasurePairsFor(full, demo, imageNet), MeasureSteps: 100);
+            MeasurePairsFor(full, demo, imageNet), MeasureSteps: 100, AxisContrast: full);
     }
 
     /// <summary>
@@ -120,7 +129,7 @@ internal sealed record StudyPlan(
     /// <summary>
     /// Tasks stratified by class count K and images per class n on every target: each (target, K, n) cell draws its classes at random
     /// (a fixed generator). Fashion-MNIST tasks draw from classes 5-9 only, the classes the demo source never saw. The full study
-    /// draws two tasks per cell (70 per source); the quick one draws one and uses only the demo source.
+    /// draws two tasks per cell and keeps the distinct ones (63 per source: a cell with every class of its target has one task); the quick one draws one and uses only the demo source.
     /// </summary>
     private static List<StudyPair> MeasurePairsFor(bool full, StudySource demo, StudySource imageNet)
     {
@@ -141,9 +150,15 @@ internal sealed record StudyPlan(
         var tasks = new List<StudyTask>();
         foreach (var (dataset, name, pool, k, n) in cells)
         {
+            var drawn = new List<string[]>();
             for (int draw = 0; draw < (full ? 2 : 1); draw++)
             {
                 var classes = pool.OrderBy(_ => random.Next()).Take(k).Order().Select(c => c.ToString(CultureInfo.InvariantCulture)).ToArray();
+                // The same classes at the same n are the same task (the images are drawn from them alone): counting it twice would
+                // double one observation in every correlation. The draw is still made, so later cells keep their classes.
+                if (drawn.Any(d => d.SequenceEqual(classes)))
+                    continue;
+                drawn.Add(classes);
                 tasks.Add(new StudyTask($"{name}-k{k}-n{n}-{draw}", $"{name} {{{string.Join(",", classes)}}}, {n}/class", dataset, classes, n));
             }
         }
@@ -182,7 +197,11 @@ internal sealed record StudyPlan(
             Add(pair.Source, 0, 0, 0, (long)Seeds * Grid.Count, Seeds * Grid.Sum(g => (long)g.Steps * batch));
         }
         foreach (var pair in MeasurePairs)
+        {
             Add(pair.Source, 1, Seeds, (long)Seeds * MeasureSteps * batch, Seeds, (long)Seeds * MeasureSteps * batch);
+            if (AxisContrast) // each preset's scratch arm is the measures' own (reused)
+                Add(pair.Source, AxisPresets.Count, AxisPresets.Count * (long)Seeds, AxisPresets.Count * (long)Seeds * MeasureSteps * batch, 0, 0);
+        }
         return rows.Select(kv => (kv.Key, kv.Value.E, kv.Value.TR, kv.Value.TI, kv.Value.SR, kv.Value.SI)).ToList();
     }
 
@@ -215,6 +234,14 @@ internal sealed record StudyPlan(
     {
         Transfer = new TransferDials(Steps: MeasureSteps, InputSize: pair.Source.InputSize),
         Scratch = new ScratchDials(ScratchLearningRate, Steps: MeasureSteps, Recipe: ScratchRecipe.Standard),
+    };
+
+    /// <summary>One of <see cref="AxisPresets"/> at the measures' budget; its scratch arm is the measures' (a cache hit).</summary>
+    public ExperimentSpec ContrastSpec(StudyPair pair, string preset) => MeasureSpec(pair) with
+    {
+        Transfer = null,
+        Preset = preset,
+        Overrides = WithInputSize(new Dictionary<string, string> { ["steps"] = MeasureSteps.ToString(CultureInfo.InvariantCulture) }, pair),
     };
 
     public AnalysisSpec AnalysisSpec(StudyPair pair, string device) =>

@@ -29,7 +29,7 @@ internal static class StudyReport
             summary.Presets.SelectMany(t => t.Rows.Where(r => r.NtgTuned is not null).Select(r =>
                 new ForestRow($"{Short(t)}: {r.Answer}", r.NtgTuned!.Value, r.NtgTuned.Low, r.NtgTuned.High, t.Id))).ToList()));
         File.WriteAllText(Path.Combine(folder, "measures.svg"), ForestPlot.Svg(plots[1].Title, "Kendall τ-b with gain (−1 .. +1)",
-            summary.Measures.Where(m => m.Outcome == "gain").Select(m =>
+            summary.Measures.Where(m => m.Outcome == MeasureCorrelation.Gain).Select(m =>
                 new ForestRow($"{m.Source}: {m.Measure}", m.Kendall.Value, m.Kendall.Low, m.Kendall.High, m.Source)).ToList(), (-1, 1)));
         File.WriteAllText(Path.Combine(folder, "regret.svg"), ForestPlot.Svg(plots[2].Title, "regret (points of test accuracy)",
             summary.Presets.Select(t => t.Regret is { } r ? new ForestRow($"{Short(t)} ({t.Role}): {t.Recommended}", r.Value, r.Low, r.High, t.Role) : null)
@@ -65,8 +65,11 @@ internal static class StudyReport
           $"({string.Join("; ", plan.Grid.Select(g => g.Label))}); BiT-HyperRule at its own rule (targets of at most {StudyPlan.BitMaxExamples} images) | " +
           $"{plan.AnswerPairs.Count} pairs x {plan.Seeds} seeds |");
         L($"| 2. measures | tasks stratified by classes K and images per class n on digits, Fashion-MNIST 5-9, emoji-nature and optdigits; one fixed budget " +
-          $"({plan.MeasureSteps} updates of 32, WebLab's default fine-tuning dials; scratch its standard recipe at rate {StudyPlan.ScratchLearningRate:g}) | " +
-          $"{plan.MeasurePairs.Count} (source, task) pairs x {plan.Seeds} seeds |");
+          $"({plan.MeasureSteps} updates of 32, WebLab's default fine-tuning dials; scratch its standard recipe at rate {StudyPlan.ScratchLearningRate:g})" +
+          (plan.AxisContrast
+              ? $"; on each task also {string.Join(" and ", StudyPlan.AxisPresets)} at the same budget, the choice the similarity axis makes"
+              : "") +
+          $" | {plan.MeasurePairs.Count} (source, task) pairs x {plan.Seeds} seeds |");
         L($"| 3. recommender | its answer against the validation-best answer, on calibration pairs (its thresholds were set on them) and held-out pairs (never seen) | " +
           $"{plan.AnswerPairs.Count(p => p.Role == StudyPair.HeldOut)} held-out, {plan.AnswerPairs.Count(p => p.Role == StudyPair.Calibration)} calibration |");
         L();
@@ -105,7 +108,8 @@ internal static class StudyReport
         L();
         L("![Measures against gain](measures.svg)");
         L();
-        L("Outcome \"accuracy\": the transferred model's test accuracy; \"gain\": transfer minus scratch test accuracy (points), both at the fixed budget. " +
+        L("Outcome \"accuracy\": the transferred model's test accuracy; \"gain\": transfer minus scratch test accuracy (points), both at the fixed budget; " +
+          "\"similar-edge\": small-similar's test accuracy minus small-dissimilar's (points), the choice the plane's similarity axis makes. " +
           "τ: Kendall τ-b; ρ: Spearman; partial ρ | K: Spearman with the class count partialled out. Brackets: 95 % bootstrap intervals (10,000 resamples " +
           "of tasks); p: two-sided permutation p-values (10,000 permutations). `classes` is K itself, the confound to beat.");
         L();
@@ -114,6 +118,14 @@ internal static class StudyReport
         foreach (var m in s.Measures)
             L($"| {m.Source} | {m.Measure} | {m.Outcome} | {m.N} | {C(m.Kendall)} | {P(m.Kendall)} | {C(m.Spearman)} | {P(m.Spearman)} | {C(m.PartialK)} | {P(m.PartialK)} |");
         L();
+        foreach (var a in s.Axis ?? [])
+        {
+            L(string.Create(s_ci, $"The similarity axis as a decision on {a.Source}'s {a.Tasks} tasks: it placed {a.SimilarShare:P0} of them on the similar side " +
+                $"(boundary {Plane.SimilarityBoundary:g}) and its preset scored at least as well as the other on {a.Right} ({a.RightCi[0]:P0} to {a.RightCi[1]:P0}, " +
+                $"Wilson 95 %). Mean loss against the better of the two: the axis {a.AxisLoss:F1} points, always small-similar {a.AlwaysSimilarLoss:F1}, " +
+                $"always small-dissimilar {a.AlwaysDissimilarLoss:F1}."));
+            L();
+        }
         L("## 3. The recommender out of sample");
         L();
         L("![Regret per pair](regret.svg)");

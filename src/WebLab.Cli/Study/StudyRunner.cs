@@ -39,13 +39,17 @@ internal sealed class StudyData(StudyPlan plan, IReadOnlyDictionary<string, Json
 
     public StudyRun? Measure(StudyPair pair) => Get<StudyRun>(StudyRunner.MeasureKey(pair));
 
+    public StudyRun? Contrast(StudyPair pair, string preset) => Get<StudyRun>(StudyRunner.ContrastKey(pair, preset));
+
     /// <summary>Sum of every step's own seconds: the study's compute, counting a resumed study's steps once.</summary>
     public double ComputeSeconds => raw.Values.Sum(v => v.ValueKind == JsonValueKind.Object && v.TryGetProperty("seconds", out var t)
         && t.ValueKind == JsonValueKind.Number ? t.GetDouble() : 0);
 
     /// <summary>Every experiment's scratch seeds: how many there were and how many were reused.</summary>
-    public IEnumerable<SeedScore> ScratchSeeds => raw.Where(kv => kv.Key.StartsWith("run/", StringComparison.Ordinal) || kv.Key.StartsWith("measure/", StringComparison.Ordinal))
+    public IEnumerable<SeedScore> ScratchSeeds => raw.Where(kv => s_experimentKeys.Any(prefix => kv.Key.StartsWith(prefix, StringComparison.Ordinal)))
         .SelectMany(kv => kv.Value.Deserialize<StudyRun>(WebLabJson.Options)!.Scratch);
+
+    private static readonly string[] s_experimentKeys = ["run/", "measure/", "contrast/"];
 
     private T? Get<T>(string key) where T : class =>
         raw.TryGetValue(key, out var element) ? element.Deserialize<T>(WebLabJson.Options) : null;
@@ -71,6 +75,8 @@ internal sealed class StudyRunner(StudyPlan plan, string folder, string device, 
     public static string BitKey(StudyPair pair) => $"run/{pair.Id}/bit-hyperrule/rule";
 
     public static string MeasureKey(StudyPair pair) => $"measure/{pair.Id}";
+
+    public static string ContrastKey(StudyPair pair, string preset) => $"contrast/{pair.Id}/{preset}";
 
     public StudyData Run(CancellationToken cancellationToken)
     {
@@ -128,6 +134,9 @@ internal sealed class StudyRunner(StudyPlan plan, string folder, string device, 
         {
             yield return ct => Cached(AnalysisKey(pair), () => Analysis.Run(plan.AnalysisSpec(pair, device), cancellationToken: ct));
             yield return ct => Experiment(MeasureKey(pair), plan.MeasureSpec(pair), ct);
+            if (plan.AxisContrast)
+                foreach (var preset in StudyPlan.AxisPresets)
+                    yield return ct => Experiment(ContrastKey(pair, preset), plan.ContrastSpec(pair, preset), ct);
         }
     }
 

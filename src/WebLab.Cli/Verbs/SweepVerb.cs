@@ -57,7 +57,7 @@ internal static class SweepVerb
             var ntg = point.Result.Ntg;
             Console.WriteLine(string.Join(" ", keys.Select(k => $"{point.Settings[k],-18}")) +
                               $" {point.TransferAccuracy,9:P1} {(point.ScratchAccuracy is { } s ? s.ToString("P1") : "-"),9} " +
-                              $"{(ntg is null ? "-" : (ntg.Mean * 100).ToString("+0.0;-0.0")),7} " +
+                              $"{(ntg is null ? "-" : SignedNumber.Format(ntg.Mean * 100, 1)),7} " +
                               $"{ntg?.Range(),19}");
         }
         var runs = result.Points.SelectMany(p => p.Result.Arms).Where(a => a.Name == Experiment.ScratchArm).SelectMany(a => a.Runs).ToList();

@@ -117,7 +117,7 @@ public sealed record NtgSummary(double Mean, double Std, double[] Ci95, double[]
         return string.Create(CultureInfo.InvariantCulture, $" (95% CI {low * 100:F1} to {high * 100:F1} points, {N} seeds)");
     }
 
-    private static string Points(double fraction) => (fraction * 100).ToString("+0.0;-0.0;0.0", CultureInfo.InvariantCulture);
+    private static string Points(double fraction) => SignedNumber.Format(fraction * 100, 1);
 
     internal static NtgSummary From(IReadOnlyList<double> perSeed)
     {

@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace WebLab.Transfer;
 
 /// <summary>
@@ -20,6 +18,7 @@ namespace WebLab.Transfer;
 /// <param name="Measures">Section 2: each measure's rank correlations with transferred accuracy and with the gain.</param>
 /// <param name="Recommender">Section 3: the recommender on calibration and held-out pairs.</param>
 /// <param name="Reuse">What reusing scratch runs saved.</param>
+/// <param name="Axis">The similarity axis's decision scored per source (null when the plan ran no preset contrast).</param>
 public sealed record StudySummary(
     int Version,
     DateTimeOffset Generated,
@@ -33,7 +32,8 @@ public sealed record StudySummary(
     IReadOnlyList<StudyTaskSummary> Presets,
     IReadOnlyList<MeasureCorrelation> Measures,
     RecommenderSummary? Recommender,
-    ReuseSummary? Reuse)
+    ReuseSummary? Reuse,
+    IReadOnlyList<AxisChoice>? Axis = null)
 {
     public const int CurrentVersion = 1;
 
@@ -103,13 +103,34 @@ public sealed record AnswerRow(string Answer, string Chosen, double ValidationAc
 /// <summary>One measure's rank correlation with one outcome over a set of tasks.</summary>
 /// <param name="Source">Which source's tasks.</param>
 /// <param name="Measure">Measure id.</param>
-/// <param name="Outcome">"accuracy" (transferred test accuracy) or "gain" (scratch error − transfer error).</param>
+/// <param name="Outcome">
+/// <see cref="Accuracy"/> (transferred test accuracy), <see cref="Gain"/> (scratch error − transfer error) or <see cref="SimilarEdge"/>
+/// (small-similar's test accuracy minus small-dissimilar's: the decision the plane's similarity axis makes).
+/// </param>
 /// <param name="N">Tasks.</param>
 /// <param name="Kendall">Kendall τ-b with its permutation p-value and bootstrap interval.</param>
 /// <param name="Spearman">Spearman ρ, likewise.</param>
 /// <param name="PartialK">Spearman ρ with the class count K partialled out, likewise.</param>
 public sealed record MeasureCorrelation(string Source, string Measure, string Outcome, int N, Correlation Kendall, Correlation Spearman,
-    Correlation PartialK);
+    Correlation PartialK)
+{
+    public const string Accuracy = "accuracy", Gain = "gain", SimilarEdge = "similar-edge";
+}
+
+/// <summary>
+/// The similarity axis as the decision it makes on the measures' tasks: small-similar when the plane's similarity is at or above its
+/// boundary, else small-dissimilar; scored against the better of the two on test. Losses are points of test accuracy below the better.
+/// </summary>
+/// <param name="Source">Which source's tasks.</param>
+/// <param name="Tasks">Tasks with both presets run.</param>
+/// <param name="Right">Tasks where the axis's side scored at least as well on test.</param>
+/// <param name="RightCi">Wilson 95 % interval of Right / Tasks.</param>
+/// <param name="AxisLoss">Mean loss of the axis's choice.</param>
+/// <param name="AlwaysSimilarLoss">Mean loss of always choosing small-similar.</param>
+/// <param name="AlwaysDissimilarLoss">Mean loss of always choosing small-dissimilar.</param>
+/// <param name="SimilarShare">Share of tasks the axis placed on the similar side.</param>
+public sealed record AxisChoice(string Source, int Tasks, int Right, double[] RightCi, double AxisLoss, double AlwaysSimilarLoss, double AlwaysDissimilarLoss,
+    double SimilarShare);
 
 /// <summary>A correlation with a two-sided permutation p-value and a 95 % percentile bootstrap interval.</summary>
 public sealed record Correlation(double Value, double PValue, double Low, double High);
@@ -126,22 +147,3 @@ public sealed record RecommenderSummary(int HeldOutPairs, Estimate Regret, doubl
 
 /// <summary>Scratch runs the study took from the content-hash cache instead of training again.</summary>
 public sealed record ReuseSummary(int ScratchRuns, int Reused, double SecondsSaved);
-
-/// <summary>
-/// How the study writes signed numbers (results.md and the Validation page alike): "+0.42", "-2.7", and a value that rounds to
-/// zero as "0.00" (a two-part format would print "-+0.00"); "?" for a value that is not finite.
-/// </summary>
-public static class StudyNumbers
-{
-    public static string Signed(double value, int decimals)
-    {
-        if (!double.IsFinite(value))
-            return "?";
-        var digits = "0." + new string('0', decimals);
-        return value.ToString($"+{digits};-{digits};{digits}", CultureInfo.InvariantCulture);
-    }
-
-    /// <summary>"+0.42 [+0.10, +0.71]".</summary>
-    public static string Interval(double value, double low, double high, int decimals) =>
-        $"{Signed(value, decimals)} [{Signed(low, decimals)}, {Signed(high, decimals)}]";
-}

@@ -9,8 +9,8 @@ internal static class Format
     public static string Percent(double fraction, string digits = "0.0") =>
         (fraction * 100).ToString(digits, CultureInfo.InvariantCulture) + " %";
 
-    /// <summary>A fraction as signed points: -0.029 -> "-2.9".</summary>
-    public static string Points(double fraction) => (fraction * 100).ToString("+0.0;-0.0", CultureInfo.InvariantCulture);
+    /// <summary>A fraction as signed points: -0.029 -> "-2.9", and "0.0" for what rounds to zero.</summary>
+    public static string Points(double fraction) => SignedNumber.Format(fraction * 100, 1);
 
     /// <summary>A stored ISO-8601 UTC time as "2026-12-02 13:10 UTC".</summary>
     public static string When(string iso) =>

@@ -75,8 +75,9 @@ internal sealed record StudyView(StudyHeader Header, IReadOnlyList<VerdictLine> 
         m.Measure,
         m.Outcome switch
         {
-            "accuracy" => "transferred accuracy",
-            "gain" => "gain (scratch error - transfer error)",
+            MeasureCorrelation.Accuracy => "transferred accuracy",
+            MeasureCorrelation.Gain => "gain (scratch error - transfer error)",
+            MeasureCorrelation.SimilarEdge => "similar edge (small-similar - small-dissimilar accuracy)",
             var other => other,
         },
         m.N.ToString(CultureInfo.InvariantCulture),
@@ -105,12 +106,12 @@ internal sealed record StudyView(StudyHeader Header, IReadOnlyList<VerdictLine> 
     /// <summary>A difference in points with its interval, signed: "-2.3 pt [-3.1, -1.5]".</summary>
     public static string Points(Estimate e, bool signed = true)
     {
-        string N(double v) => signed ? StudyNumbers.Signed(v, 1) : Number(v, "0.0");
+        string N(double v) => signed ? SignedNumber.Format(v, 1) : Number(v, "0.0");
         return $"{N(e.Value)} pt [{N(e.Low)}, {N(e.High)}]";
     }
 
     /// <summary>A correlation with its bootstrap interval and permutation p-value: "+0.42 [+0.10, +0.71] p = 0.03".</summary>
-    public static string Correlation(Correlation c) => $"{StudyNumbers.Interval(c.Value, c.Low, c.High, 2)} {PValue(c.PValue)}";
+    public static string Correlation(Correlation c) => $"{SignedNumber.Interval(c.Value, c.Low, c.High, 2)} {PValue(c.PValue)}";
 
     public static string PValue(double p) =>
         p < 0.001 ? "p < 0.001" : "p = " + Number(p, p < 0.01 ? "0.000" : "0.00");

@@ -14,7 +14,7 @@ public class AnalysisTests(FashionMnist fashion)
     {
         var result = Analysis.Run(new AnalysisSpec("fashion-mnist", fashion.Source, ["Sandal", "Sneaker", "Bag"], 10, FineTuneSteps: 10, Device: "cpu"),
             files: s_local);
-        Assert.Equal(["probe", "knn", "logme", "hscore", "hscore-shrinkage", "leep", "nce", "probe-random", "fine-tune", "probe-gap"], result.Measures.Select(m => m.Id));
+        Assert.Equal(["probe", "knn", "logme", "hscore", "hscore-shrinkage", "leep", "nce", "probe-random", "fine-tune", "probe-gap", "short-scratch", "pilot-gain"], result.Measures.Select(m => m.Id));
         Assert.Equal([1, 2, 3], result.Stages.Select(s => s.Stage));
         Assert.Equal((30, 10, 3), (result.Size.Examples, result.Size.MinPerClass, result.Size.Classes));
         Assert.InRange(result.Get("leep")!.Value, Math.Log(1.0 / 3), 0);
@@ -24,6 +24,9 @@ public class AnalysisTests(FashionMnist fashion)
         Assert.InRange(result.Get("probe")!.Value, 0.5, 1); // three distinct classes on pretrained features
         Assert.All(result.Measures, m => Assert.True(m.Seconds >= 0 && !string.IsNullOrEmpty(m.Reference)));
         Assert.Equal(100 * (result.Get("fine-tune")!.Value - result.Get("probe")!.Value), result.Get("probe-gap")!.Value, 9);
+        Assert.Equal(100 * (result.Get("fine-tune")!.Value - result.Get("short-scratch")!.Value), result.Get("pilot-gain")!.Value, 9);
+        // The pilot's scratch half really trains: 10 updates from random init lift three classes well above chance (1/3).
+        Assert.InRange(result.Get("short-scratch")!.Value, 0.5, 1);
     }
 
     [Fact]

@@ -19,7 +19,7 @@ public sealed class HeadlessSourceTests(FashionMnist fashion) : IDisposable
     {
         var result = Analysis.Run(new AnalysisSpec("fashion-mnist", Headless(), ["Sandal", "Sneaker", "Bag"], 10, FineTuneSteps: 10, Device: "cpu"),
             files: s_local);
-        Assert.Equal(["probe", "knn", "logme", "hscore", "hscore-shrinkage", "probe-random", "fine-tune", "probe-gap"], result.Measures.Select(m => m.Id));
+        Assert.Equal(["probe", "knn", "logme", "hscore", "hscore-shrinkage", "probe-random", "fine-tune", "probe-gap", "short-scratch", "pilot-gain"], result.Measures.Select(m => m.Id));
         Assert.Null(result.Get("leep"));
         Assert.Equal(Measures.NoHeadReason, result.Missing("nce")!.Reason);
         Assert.Equal(["leep", "nce"], result.Unavailable!.Select(m => m.Id));

@@ -22,7 +22,7 @@ public sealed class SweepHeatmapTests : BunitContext
         Assert.Equal(["5", "20"], ntg.QuerySelectorAll("tbody th").Select(th => th.TextContent));
         Assert.Equal(["0.01", "0.1", "1"], ntg.QuerySelectorAll("thead th").Skip(1).Select(th => th.TextContent));
         // NTG = acc(scratch) - acc(transfer) in points; the scale is centred on 0 and reaches the largest gap (20).
-        Assert.Equal(["-5.0", "+5.0", "+15.0", "+0.0", "+10.0", "+20.0"], ntg.QuerySelectorAll("td").Select(td => td.TextContent));
+        Assert.Equal(["-5.0", "+5.0", "+15.0", "0.0", "+10.0", "+20.0"], ntg.QuerySelectorAll("td").Select(td => td.TextContent));
         var gaps = grid.Points.Select(p => p.Result.Ntg!.Mean * 100).ToList();
         var scale = HeatScale.AroundZero(gaps);
         Assert.Equal(20, scale.Max, 6);
