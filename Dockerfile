@@ -35,9 +35,11 @@ ARG TORCH_BACKEND
 RUN dotnet publish src/WebLab.Web -c Release -r linux-x64 --self-contained false -p:TorchBackend=${TORCH_BACKEND} -o /app
 
 # Ubuntu 24.04's glibc and libstdc++ are new enough for libtorch 2.10 (no patching needed at run time).
+# The catalogue's offline targets come from packages: Fashion-MNIST, the emoji font and Unicode's list, and optdigits
+# (scikit-learn's copy of UCI's file, in python3-sklearn).
 FROM mcr.microsoft.com/dotnet/aspnet:10.0-noble AS runtime
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends dataset-fashion-mnist fonts-noto-color-emoji unicode-data libgomp1 \
+    && apt-get install -y --no-install-recommends dataset-fashion-mnist fonts-noto-color-emoji unicode-data python3-sklearn libgomp1 \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY --from=publish /app ./

@@ -80,6 +80,8 @@ public sealed class StudyFindingsTests
         var axis = Assert.Single(summary.Axis!);
         Assert.Equal((8, 6), (axis.Tasks, axis.Right));
         Assert.Equal(3 / 8.0, axis.SimilarShare, 9);
+        Assert.Equal(5, axis.DissimilarBetter);                      // tasks 2 to 6
+        Assert.Equal(1 / 8.0, axis.SimilarityOneShare, 9);           // only task 0's fine-tune does not beat the probe
         Assert.Equal((0.5 + 0.5) / 8, axis.AxisLoss, 6);              // tasks 2 and 7 chose the loser
         Assert.Equal((0.5 + 1 + 1 + 1 + 1) / 8, axis.AlwaysSimilarLoss, 6);
         Assert.Equal((3 + 3 + 0.5) / 8, axis.AlwaysDissimilarLoss, 6);

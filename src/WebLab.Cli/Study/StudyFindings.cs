@@ -187,7 +187,9 @@ internal static class StudyFindings
         foreach (var group in data.Plan.MeasurePairs.GroupBy(p => p.Source.Id))
         {
             var rows = group.Select(p => (Analysis: data.Analysis(p), Edge: SimilarEdge(data, p)))
-                .Where(r => r.Analysis is not null && r.Edge is not null).Select(r => (Similar: AxisSaysSimilar(r.Analysis!), Edge: r.Edge!.Value)).ToList();
+                .Where(r => r.Analysis is not null && r.Edge is not null)
+                .Select(r => (Similarity: Recommender.Recommend(r.Analysis!).Similarity, Edge: r.Edge!.Value))
+                .Select(r => (r.Similarity, Similar: r.Similarity >= Plane.SimilarityBoundary, r.Edge)).ToList();
             if (rows.Count == 0)
                 continue;
             // Loss of a choice: how far below the better preset it scored (the edge is similar minus dissimilar).
@@ -195,12 +197,10 @@ internal static class StudyFindings
             int right = rows.Count(r => Loss(r.Similar, r.Edge) == 0);
             choices.Add(new AxisChoice(group.First().Source.Label, rows.Count, right, Proportions.Wilson95(right, rows.Count),
                 rows.Average(r => Loss(r.Similar, r.Edge)), rows.Average(r => Loss(true, r.Edge)), rows.Average(r => Loss(false, r.Edge)),
-                rows.Count(r => r.Similar) / (double)rows.Count));
+                rows.Count(r => r.Similar) / (double)rows.Count, rows.Count(r => r.Edge < 0), rows.Count(r => r.Similarity >= 1) / (double)rows.Count));
         }
         return choices;
     }
-
-    private static bool AxisSaysSimilar(AnalysisResult analysis) => Recommender.Recommend(analysis).Similarity >= Plane.SimilarityBoundary;
 
     private static Correlation Correlation(TestedEstimate t) => new(t.Estimate, t.PValue, t.Ci95[0], t.Ci95[1]);
 

@@ -60,8 +60,8 @@ internal sealed record StudyPlan(
 {
     /// <summary>
     /// The presets the similarity axis chooses between on a small target (similar at or above <see cref="Plane.SimilarityBoundary"/>).
-    /// With <see cref="AxisContrast"/> both run on every measures task at the measures' budget; the quick plan leaves them out to stay
-    /// under 30 minutes (they would add about 12).
+    /// With <see cref="AxisContrast"/> both run on every measures task at the measures' budget; the quick plan leaves them out unless
+    /// asked (`--axis-contrast`), to stay under 30 minutes.
     /// </summary>
     public static IReadOnlyList<string> AxisPresets { get; } = ["small-similar", "small-dissimilar"];
 
@@ -78,7 +78,8 @@ internal sealed record StudyPlan(
     public static IReadOnlyList<string> RecommenderAnswers { get; } =
         ["small-similar", "small-dissimilar", "large-similar", "large-dissimilar", "linear-probe", Scratch];
 
-    public static StudyPlan For(StudyMode mode, int? seeds, StudySource demo, StudySource imageNet)
+    /// <param name="axisContrast">Run <see cref="AxisPresets"/> on every measures task (default: the full plan only).</param>
+    public static StudyPlan For(StudyMode mode, int? seeds, StudySource demo, StudySource imageNet, bool? axisContrast = null)
     {
         bool full = mode == StudyMode.Full;
         var answers = full
@@ -88,7 +89,7 @@ internal sealed record StudyPlan(
             ? [new(0.5, 100), new(1, 100), new(2, 100), new(0.5, 300), new(1, 300), new(2, 300)]
             : [new(0.5, 100), new(2, 100), new(1, 200)];
         return new StudyPlan(mode, seeds ?? (full ? 5 : 3), AnswerPairsFor(full, demo, imageNet), answers, grid,
-            MeasurePairsFor(full, demo, imageNet), MeasureSteps: 100, AxisContrast: full);
+            MeasurePairsFor(full, demo, imageNet), MeasureSteps: 100, AxisContrast: axisContrast ?? full);
     }
 
     /// <summary>

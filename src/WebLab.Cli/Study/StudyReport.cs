@@ -120,10 +120,11 @@ internal static class StudyReport
         L();
         foreach (var a in s.Axis ?? [])
         {
-            L(string.Create(s_ci, $"The similarity axis as a decision on {a.Source}'s {a.Tasks} tasks: it placed {a.SimilarShare:P0} of them on the similar side " +
-                $"(boundary {Plane.SimilarityBoundary:g}) and its preset scored at least as well as the other on {a.Right} ({a.RightCi[0]:P0} to {a.RightCi[1]:P0}, " +
-                $"Wilson 95 %). Mean loss against the better of the two: the axis {a.AxisLoss:F1} points, always small-similar {a.AlwaysSimilarLoss:F1}, " +
-                $"always small-dissimilar {a.AlwaysDissimilarLoss:F1}."));
+            L(string.Create(s_ci, $"The similarity axis as a decision on {a.Source}'s {a.Tasks} tasks: small-dissimilar scored better on {a.DissimilarBetter} of them. " +
+                $"The axis placed {a.SimilarShare:P0} on the similar side (boundary {Plane.SimilarityBoundary:g}; {a.SimilarityOneShare:P0} read exactly 1, a short " +
+                $"fine-tune no better than the best probe) and its preset scored at least as well as the other on {a.Right} ({a.RightCi[0]:P0} to " +
+                $"{a.RightCi[1]:P0}, Wilson 95 %). Mean loss against the better of the two: the axis {a.AxisLoss:F1} points, always small-similar " +
+                $"{a.AlwaysSimilarLoss:F1}, always small-dissimilar {a.AlwaysDissimilarLoss:F1}."));
             L();
         }
         L("## 3. The recommender out of sample");

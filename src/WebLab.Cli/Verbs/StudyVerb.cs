@@ -20,13 +20,14 @@ internal static class StudyVerb
         var reportOnly = new Option<bool>("--report-only") { Description = "write the results from what raw.json holds; run nothing" };
         var dryRun = new Option<bool>("--dry-run") { Description = "print what the plan trains (runs and images per source) and run nothing" };
         var noReuse = new Option<bool>("--no-reuse") { Description = "train every scratch arm even when an identical one has run before" };
+        var axisContrast = new Option<bool>("--axis-contrast") { Description = "with --quick: also run small-similar and small-dissimilar on every measures task, which tests the similarity axis on the choice it makes (the full plan always does; about 15 more minutes on 2 cores)" };
         var device = Cli.Device();
         var command = new Command("study",
             "Validation study: every answer (presets and 'don't transfer') with both arms tuned on validation, NTG at matched updates and tuned, " +
             "rank correlations of the transferability measures with accuracy and gain over stratified tasks, and the recommender scored on held-out pairs; " +
             "writes results.md, study.json and SVG plots.")
         {
-            output, seeds, quick, fresh, reportOnly, dryRun, noReuse, device,
+            output, seeds, quick, fresh, reportOnly, dryRun, noReuse, axisContrast, device,
         };
         command.SetAction((parse, cancellationToken) =>
         {
@@ -34,7 +35,7 @@ internal static class StudyVerb
             var dev = parse.GetValue(device)!;
             var demo = new StudySource("demo", "resnet8 (Fashion-MNIST 0-4)", DemoVerb.DefaultCheckpoint, null);
             var imageNet = new StudySource("imagenet", "ResNet-18 (ImageNet)", DemoVerb.DefaultZooCheckpoint, ImageNetInputSize);
-            var plan = StudyPlan.For(mode, parse.GetValue(seeds), demo, imageNet);
+            var plan = StudyPlan.For(mode, parse.GetValue(seeds), demo, imageNet, parse.GetValue(axisContrast) ? true : null);
             if (parse.GetValue(dryRun))
             {
                 PrintWorkload(plan);

@@ -129,8 +129,10 @@ public sealed record MeasureCorrelation(string Source, string Measure, string Ou
 /// <param name="AlwaysSimilarLoss">Mean loss of always choosing small-similar.</param>
 /// <param name="AlwaysDissimilarLoss">Mean loss of always choosing small-dissimilar.</param>
 /// <param name="SimilarShare">Share of tasks the axis placed on the similar side.</param>
+/// <param name="DissimilarBetter">Tasks where small-dissimilar scored strictly better on test.</param>
+/// <param name="SimilarityOneShare">Share of tasks whose similarity read exactly 1 (the short fine-tune did not beat the best probe).</param>
 public sealed record AxisChoice(string Source, int Tasks, int Right, double[] RightCi, double AxisLoss, double AlwaysSimilarLoss, double AlwaysDissimilarLoss,
-    double SimilarShare);
+    double SimilarShare, int DissimilarBetter, double SimilarityOneShare);
 
 /// <summary>A correlation with a two-sided permutation p-value and a 95 % percentile bootstrap interval.</summary>
 public sealed record Correlation(double Value, double PValue, double Low, double High);
