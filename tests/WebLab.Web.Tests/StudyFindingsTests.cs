@@ -91,6 +91,21 @@ public sealed class StudyFindingsTests
         Assert.Contains(summary.Verdicts, v => v.Claim.StartsWith("The similarity axis picks the better of small-similar and small-dissimilar", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public void ComputeAndReuse_CountOnlyThePlansRecords()
+    {
+        var raw = Raw(bestOther: false);
+        var planned = new StudyData(s_plan, raw, null);
+        // A record of a task the plan does not have (a plan changed since it ran) must not add its time or its scratch seeds.
+        raw["measure/demo/a-task-no-plan-has"] = JsonSerializer.SerializeToElement(new StudyRun("custom", Seeds(0.9, 0.9), Seeds(0.8, 0.8), 500),
+            WebLabJson.Options);
+        var withOrphan = new StudyData(s_plan, raw, null);
+
+        Assert.Equal(planned.ComputeSeconds, withOrphan.ComputeSeconds, 9);
+        Assert.Equal(planned.ScratchSeeds.Count(), withOrphan.ScratchSeeds.Count());
+        Assert.True(planned.ComputeSeconds > 0);
+    }
+
     private static StudySummary Summarise(Dictionary<string, JsonElement> raw) =>
         StudyFindings.Summarise(new StudyData(s_plan, raw, null), "test machine", []);
 

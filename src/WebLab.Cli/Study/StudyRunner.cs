@@ -41,15 +41,21 @@ internal sealed class StudyData(StudyPlan plan, IReadOnlyDictionary<string, Json
 
     public StudyRun? Contrast(StudyPair pair, string preset) => Get<StudyRun>(StudyRunner.ContrastKey(pair, preset));
 
-    /// <summary>Sum of every step's own seconds: the study's compute, counting a resumed study's steps once.</summary>
-    public double ComputeSeconds => raw.Values.Sum(v => v.ValueKind == JsonValueKind.Object && v.TryGetProperty("seconds", out var t)
+    /// <summary>Sum of every planned step's own seconds: the study's compute, counting a resumed study's steps once.</summary>
+    public double ComputeSeconds => Planned.Sum(kv => kv.Value.ValueKind == JsonValueKind.Object && kv.Value.TryGetProperty("seconds", out var t)
         && t.ValueKind == JsonValueKind.Number ? t.GetDouble() : 0);
 
-    /// <summary>Every experiment's scratch seeds: how many there were and how many were reused.</summary>
-    public IEnumerable<SeedScore> ScratchSeeds => raw.Where(kv => s_experimentKeys.Any(prefix => kv.Key.StartsWith(prefix, StringComparison.Ordinal)))
+    /// <summary>Every planned experiment's scratch seeds: how many there were and how many were reused.</summary>
+    public IEnumerable<SeedScore> ScratchSeeds => Planned.Where(kv => s_experimentKeys.Any(prefix => kv.Key.StartsWith(prefix, StringComparison.Ordinal)))
         .SelectMany(kv => kv.Value.Deserialize<StudyRun>(WebLabJson.Options)!.Scratch);
 
     private static readonly string[] s_experimentKeys = ["run/", "measure/", "contrast/"];
+
+    private readonly HashSet<string> _pairs = plan.MeasurePairs.Concat(plan.AnswerPairs).Select(p => p.Id).ToHashSet();
+
+    /// <summary>raw.json's records of this plan's pairs ("kind/source/task/..."): a record of a task the plan no longer has does not count.</summary>
+    private IEnumerable<KeyValuePair<string, JsonElement>> Planned =>
+        raw.Where(kv => kv.Key.Split('/') is [_, var source, var task, ..] && _pairs.Contains($"{source}/{task}"));
 
     private T? Get<T>(string key) where T : class =>
         raw.TryGetValue(key, out var element) ? element.Deserialize<T>(WebLabJson.Options) : null;
