@@ -130,7 +130,8 @@ internal sealed record StudyPlan(
     /// <summary>
     /// Tasks stratified by class count K and images per class n on every target: each (target, K, n) cell draws its classes at random
     /// (a fixed generator). Fashion-MNIST tasks draw from classes 5-9 only, the classes the demo source never saw. The full study
-    /// draws two tasks per cell and keeps the distinct ones (63 per source: a cell with every class of its target has one task); the quick one draws one and uses only the demo source.
+    /// draws two tasks per cell and keeps the distinct ones (63 per source: a cell with every class of its target has one task); the
+    /// quick one draws one and uses only the demo source.
     /// </summary>
     private static List<StudyPair> MeasurePairsFor(bool full, StudySource demo, StudySource imageNet)
     {
