@@ -246,7 +246,8 @@ public static class Analysis
     /// <summary>
     /// Trains the same network from random initialisation for as many updates as the short fine-tune, with the scratch arm's standard
     /// recipe (SGD Nesterov at 0.1, cosine); returns the best validation accuracy. With the short fine-tune it is a pilot of an
-    /// experiment's two arms, on validation: a direct estimate of the gain the measures only predict.
+    /// experiment's two arms, on validation. It shows where each arm starts; in the validation study it did not rank the final gain
+    /// (README, "Does it work?").
     /// </summary>
     private static double ShortScratch(ModelSpec spec, IReadOnlyList<ModelBlock> blocks, DataSplits splits, ImageTransform transform, Device device,
         AnalysisSpec analysis, CancellationToken cancellationToken)
