@@ -63,15 +63,15 @@ public sealed class StudyFindingsTests
         var raw = new Dictionary<string, JsonElement>();
         foreach (var (pair, i) in full.MeasurePairs.Where(p => p.Source.Id == "demo").Take(edges.Length).Select((p, i) => (p, i)))
         {
-            raw[StudyRunner.AnalysisKey(pair)] = JsonSerializer.SerializeToElement(Analysis() with
+            raw[StudyKeys.Analysis(pair)] = JsonSerializer.SerializeToElement(Analysis() with
             {
                 Measures = [new("probe", "probe", 0.80, 3, 0, "", ""), new("fine-tune", "ft", 0.80 + 0.02 * i, null, 0, "", "")],
                 Stages = [new StageMeasures(1, 16, 0.70, 0.70, 0, 0, 0), new StageMeasures(2, 32, 0.75, 0.75, 0, 0, 0), new StageMeasures(3, 64, 0.80, 0.80, 0, 0, 0)],
             }, WebLabJson.Options);
-            raw[StudyRunner.MeasureKey(pair)] = JsonSerializer.SerializeToElement(new StudyRun("custom", Seeds(0.8, 0.8), Seeds(0.7, 0.7), 1), WebLabJson.Options);
-            raw[StudyRunner.ContrastKey(pair, "small-similar")] = JsonSerializer.SerializeToElement(
+            raw[StudyKeys.Measure(pair)] = JsonSerializer.SerializeToElement(new StudyRun("custom", Seeds(0.8, 0.8), Seeds(0.7, 0.7), 1), WebLabJson.Options);
+            raw[StudyKeys.Contrast(pair, "small-similar")] = JsonSerializer.SerializeToElement(
                 new StudyRun("small-similar", Seeds(0.8, 0.80 + edges[i] / 100), Seeds(0.7, 0.7), 1), WebLabJson.Options);
-            raw[StudyRunner.ContrastKey(pair, "small-dissimilar")] = JsonSerializer.SerializeToElement(
+            raw[StudyKeys.Contrast(pair, "small-dissimilar")] = JsonSerializer.SerializeToElement(
                 new StudyRun("small-dissimilar", Seeds(0.8, 0.80), Seeds(0.7, 0.7), 1), WebLabJson.Options);
         }
 
@@ -118,7 +118,7 @@ public sealed class StudyFindingsTests
     {
         var raw = new Dictionary<string, JsonElement>
         {
-            [StudyRunner.AnalysisKey(s_pair)] = JsonSerializer.SerializeToElement(Analysis(), WebLabJson.Options),
+            [StudyKeys.Analysis(s_pair)] = JsonSerializer.SerializeToElement(Analysis(), WebLabJson.Options),
         };
         foreach (var answer in s_plan.Answers.Where(a => a != StudyPlan.Scratch))
         {
@@ -137,7 +137,7 @@ public sealed class StudyFindingsTests
                     { LearningRateScale: 2 } => (0.80, 0.78),
                     _ => (0.60, 0.60),
                 };
-                raw[StudyRunner.AnswerKey(s_pair, answer, point)] = JsonSerializer.SerializeToElement(
+                raw[StudyKeys.Answer(s_pair, answer, point)] = JsonSerializer.SerializeToElement(
                     new StudyRun(answer, Seeds(val, test), Seeds(scratchVal, scratchTest), 1), WebLabJson.Options);
             }
         }

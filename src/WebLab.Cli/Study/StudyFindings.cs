@@ -32,7 +32,7 @@ internal static class StudyFindings
         ("probe-best-stage", a => a.Stages.Count > 0 ? a.Stages.Max(s => s.ProbeAccuracy) : null),
         ("probe-gap", a => a.Get("probe-gap")),
         ("pilot-gain", a => a.Get("pilot-gain")),
-        ("plane-similarity", a => Plane.Similarity(a.Stages.Max(s => s.ProbeAccuracy), a.Get("fine-tune") ?? a.Stages.Max(s => s.ProbeAccuracy))),
+        ("plane-similarity", a => Recommender.Similarity(a)),
         ("classes", a => a.Size.Classes),
     ];
 
@@ -188,7 +188,7 @@ internal static class StudyFindings
         {
             var rows = group.Select(p => (Analysis: data.Analysis(p), Edge: SimilarEdge(data, p)))
                 .Where(r => r.Analysis is not null && r.Edge is not null)
-                .Select(r => (Similarity: Recommender.Recommend(r.Analysis!).Similarity, Edge: r.Edge!.Value))
+                .Select(r => (Similarity: Recommender.Similarity(r.Analysis!), Edge: r.Edge!.Value))
                 .Select(r => (r.Similarity, Similar: r.Similarity >= Plane.SimilarityBoundary, r.Edge)).ToList();
             if (rows.Count == 0)
                 continue;

@@ -31,31 +31,28 @@ internal sealed class StudyData(StudyPlan plan, IReadOnlyDictionary<string, Json
 
     public StudyRunRecord? LastRun => lastRun;
 
-    public AnalysisResult? Analysis(StudyPair pair) => Get<AnalysisResult>(StudyRunner.AnalysisKey(pair));
+    public AnalysisResult? Analysis(StudyPair pair) => Get<AnalysisResult>(StudyKeys.Analysis(pair));
 
-    public StudyRun? Answer(StudyPair pair, string answer, GridPoint point) => Get<StudyRun>(StudyRunner.AnswerKey(pair, answer, point));
+    public StudyRun? Answer(StudyPair pair, string answer, GridPoint point) => Get<StudyRun>(StudyKeys.Answer(pair, answer, point));
 
-    public StudyRun? Bit(StudyPair pair) => Get<StudyRun>(StudyRunner.BitKey(pair));
+    public StudyRun? Bit(StudyPair pair) => Get<StudyRun>(StudyKeys.Bit(pair));
 
-    public StudyRun? Measure(StudyPair pair) => Get<StudyRun>(StudyRunner.MeasureKey(pair));
+    public StudyRun? Measure(StudyPair pair) => Get<StudyRun>(StudyKeys.Measure(pair));
 
-    public StudyRun? Contrast(StudyPair pair, string preset) => Get<StudyRun>(StudyRunner.ContrastKey(pair, preset));
+    public StudyRun? Contrast(StudyPair pair, string preset) => Get<StudyRun>(StudyKeys.Contrast(pair, preset));
 
     /// <summary>Sum of every planned step's own seconds: the study's compute, counting a resumed study's steps once.</summary>
     public double ComputeSeconds => Planned.Sum(kv => kv.Value.ValueKind == JsonValueKind.Object && kv.Value.TryGetProperty("seconds", out var t)
         && t.ValueKind == JsonValueKind.Number ? t.GetDouble() : 0);
 
     /// <summary>Every planned experiment's scratch seeds: how many there were and how many were reused.</summary>
-    public IEnumerable<SeedScore> ScratchSeeds => Planned.Where(kv => s_experimentKeys.Any(prefix => kv.Key.StartsWith(prefix, StringComparison.Ordinal)))
+    public IEnumerable<SeedScore> ScratchSeeds => Planned.Where(kv => StudyKeys.IsExperiment(kv.Key))
         .SelectMany(kv => kv.Value.Deserialize<StudyRun>(WebLabJson.Options)!.Scratch);
-
-    private static readonly string[] s_experimentKeys = ["run/", "measure/", "contrast/"];
 
     private readonly HashSet<string> _pairs = plan.MeasurePairs.Concat(plan.AnswerPairs).Select(p => p.Id).ToHashSet();
 
-    /// <summary>raw.json's records of this plan's pairs ("kind/source/task/..."): a record of a task the plan no longer has does not count.</summary>
-    private IEnumerable<KeyValuePair<string, JsonElement>> Planned =>
-        raw.Where(kv => kv.Key.Split('/') is [_, var source, var task, ..] && _pairs.Contains($"{source}/{task}"));
+    /// <summary>raw.json's records of this plan's pairs: a record of a task the plan no longer has does not count.</summary>
+    private IEnumerable<KeyValuePair<string, JsonElement>> Planned => raw.Where(kv => StudyKeys.PairId(kv.Key) is { } pair && _pairs.Contains(pair));
 
     private T? Get<T>(string key) where T : class =>
         raw.TryGetValue(key, out var element) ? element.Deserialize<T>(WebLabJson.Options) : null;
@@ -73,16 +70,6 @@ internal sealed class StudyRunner(StudyPlan plan, string folder, string device, 
     private readonly string _cachePath = Path.Combine(folder, RawFile);
     private Dictionary<string, JsonElement> _cache = new();
     private int _stepsRun, _stepsCached, _stepsTotal, _step;
-
-    public static string AnalysisKey(StudyPair pair) => $"analysis/{pair.Id}";
-
-    public static string AnswerKey(StudyPair pair, string answer, GridPoint point) => $"run/{pair.Id}/{answer}/{point.Key}";
-
-    public static string BitKey(StudyPair pair) => $"run/{pair.Id}/bit-hyperrule/rule";
-
-    public static string MeasureKey(StudyPair pair) => $"measure/{pair.Id}";
-
-    public static string ContrastKey(StudyPair pair, string preset) => $"contrast/{pair.Id}/{preset}";
 
     public StudyData Run(CancellationToken cancellationToken)
     {
@@ -119,17 +106,17 @@ internal sealed class StudyRunner(StudyPlan plan, string folder, string device, 
     {
         foreach (var pair in pairs)
         {
-            yield return ct => Cached(AnalysisKey(pair), () => Analysis.Run(plan.AnalysisSpec(pair, device), cancellationToken: ct));
+            yield return ct => Cached(StudyKeys.Analysis(pair), () => Analysis.Run(plan.AnalysisSpec(pair, device), cancellationToken: ct));
             foreach (var answer in plan.Answers.Where(a => a != StudyPlan.Scratch))
             {
                 if (answer == "bit-hyperrule")
                 {
                     if (pair.Task.Examples <= StudyPlan.BitMaxExamples)
-                        yield return ct => Experiment(BitKey(pair), plan.BitSpec(pair), ct);
+                        yield return ct => Experiment(StudyKeys.Bit(pair), plan.BitSpec(pair), ct);
                     continue;
                 }
                 foreach (var point in plan.Grid)
-                    yield return ct => Experiment(AnswerKey(pair, answer, point), plan.AnswerSpec(pair, answer, point), ct);
+                    yield return ct => Experiment(StudyKeys.Answer(pair, answer, point), plan.AnswerSpec(pair, answer, point), ct);
             }
         }
     }
@@ -138,11 +125,11 @@ internal sealed class StudyRunner(StudyPlan plan, string folder, string device, 
     {
         foreach (var pair in plan.MeasurePairs)
         {
-            yield return ct => Cached(AnalysisKey(pair), () => Analysis.Run(plan.AnalysisSpec(pair, device), cancellationToken: ct));
-            yield return ct => Experiment(MeasureKey(pair), plan.MeasureSpec(pair), ct);
+            yield return ct => Cached(StudyKeys.Analysis(pair), () => Analysis.Run(plan.AnalysisSpec(pair, device), cancellationToken: ct));
+            yield return ct => Experiment(StudyKeys.Measure(pair), plan.MeasureSpec(pair), ct);
             if (plan.AxisContrast)
                 foreach (var preset in StudyPlan.AxisPresets)
-                    yield return ct => Experiment(ContrastKey(pair, preset), plan.ContrastSpec(pair, preset), ct);
+                    yield return ct => Experiment(StudyKeys.Contrast(pair, preset), plan.ContrastSpec(pair, preset), ct);
         }
     }
 

@@ -235,12 +235,8 @@ public static class Analysis
     {
         var dials = new TransferDials(Steps: analysis.FineTuneSteps, Augment: false);
         var plan = TransferPlan.ForTransfer(blocks, TransferPlan.HeadTransferable(info, splits.ClassNames, spec.HeadStage), dials);
-        using var model = TransferPlan.Build(spec, plan, source, analysis.Seed);
-        model.to(device);
-        var settings = dials.TrainerSettings(analysis.Seed, 1, 0);
-        var result = Trainer.Run(model, TransferPlan.Groups(model, plan), splits, transform, settings, device,
-            new RunLabel("transfer", analysis.Seed, "short fine-tune"), null, null, cancellationToken);
-        return result.BestValAccuracy;
+        return ShortRun(spec, plan, source, dials.TrainerSettings(analysis.Seed, 1, 0), splits, transform, device,
+            new RunLabel("transfer", analysis.Seed, "short fine-tune"), cancellationToken);
     }
 
     /// <summary>
@@ -255,12 +251,18 @@ public static class Analysis
         var transfer = new TransferDials(Steps: analysis.FineTuneSteps, Augment: false);
         var scratch = new ScratchDials(Recipe: ScratchRecipe.Standard);
         var plan = TransferPlan.ForScratch(blocks, transfer, scratch);
-        using var model = TransferPlan.Build(spec, plan, null, analysis.Seed);
+        return ShortRun(spec, plan, null, scratch.TrainerSettings(transfer, 1) with { Seed = analysis.Seed }, splits, transform, device,
+            new RunLabel("scratch", analysis.Seed, "short training"), cancellationToken);
+    }
+
+    /// <summary>Builds the plan's network (from <paramref name="source"/>, or random init when null), trains it; the best validation accuracy.</summary>
+    private static double ShortRun(ModelSpec spec, IReadOnlyList<BlockPlan> plan, BlockModel? source, TrainerSettings settings, DataSplits splits,
+        ImageTransform transform, Device device, RunLabel label, CancellationToken cancellationToken)
+    {
+        using var model = TransferPlan.Build(spec, plan, source, settings.Seed);
         model.to(device);
-        var settings = scratch.TrainerSettings(transfer, 1) with { Seed = analysis.Seed };
-        var result = Trainer.Run(model, TransferPlan.Groups(model, plan), splits, transform, settings, device,
-            new RunLabel("scratch", analysis.Seed, "short training"), null, null, cancellationToken);
-        return result.BestValAccuracy;
+        return Trainer.Run(model, TransferPlan.Groups(model, plan), splits, transform, settings, device, label, null, null, cancellationToken)
+            .BestValAccuracy;
     }
 
     private static (T Value, double Seconds) Timed<T>(Func<T> work)

@@ -67,6 +67,18 @@ public static class Recommender
         ["nothing to transfer"] = NothingToTransfer,
     };
 
+    /// <summary>
+    /// The plane's similarity coordinate of an analysis: the best stage's probe accuracy against the short fine-tune's (the probe's
+    /// own when no fine-tune ran, which reads as fully similar). What <see cref="Recommend"/> places a target by.
+    /// </summary>
+    public static double Similarity(AnalysisResult analysis)
+    {
+        if (analysis.Stages.Count == 0)
+            throw new ArgumentException("the analysis has no probe accuracies", nameof(analysis));
+        double probe = analysis.Stages.Max(s => s.ProbeAccuracy);
+        return Plane.Similarity(probe, analysis.Get("fine-tune") ?? probe);
+    }
+
     public static Recommendation Recommend(AnalysisResult analysis)
     {
         var ci = CultureInfo.InvariantCulture;
@@ -77,7 +89,7 @@ public static class Recommender
         double probe = bestStage.ProbeAccuracy;
         double fineTune = analysis.Get("fine-tune") ?? probe;
         double u = Plane.Size(size.Examples, size.ModelParameters);
-        double v = Plane.Similarity(probe, fineTune);
+        double v = Similarity(analysis);
         bool small = u < Plane.SizeBoundary;
         bool similar = v >= Plane.SimilarityBoundary;
         string region = $"{(small ? "small" : "large")}-{(similar ? "similar" : "dissimilar")}";
