@@ -36,6 +36,17 @@ internal enum StudyMode
 }
 
 /// <summary>
+/// Which part of a plan to run: the pairs of one source (null: the plan's own sources) on some target datasets (null: all). A scope
+/// keeps the plan's tasks and seeds, so its records in raw.json are the whole plan's and a later run of the whole plan resumes from them.
+/// </summary>
+internal sealed record StudyScope(string? Source = null, IReadOnlyList<string>? Targets = null)
+{
+    public static StudyScope All { get; } = new();
+
+    public bool Keeps(StudyPair pair) => (Source is null || pair.Source.Id == Source) && (Targets is null || Targets.Contains(pair.Task.Dataset));
+}
+
+/// <summary>
 /// What `weblab study` runs. Three parts, each answering one question of issue 17:
 /// <list type="number">
 /// <item>Answers: every answer the recommender can give (the region presets, the linear probe, and "scratch": don't transfer), plus the
@@ -74,13 +85,21 @@ internal sealed record StudyPlan(
     /// <summary>BiT-HyperRule is a rule, not a grid: it runs once per seed at its own schedule, and only on targets this small (batch 512 is costly here).</summary>
     public const int BitMaxExamples = 200;
 
+    /// <summary>The catalogue datasets the study's targets come from.</summary>
+    public static IReadOnlyList<string> TargetDatasets { get; } = ["mnist-digits", "fashion-mnist", "emoji-nature", "optdigits"];
+
     /// <summary>Every answer of the recommender: what regret and best-choice rate are computed over.</summary>
     public static IReadOnlyList<string> RecommenderAnswers { get; } =
         ["small-similar", "small-dissimilar", "large-similar", "large-dissimilar", "linear-probe", Scratch];
 
     /// <param name="axisContrast">Run <see cref="AxisPresets"/> on every measures task (default: the full plan only).</param>
-    public static StudyPlan For(StudyMode mode, int? seeds, StudySource demo, StudySource imageNet, bool? axisContrast = null)
+    /// <param name="scope">
+    /// The part of the plan to run. A source the plan's measures part leaves out (ImageNet's ResNet-18 in the quick plan) gets the plan's
+    /// measures tasks when the scope names it.
+    /// </param>
+    public static StudyPlan For(StudyMode mode, int? seeds, StudySource demo, StudySource imageNet, bool? axisContrast = null, StudyScope? scope = null)
     {
+        scope ??= StudyScope.All;
         bool full = mode == StudyMode.Full;
         var answers = full
             ? RecommenderAnswers.Concat(["head-then-all", "common-practice", "bit-hyperrule"]).ToList()
@@ -88,8 +107,9 @@ internal sealed record StudyPlan(
         GridPoint[] grid = full
             ? [new(0.5, 100), new(1, 100), new(2, 100), new(0.5, 300), new(1, 300), new(2, 300)]
             : [new(0.5, 100), new(2, 100), new(1, 200)];
-        return new StudyPlan(mode, seeds ?? (full ? 5 : 3), AnswerPairsFor(full, demo, imageNet), answers, grid,
-            MeasurePairsFor(full, demo, imageNet), MeasureSteps: 100, AxisContrast: axisContrast ?? full);
+        StudySource[] measureSources = scope.Source is null ? (full ? [demo, imageNet] : [demo]) : [scope.Source == imageNet.Id ? imageNet : demo];
+        return new StudyPlan(mode, seeds ?? (full ? 5 : 3), AnswerPairsFor(full, demo, imageNet).Where(scope.Keeps).ToList(), answers, grid,
+            MeasurePairsFor(full, measureSources).Where(scope.Keeps).ToList(), MeasureSteps: 100, AxisContrast: axisContrast ?? full);
     }
 
     /// <summary>
@@ -131,9 +151,9 @@ internal sealed record StudyPlan(
     /// Tasks stratified by class count K and images per class n on every target: each (target, K, n) cell draws its classes at random
     /// (a fixed generator). Fashion-MNIST tasks draw from classes 5-9 only, the classes the demo source never saw. The full study
     /// draws two tasks per cell and keeps the distinct ones (63 per source: a cell with every class of its target has one task); the
-    /// quick one draws one and uses only the demo source.
+    /// quick one draws one (35).
     /// </summary>
-    private static List<StudyPair> MeasurePairsFor(bool full, StudySource demo, StudySource imageNet)
+    private static List<StudyPair> MeasurePairsFor(bool full, IReadOnlyList<StudySource> sources)
     {
         var random = new Random(2026);
         var cells = new List<(string Dataset, string Name, int[] Pool, int K, int N)>();
@@ -164,7 +184,6 @@ internal sealed record StudyPlan(
                 tasks.Add(new StudyTask($"{name}-k{k}-n{n}-{draw}", $"{name} {{{string.Join(",", classes)}}}, {n}/class", dataset, classes, n));
             }
         }
-        IEnumerable<StudySource> sources = full ? [demo, imageNet] : [demo];
         return sources.SelectMany(s => tasks.Select(t => new StudyPair(s, t, StudyPair.HeldOut))).ToList();
     }
 

@@ -21,13 +21,28 @@ internal static class StudyVerb
         var dryRun = new Option<bool>("--dry-run") { Description = "print what the plan trains (runs and images per source) and run nothing" };
         var noReuse = new Option<bool>("--no-reuse") { Description = "train every scratch arm even when an identical one has run before" };
         var axisContrast = new Option<bool>("--axis-contrast") { Description = "with --quick: also run small-similar and small-dissimilar on every measures task, which tests the similarity axis on the choice it makes (the full plan always does; about 15 more minutes on 2 cores)" };
+        var source = new Option<string?>("--source")
+        {
+            Description = "run only the pairs of this source: demo (resnet8) or imagenet (ResNet-18 at 64 px; with --quick it gets the quick plan's measures tasks)",
+        };
+        source.AcceptOnlyFromAmong("demo", "imagenet");
+        var targets = new Option<string?>("--targets")
+        {
+            Description = $"run only the pairs on these target datasets, comma-separated ({string.Join(", ", StudyPlan.TargetDatasets)}); " +
+                          "the records join raw.json's, so running the rest later completes the plan",
+        };
+        targets.Validators.Add(result =>
+        {
+            if (ParseTargets(result.GetValueOrDefault<string?>()) is { } ids && ids.Except(StudyPlan.TargetDatasets).ToList() is [_, ..] unknown)
+                result.AddError($"--targets: {string.Join(", ", unknown)}: not among the study's targets ({string.Join(", ", StudyPlan.TargetDatasets)})");
+        });
         var device = Cli.Device();
         var command = new Command("study",
             "Validation study: every answer (presets and 'don't transfer') with both arms tuned on validation, NTG at matched updates and tuned, " +
             "rank correlations of the transferability measures with accuracy and gain over stratified tasks, and the recommender scored on held-out pairs; " +
             "writes results.md, study.json and SVG plots.")
         {
-            output, seeds, quick, fresh, reportOnly, dryRun, noReuse, axisContrast, device,
+            output, seeds, quick, fresh, reportOnly, dryRun, noReuse, axisContrast, source, targets, device,
         };
         command.SetAction((parse, cancellationToken) =>
         {
@@ -35,7 +50,13 @@ internal static class StudyVerb
             var dev = parse.GetValue(device)!;
             var demo = new StudySource("demo", "resnet8 (Fashion-MNIST 0-4)", DemoVerb.DefaultCheckpoint, null);
             var imageNet = new StudySource("imagenet", "ResNet-18 (ImageNet)", DemoVerb.DefaultZooCheckpoint, ImageNetInputSize);
-            var plan = StudyPlan.For(mode, parse.GetValue(seeds), demo, imageNet, parse.GetValue(axisContrast) ? true : null);
+            var scope = new StudyScope(parse.GetValue(source), ParseTargets(parse.GetValue(targets)));
+            var plan = StudyPlan.For(mode, parse.GetValue(seeds), demo, imageNet, parse.GetValue(axisContrast) ? true : null, scope);
+            if (plan.AnswerPairs.Count + plan.MeasurePairs.Count == 0)
+            {
+                Console.Error.WriteLine("study: --source and --targets leave none of the plan's pairs to run");
+                return Task.FromResult(2);
+            }
             if (parse.GetValue(dryRun))
             {
                 PrintWorkload(plan);
@@ -54,6 +75,9 @@ internal static class StudyVerb
         });
         return command;
     }
+
+    private static string[]? ParseTargets(string? value) =>
+        value?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
     private static void PrintWorkload(StudyPlan plan)
     {

@@ -57,4 +57,32 @@ public sealed class StudyPlanTests
             Assert.Equal(measure.TargetClasses, spec.TargetClasses);
         }
     }
+
+    [Fact]
+    public void AScope_KeepsOneSourcesPairs_AndGivesTheQuickPlansMeasuresTasksToTheSourceItNames()
+    {
+        var quick = StudyPlan.For(StudyMode.Quick, null, s_demo, s_imageNet);
+        var imageNetQuick = StudyPlan.For(StudyMode.Quick, null, s_demo, s_imageNet, scope: new StudyScope("imagenet"));
+
+        Assert.Empty(imageNetQuick.AnswerPairs); // the quick plan's answer pairs are all the demo source's
+        Assert.All(imageNetQuick.MeasurePairs, p => Assert.Equal("imagenet", p.Source.Id));
+        // The same tasks as the demo source's, so the two sources' results pair up task by task.
+        Assert.Equal(quick.MeasurePairs.Select(p => p.Task.Label), imageNetQuick.MeasurePairs.Select(p => p.Task.Label));
+
+        var demoFull = StudyPlan.For(StudyMode.Full, null, s_demo, s_imageNet, scope: new StudyScope("demo"));
+        Assert.All(demoFull.AnswerPairs.Concat(demoFull.MeasurePairs), p => Assert.Equal("demo", p.Source.Id));
+        Assert.Equal(8, demoFull.AnswerPairs.Count);
+    }
+
+    [Fact]
+    public void AScopesTargets_KeepOnlyPairsOnThoseDatasets()
+    {
+        var all = StudyPlan.For(StudyMode.Full, null, s_demo, s_imageNet);
+        var scoped = StudyPlan.For(StudyMode.Full, null, s_demo, s_imageNet, scope: new StudyScope("imagenet", ["emoji-nature", "fashion-mnist"]));
+
+        Assert.All(all.AnswerPairs.Concat(all.MeasurePairs), p => Assert.Contains(p.Task.Dataset, StudyPlan.TargetDatasets));
+        Assert.Equal(2, scoped.AnswerPairs.Count);
+        Assert.Equal(all.MeasurePairs.Count(p => p.Source.Id == "imagenet" && p.Task.Dataset is "emoji-nature" or "fashion-mnist"), scoped.MeasurePairs.Count);
+        Assert.All(scoped.MeasurePairs, p => Assert.Contains(p.Task.Dataset, new[] { "emoji-nature", "fashion-mnist" }));
+    }
 }
