@@ -67,8 +67,32 @@ internal sealed record StudyPlan(
     IReadOnlyList<GridPoint> Grid,
     IReadOnlyList<StudyPair> MeasurePairs,
     int MeasureSteps,
-    bool AxisContrast)
+    bool AxisContrast,
+    StudyScope Scope)
 {
+    /// <summary>The `weblab study` command that runs this plan (its results folder aside), for the report to cite.</summary>
+    public string Command
+    {
+        get
+        {
+            bool full = Mode == StudyMode.Full;
+            var args = new List<string> { "weblab study" };
+            if (!full)
+                args.Add("--quick");
+            if (Seeds != DefaultSeeds(full))
+                args.Add(string.Create(CultureInfo.InvariantCulture, $"--seeds {Seeds}"));
+            if (AxisContrast && !full)
+                args.Add("--axis-contrast");
+            if (Scope.Source is { } source)
+                args.Add($"--source {source}");
+            if (Scope.Targets is { } targets)
+                args.Add($"--targets {string.Join(",", targets)}");
+            return string.Join(" ", args);
+        }
+    }
+
+    private static int DefaultSeeds(bool full) => full ? 5 : 3;
+
     /// <summary>
     /// The presets the similarity axis chooses between on a small target (similar at or above <see cref="Plane.SimilarityBoundary"/>).
     /// With <see cref="AxisContrast"/> both run on every measures task at the measures' budget; the quick plan leaves them out unless
@@ -108,8 +132,8 @@ internal sealed record StudyPlan(
             ? [new(0.5, 100), new(1, 100), new(2, 100), new(0.5, 300), new(1, 300), new(2, 300)]
             : [new(0.5, 100), new(2, 100), new(1, 200)];
         StudySource[] measureSources = scope.Source is null ? (full ? [demo, imageNet] : [demo]) : [scope.Source == imageNet.Id ? imageNet : demo];
-        return new StudyPlan(mode, seeds ?? (full ? 5 : 3), AnswerPairsFor(full, demo, imageNet).Where(scope.Keeps).ToList(), answers, grid,
-            MeasurePairsFor(full, measureSources).Where(scope.Keeps).ToList(), MeasureSteps: 100, AxisContrast: axisContrast ?? full);
+        return new StudyPlan(mode, seeds ?? DefaultSeeds(full), AnswerPairsFor(full, demo, imageNet).Where(scope.Keeps).ToList(), answers, grid,
+            MeasurePairsFor(full, measureSources).Where(scope.Keeps).ToList(), MeasureSteps: 100, AxisContrast: axisContrast ?? full, scope);
     }
 
     /// <summary>

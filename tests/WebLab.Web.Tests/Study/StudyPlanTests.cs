@@ -85,4 +85,13 @@ public sealed class StudyPlanTests
         Assert.Equal(all.MeasurePairs.Count(p => p.Source.Id == "imagenet" && p.Task.Dataset is "emoji-nature" or "fashion-mnist"), scoped.MeasurePairs.Count);
         Assert.All(scoped.MeasurePairs, p => Assert.Contains(p.Task.Dataset, new[] { "emoji-nature", "fashion-mnist" }));
     }
+
+    [Fact]
+    public void ThePlansCommand_RunsThatPlanAgain()
+    {
+        Assert.Equal("weblab study", StudyPlan.For(StudyMode.Full, null, s_demo, s_imageNet).Command);
+        Assert.Equal("weblab study --quick --seeds 2", StudyPlan.For(StudyMode.Quick, 2, s_demo, s_imageNet).Command);
+        Assert.Equal("weblab study --quick --axis-contrast --source imagenet --targets emoji-nature,fashion-mnist",
+            StudyPlan.For(StudyMode.Quick, null, s_demo, s_imageNet, true, new StudyScope("imagenet", ["emoji-nature", "fashion-mnist"])).Command);
+    }
 }
