@@ -73,23 +73,27 @@ public static class Recommender
     /// </summary>
     public static double Similarity(AnalysisResult analysis)
     {
+        var (bestStage, fineTune) = SimilarityInputs(analysis);
+        return Plane.Similarity(bestStage.ProbeAccuracy, fineTune);
+    }
+
+    /// <summary>The best stage by probe accuracy and the short fine-tune's accuracy (that probe's when no fine-tune ran).</summary>
+    private static (StageMeasures BestStage, double FineTune) SimilarityInputs(AnalysisResult analysis)
+    {
         if (analysis.Stages.Count == 0)
             throw new ArgumentException("the analysis has no probe accuracies", nameof(analysis));
-        double probe = analysis.Stages.Max(s => s.ProbeAccuracy);
-        return Plane.Similarity(probe, analysis.Get("fine-tune") ?? probe);
+        var bestStage = analysis.Stages.MaxBy(s => s.ProbeAccuracy)!;
+        return (bestStage, analysis.Get("fine-tune") ?? bestStage.ProbeAccuracy);
     }
 
     public static Recommendation Recommend(AnalysisResult analysis)
     {
         var ci = CultureInfo.InvariantCulture;
         var size = analysis.Size;
-        if (analysis.Stages.Count == 0)
-            throw new ArgumentException("the analysis has no probe accuracies", nameof(analysis));
-        var bestStage = analysis.Stages.MaxBy(s => s.ProbeAccuracy)!;
+        var (bestStage, fineTune) = SimilarityInputs(analysis);
         double probe = bestStage.ProbeAccuracy;
-        double fineTune = analysis.Get("fine-tune") ?? probe;
         double u = Plane.Size(size.Examples, size.ModelParameters);
-        double v = Similarity(analysis);
+        double v = Plane.Similarity(probe, fineTune);
         bool small = u < Plane.SizeBoundary;
         bool similar = v >= Plane.SimilarityBoundary;
         string region = $"{(small ? "small" : "large")}-{(similar ? "similar" : "dissimilar")}";
